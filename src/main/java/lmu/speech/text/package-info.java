@@ -1,0 +1,2 @@
+/** Text: the model vocabulary and transcript normalisation. */
+package lmu.speech.text;

@@ -1,0 +1,2 @@
+/** Small shared helpers: argument checks, seeded random numbers, threading. */
+package lmu.util;
