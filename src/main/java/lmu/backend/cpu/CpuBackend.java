@@ -407,7 +407,7 @@ public final class CpuBackend implements Backend {
                 double lse = max + Math.log(sum);
                 for (int j = 0; j < n; j++) os.set(base + j * inner, xs.get(base + j * inner) - lse);
             } else {
-                double inv = 1 / sum;
+                double inv = sum == 0 ? 0 : 1 / sum; // a row of -inf has no mass: zeros, not NaN
                 for (int j = 0; j < n; j++) os.set(base + j * inner, Math.exp(xs.get(base + j * inner) - max) * inv);
             }
         });
