@@ -1,7 +1,7 @@
 package lmu.nn.lmu;
 
-import java.util.stream.IntStream;
 import lmu.util.Checks;
+import lmu.util.Parallel;
 import org.jtransforms.fft.DoubleFFT_1D;
 
 /**
@@ -61,7 +61,7 @@ public final class LegendreConvolution {
         int d = ir.order();
         int width = channels * d;
         double[] m = new double[batch * frames * width];
-        IntStream.range(0, batch * channels).parallel().forEach(job -> {
+        Parallel.forRange(batch * channels, job -> {
             int b = job / channels, k = job % channels, len = lengths[b];
             if (len == 0) return;
             LegendreImpulseResponse.Bucket bucket = ir.bucket(len);
@@ -88,7 +88,7 @@ public final class LegendreConvolution {
         int d = ir.order();
         check(ir, dm, "dm", batch, frames, channels, d, lengths);
         double[] du = new double[batch * frames * channels];
-        IntStream.range(0, batch * channels).parallel().forEach(job -> {
+        Parallel.forRange(batch * channels, job -> {
             int b = job / channels, k = job % channels, len = lengths[b];
             if (len == 0) return;
             LegendreImpulseResponse.Bucket bucket = ir.bucket(len);

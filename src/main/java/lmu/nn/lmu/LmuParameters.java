@@ -5,7 +5,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
+import lmu.util.Rng;
 
 /**
  * The trainable arrays of one LMU layer, float64, each stored row-major as (fan_in, fan_out) so
@@ -52,9 +52,13 @@ public final class LmuParameters {
         return p;
     }
 
-    /** Initialised as described in the class comment, from a seeded generator. */
+    /** Initialised as described in the class comment, from {@code new Rng(seed)}. */
     public static LmuParameters initialise(LmuConfig c, long seed) {
-        Random r = new Random(seed);
+        return initialise(c, new Rng(seed));
+    }
+
+    /** Initialised as described in the class comment, drawing from r. */
+    public static LmuParameters initialise(LmuConfig c, Rng r) {
         LmuParameters p = zeros(c);
         int k = c.memoryD(), hid = c.hiddenSize(), in = c.inputSize(), w = c.memoryWidth();
         uniform(p.ex, Math.sqrt(3.0 / in), r);
@@ -65,12 +69,50 @@ public final class LmuParameters {
         return p;
     }
 
-    private static void uniform(double[] a, double limit, Random r) {
+    private static void uniform(double[] a, double limit, Rng r) {
         for (int i = 0; i < a.length; i++) a[i] = (2 * r.nextDouble() - 1) * limit;
     }
 
     public LmuConfig config() {
         return config;
+    }
+
+    /**
+     * Wraps existing arrays (not copied) as parameters of config c.
+     *
+     * @param arrays by name as in {@link #arrays()}; exactly the names the config needs
+     * @throws IllegalArgumentException if a name is missing or extra, or an array has the wrong size
+     */
+    public static LmuParameters wrap(LmuConfig c, Map<String, double[]> arrays) {
+        LmuParameters p = zeros(c);
+        if (!arrays.keySet().equals(p.arrays().keySet())) {
+            throw new IllegalArgumentException("LmuParameters: expected arrays " + p.arrays().keySet() + ", got "
+                    + arrays.keySet());
+        }
+        for (Map.Entry<String, double[]> e : arrays.entrySet()) {
+            int n = p.arrays().get(e.getKey()).length;
+            if (e.getValue().length != n) {
+                throw new IllegalArgumentException("LmuParameters: " + e.getKey() + " must have shape "
+                        + java.util.Arrays.toString(p.shape(e.getKey())) + " (" + n + " values), got "
+                        + e.getValue().length + " values");
+            }
+            p.set(e.getKey(), e.getValue());
+        }
+        return p;
+    }
+
+    private void set(String name, double[] a) {
+        switch (name) {
+            case "ex": ex = a; break;
+            case "eh": eh = a; break;
+            case "em": em = a; break;
+            case "bu": bu = a; break;
+            case "wx": wx = a; break;
+            case "wh": wh = a; break;
+            case "wm": wm = a; break;
+            case "bh": bh = a; break;
+            default: throw new IllegalArgumentException("LmuParameters: unknown parameter '" + name + "'");
+        }
     }
 
     /** Same arrays present, all zero. */

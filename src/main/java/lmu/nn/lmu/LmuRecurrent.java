@@ -1,7 +1,6 @@
 package lmu.nn.lmu;
 
-import java.util.concurrent.ForkJoinPool;
-import java.util.stream.IntStream;
+import lmu.util.Parallel;
 
 /**
  * The recurrent LMU cell run over a padded batch, forward and backward through time, on float64
@@ -36,7 +35,7 @@ public final class LmuRecurrent {
         int hid = c.hiddenSize(), w = c.memoryWidth();
         double[] h = new double[batch * frames * hid];
         double[] m = new double[batch * frames * w];
-        IntStream.range(0, batch).parallel().forEach(b -> forwardSequence(p, ss, x, b, frames, lengths[b], h, m));
+        Parallel.forRange(batch, b -> forwardSequence(p, ss, x, b, frames, lengths[b], h, m));
         return new Saved(h, m);
     }
 
@@ -99,9 +98,9 @@ public final class LmuRecurrent {
             throw new IllegalArgumentException("LmuRecurrent: grads must be built for " + c);
         }
         double[] dx = new double[batch * frames * c.inputSize()];
-        int workers = Math.max(1, Math.min(batch, ForkJoinPool.getCommonPoolParallelism() + 1));
+        int workers = Math.max(1, Math.min(batch, Parallel.threads()));
         LmuParameters[] partial = new LmuParameters[workers];
-        IntStream.range(0, workers).parallel().forEach(wk -> {
+        Parallel.forRange(workers, wk -> {
             LmuParameters g = grads.zerosLike();
             for (int b = wk; b < batch; b += workers) backwardSequence(p, ss, x, b, frames, lengths[b], saved, dh, g, dx);
             partial[wk] = g;
