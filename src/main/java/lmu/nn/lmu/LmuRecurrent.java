@@ -98,18 +98,38 @@ public final class LmuRecurrent {
             throw new IllegalArgumentException("LmuRecurrent: grads must be built for " + c);
         }
         double[] dx = new double[batch * frames * c.inputSize()];
+        Transposed tr = new Transposed(p);
         int workers = Math.max(1, Math.min(batch, Parallel.threads()));
         LmuParameters[] partial = new LmuParameters[workers];
         Parallel.forRange(workers, wk -> {
             LmuParameters g = grads.zerosLike();
-            for (int b = wk; b < batch; b += workers) backwardSequence(p, ss, x, b, frames, lengths[b], saved, dh, g, dx);
+            for (int b = wk; b < batch; b += workers) backwardSequence(p, tr, ss, x, b, frames, lengths[b], saved, dh, g, dx);
             partial[wk] = g;
         });
         for (LmuParameters g : partial) grads.addInPlace(g);
         return dx;
     }
 
-    private static void backwardSequence(LmuParameters p, LegendreStateSpace ss, double[] x, int b, int frames,
+    /**
+     * Transposed copies of the weights, (fan_out, fan_in), so that every product in backward is an
+     * axpy over a contiguous row (vectorised by the JIT) rather than a dot-product reduction.
+     */
+    private static final class Transposed {
+        final double[] ex, eh, em, wx, wh, wm;
+
+        Transposed(LmuParameters p) {
+            LmuConfig c = p.config();
+            int in = c.inputSize(), hid = c.hiddenSize(), k = c.memoryD(), w = c.memoryWidth();
+            ex = Matmul.transpose(p.ex, in, k);
+            eh = p.eh == null ? null : Matmul.transpose(p.eh, hid, k);
+            em = p.em == null ? null : Matmul.transpose(p.em, w, k);
+            wx = p.wx == null ? null : Matmul.transpose(p.wx, in, hid);
+            wh = p.wh == null ? null : Matmul.transpose(p.wh, hid, hid);
+            wm = Matmul.transpose(p.wm, w, hid);
+        }
+    }
+
+    private static void backwardSequence(LmuParameters p, Transposed tr, LegendreStateSpace ss, double[] x, int b, int frames,
             int len, Saved saved, double[] dh, LmuParameters g, double[] dx) {
         LmuConfig c = p.config();
         int in = c.inputSize(), hid = c.hiddenSize(), k = c.memoryD(), d = c.order(), w = c.memoryWidth();
@@ -132,7 +152,8 @@ public final class LmuRecurrent {
             if (g.wh != null) outer(hPrevArr, hPrevOff, hid, dz, hid, g.wh);
             outer(m, mo, w, dz, hid, g.wm);
             // dm = gm + W_m dz
-            for (int q = 0; q < w; q++) dm[q] = gm[q] + dotRow(p.wm, q * hid, dz, hid);
+            System.arraycopy(gm, 0, dm, 0, w);
+            axpyRows(dz, 0, hid, tr.wm, w, dm);
             // du_k = Σ_i B̄_i dm_{k,i}
             for (int ch = 0; ch < k; ch++) {
                 double s = 0;
@@ -143,19 +164,13 @@ public final class LmuRecurrent {
             outer(x, xo, in, du, k, g.ex);
             if (g.eh != null) outer(hPrevArr, hPrevOff, hid, du, k, g.eh);
             if (g.em != null) outer(mPrevArr, mPrevOff, w, du, k, g.em);
-            // dx = W_x dz + e_x du
-            for (int q = 0; q < in; q++) {
-                double s = dotRow(p.ex, q * k, du, k);
-                if (p.wx != null) s += dotRow(p.wx, q * hid, dz, hid);
-                dx[xo + q] = s;
-            }
+            // dx = W_x dz + e_x du (dx is zero before: each frame is written once)
+            axpyRowsInto(du, k, tr.ex, in, dx, xo);
+            if (tr.wx != null) axpyRowsInto(dz, hid, tr.wx, in, dx, xo);
             // gh = W_h dz + e_h du
-            for (int q = 0; q < hid; q++) {
-                double s = 0;
-                if (p.wh != null) s += dotRow(p.wh, q * hid, dz, hid);
-                if (p.eh != null) s += dotRow(p.eh, q * k, du, k);
-                gh[q] = s;
-            }
+            java.util.Arrays.fill(gh, 0);
+            if (tr.wh != null) axpyRows(dz, 0, hid, tr.wh, hid, gh);
+            if (tr.eh != null) axpyRows(du, 0, k, tr.eh, hid, gh);
             // gm = Āᵀ dm (per channel) + e_m du
             for (int ch = 0; ch < k; ch++) {
                 int base = ch * d;
@@ -167,7 +182,7 @@ public final class LmuRecurrent {
                     for (int j = 0; j < d; j++) gm[base + j] += aBar[row + j] * v;
                 }
             }
-            if (p.em != null) for (int q = 0; q < w; q++) gm[q] += dotRow(p.em, q * k, du, k);
+            if (tr.em != null) axpyRows(du, 0, k, tr.em, w, gm);
         }
     }
 
@@ -191,9 +206,13 @@ public final class LmuRecurrent {
         }
     }
 
-    private static double dotRow(double[] wt, int base, double[] v, int n) {
-        double s = 0;
-        for (int j = 0; j < n; j++) s += wt[base + j] * v[j];
-        return s;
+    /** out[outOff .. outOff+n) += v (rows) · wt (rows, n). */
+    private static void axpyRowsInto(double[] v, int rows, double[] wt, int n, double[] out, int outOff) {
+        for (int r = 0; r < rows; r++) {
+            double s = v[r];
+            if (s == 0) continue;
+            int base = r * n;
+            for (int j = 0; j < n; j++) out[outOff + j] += s * wt[base + j];
+        }
     }
 }

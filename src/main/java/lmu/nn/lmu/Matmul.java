@@ -44,19 +44,18 @@ final class Matmul {
         });
     }
 
-    /** c (M, K) += a (M, N) · bᵀ with b (K, N). */
+    /**
+     * c (M, K) += a (M, N) · bᵀ with b (K, N). b is transposed first (K·N copies) so that the inner
+     * loop is an axpy the JIT vectorises, not a dot-product reduction it must keep in order.
+     */
     static void multiplyTransposedBAccumulate(double[] a, double[] b, double[] c, int m, int n, int k) {
-        Parallel.forRange((m + ROWS_PER_TASK - 1) / ROWS_PER_TASK, blk -> {
-            int end = Math.min(m, (blk + 1) * ROWS_PER_TASK);
-            for (int i = blk * ROWS_PER_TASK; i < end; i++) {
-                int ai = i * n, ci = i * k;
-                for (int q = 0; q < k; q++) {
-                    int bq = q * n;
-                    double s = 0;
-                    for (int j = 0; j < n; j++) s += a[ai + j] * b[bq + j];
-                    c[ci + q] += s;
-                }
-            }
-        });
+        multiplyAccumulate(a, transpose(b, k, n), c, m, n, k);
+    }
+
+    /** Returns aᵀ, shape (cols, rows), of a (rows, cols). */
+    static double[] transpose(double[] a, int rows, int cols) {
+        double[] t = new double[a.length];
+        for (int i = 0; i < rows; i++) for (int j = 0; j < cols; j++) t[j * rows + i] = a[i * cols + j];
+        return t;
     }
 }
