@@ -15,13 +15,14 @@ final class Matmul {
     /** c (M, N) += a (M, K) · b (K, N). */
     static void multiplyAccumulate(double[] a, double[] b, double[] c, int m, int k, int n) {
         Parallel.forRange((m + ROWS_PER_TASK - 1) / ROWS_PER_TASK, blk -> {
-            int end = Math.min(m, (blk + 1) * ROWS_PER_TASK);
-            for (int i = blk * ROWS_PER_TASK; i < end; i++) {
-                int ci = i * n, ai = i * k;
-                for (int p = 0; p < k; p++) {
-                    double v = a[ai + p];
+            int start = blk * ROWS_PER_TASK, end = Math.min(m, start + ROWS_PER_TASK);
+            // p outside i: row p of b is reused by every row of the block while it is in cache
+            for (int p = 0; p < k; p++) {
+                int bp = p * n;
+                for (int i = start; i < end; i++) {
+                    double v = a[i * k + p];
                     if (v == 0) continue;
-                    int bp = p * n;
+                    int ci = i * n;
                     for (int j = 0; j < n; j++) c[ci + j] += v * b[bp + j];
                 }
             }
