@@ -35,15 +35,16 @@ public final class LmuRecurrent {
         int hid = c.hiddenSize(), w = c.memoryWidth();
         double[] h = new double[batch * frames * hid];
         double[] m = new double[batch * frames * w];
-        Parallel.forRange(batch, b -> forwardSequence(p, ss, x, b, frames, lengths[b], h, m));
+        double[] aBarT = Matmul.transpose(ss.aBarShared(), c.order(), c.order());
+        Parallel.forRange(batch, b -> forwardSequence(p, ss, aBarT, x, b, frames, lengths[b], h, m));
         return new Saved(h, m);
     }
 
-    private static void forwardSequence(LmuParameters p, LegendreStateSpace ss, double[] x, int b, int frames,
+    private static void forwardSequence(LmuParameters p, LegendreStateSpace ss, double[] aBarT, double[] x, int b, int frames,
             int len, double[] h, double[] m) {
         LmuConfig c = p.config();
         int in = c.inputSize(), hid = c.hiddenSize(), k = c.memoryD(), d = c.order(), w = c.memoryWidth();
-        double[] aBar = ss.aBarShared(), bBar = ss.bBarShared();
+        double[] bBar = ss.bBarShared();
         double[] hPrev = new double[hid], mPrev = new double[w];
         double[] u = new double[k], a = new double[hid];
         for (int t = 0; t < len; t++) {
@@ -54,14 +55,15 @@ public final class LmuRecurrent {
             axpyRows(x, xo, in, p.ex, k, u);
             if (p.eh != null) axpyRows(hPrev, 0, hid, p.eh, k, u);
             if (p.em != null) axpyRows(mPrev, 0, w, p.em, k, u);
-            // m = Ā m_prev + B̄ u, per channel
+            // m = Ā m_prev + B̄ u, per channel, as Σ_j m_prev[j]·(row j of Āᵀ) so the inner loop is an axpy
             for (int ch = 0; ch < k; ch++) {
-                int base = ch * d;
-                for (int i = 0; i < d; i++) {
-                    double s = bBar[i] * u[ch];
-                    int row = i * d;
-                    for (int j = 0; j < d; j++) s += aBar[row + j] * mPrev[base + j];
-                    m[mo + base + i] = s;
+                int base = mo + ch * d;
+                for (int i = 0; i < d; i++) m[base + i] = bBar[i] * u[ch];
+                for (int j = 0; j < d; j++) {
+                    double v = mPrev[ch * d + j];
+                    if (v == 0) continue;
+                    int row = j * d;
+                    for (int i = 0; i < d; i++) m[base + i] += v * aBarT[row + i];
                 }
             }
             // h = f(x W_x + h W_h + m W_m + b_h)
