@@ -60,7 +60,8 @@ class CheckpointsTest {
         Files.createDirectory(out.resolve("checkpoint_epoch_3"));
         List<String> skipped = new ArrayList<>();
         assertEquals("checkpoint_epoch_1", Checkpoints.latestGood(out, skipped).dir().getFileName().toString());
-        assertTrue(skipped.get(0).contains("no state.json"), skipped.toString());
+        IOException e = assertThrows(IOException.class, () -> Checkpoints.load(out.resolve("checkpoint_epoch_3")));
+        assertTrue(e.getMessage().contains("no state.json"), e.getMessage());
     }
 
     @Test
