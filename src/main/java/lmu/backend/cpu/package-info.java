@@ -1,0 +1,2 @@
+/** The CPU backend: plain-Java kernels and the OpenBLAS-backed matrix product. */
+package lmu.backend.cpu;
