@@ -3,7 +3,7 @@ package lmu.speech.ctc;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.stream.IntStream;
+import lmu.util.Parallel;
 
 /**
  * CTC loss (Graves et al. 2006) with log-softmax fused in: it takes raw <b>logits</b>, not
@@ -339,9 +339,7 @@ public final class CtcLoss {
         double[] losses = new double[nb];
         String[] infeasible = new String[nb];
         boolean[] fellBack = new boolean[nb];
-        IntStream range = IntStream.range(0, nb);
-        if (nb > 1) range = range.parallel();
-        range.forEach(b -> {
+        Parallel.forRange(nb, b -> {
             int tb = inputLengths[b];
             int lb = targetLengths[b];
             int lOff = b * p.l();

@@ -3,8 +3,8 @@ package lmu.speech.decode;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.stream.IntStream;
 import lmu.speech.text.Vocabulary;
+import lmu.util.Parallel;
 
 /**
  * Best-path CTC decoding: the most likely symbol of each frame, repeats collapsed, blanks (index 0)
@@ -66,7 +66,7 @@ public final class GreedyDecoder {
         checkBatch("GreedyDecoder", scores, shape, lengths);
         int t = shape[1], v = shape[2];
         int[][] out = new int[shape[0]][];
-        IntStream.range(0, shape[0]).parallel().forEach(b -> out[b] = decode(scores, b * t * v, lengths[b], v));
+        Parallel.forRange(shape[0], b -> out[b] = decode(scores, b * t * v, lengths[b], v));
         return out;
     }
 

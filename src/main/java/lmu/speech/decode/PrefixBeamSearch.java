@@ -5,8 +5,8 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.IntStream;
 import lmu.speech.text.Vocabulary;
+import lmu.util.Parallel;
 
 /**
  * CTC prefix beam search: keeps the {@code beamWidth} most probable label prefixes, each with two
@@ -142,7 +142,7 @@ public final class PrefixBeamSearch {
         int t = shape[1], v = shape[2];
         @SuppressWarnings("unchecked")
         List<Hypothesis>[] out = new List[shape[0]];
-        IntStream.range(0, shape[0]).parallel().forEach(b -> out[b] = search(scores, b * t * v, lengths[b]));
+        Parallel.forRange(shape[0], b -> out[b] = search(scores, b * t * v, lengths[b]));
         return Arrays.asList(out);
     }
 
