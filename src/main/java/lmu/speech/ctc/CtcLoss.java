@@ -613,7 +613,11 @@ public final class CtcLoss {
             }
         }
 
-        /** Rescaled forward–backward; NaN when a row underflows (caller then uses log space). */
+        /**
+         * Rescaled forward–backward; NaN when a row underflows (caller then uses log space). Only the
+         * states that are both reachable from the start and can still reach the end are computed: at
+         * frame t that is s in [max(0, S - 2(T_b - t)), min(S - 1, 2t + 1)]; the others stay 0.
+         */
         double scaled(Io io, int b, boolean grad, double scale) {
             final int ns = s;
             if (grad) {
@@ -624,40 +628,56 @@ public final class CtcLoss {
                 if (ns > 1) beta[last + ns - 2] = 1.0;
                 double[] e = next;
                 for (int t = tb - 2; t >= 0; t--) {
+                    int lo = Math.max(0, ns - 2 * (tb - t));
+                    int hi = Math.min(ns - 1, 2 * t + 1);
                     int po = (t + 1) * ns;
                     int pv = (t + 1) * v;
                     int co = t * ns;
-                    for (int i = 0; i < ns; i++) e[i] = beta[po + i] * prob[pv + ext[i]];
+                    int eHi = Math.min(ns - 1, hi + 2);
+                    for (int i = lo; i <= eHi; i++) e[i] = beta[po + i] * prob[pv + ext[i]];
+                    Arrays.fill(beta, co, co + lo, 0.0);
+                    Arrays.fill(beta, co + hi + 1, co + ns, 0.0);
                     double sum = 0;
-                    for (int i = 0; i < ns - 2; i++) {
+                    int mid = Math.min(hi, ns - 3);
+                    for (int i = lo; i <= mid; i++) {
                         double val = e[i] + e[i + 1] + skip[i + 2] * e[i + 2];
                         beta[co + i] = val;
                         sum += val;
                     }
-                    if (ns > 1) {
-                        double val = e[ns - 2] + e[ns - 1];
-                        beta[co + ns - 2] = val;
+                    for (int i = Math.max(lo, mid + 1); i <= hi; i++) { // the last two states: no skip
+                        double val = i + 1 < ns ? e[i] + e[i + 1] : e[i];
+                        beta[co + i] = val;
                         sum += val;
                     }
-                    beta[co + ns - 1] = e[ns - 1];
-                    sum += e[ns - 1];
                     if (!(sum >= TINY)) return Double.NaN;
                     double inv = 1.0 / sum;
-                    for (int i = 0; i < ns; i++) beta[co + i] *= inv;
+                    for (int i = lo; i <= hi; i++) beta[co + i] *= inv;
                 }
             }
             double[] a = alpha;
             double[] n = next;
             Arrays.fill(a, 0, ns, 0.0);
-            a[0] = prob[0];
+            int lo0 = Math.max(0, ns - 2 * tb);
+            if (lo0 == 0) a[0] = prob[0];
             if (ns > 1) a[1] = prob[ext[1]];
             double logC = 0;
             for (int t = 0; t < tb; t++) {
                 int pv = t * v;
+                int lo = Math.max(0, ns - 2 * (tb - t));
+                int hi = Math.min(ns - 1, 2 * t + 1);
                 if (t > 0) {
-                    n[0] = a[0] * prob[pv];
-                    if (ns > 1) n[1] = (a[1] + a[0]) * prob[pv + ext[1]];
-                    for (int i = 2; i < ns; i++) {
+                    Arrays.fill(n, 0, lo, 0.0);
+                    Arrays.fill(n, hi + 1, ns, 0.0);
+                    int i = lo;
+                    if (i == 0) {
+                        n[0] = a[0] * prob[pv];
+                        i = 1;
+                    }
+                    if (i == 1 && hi >= 1) {
+                        n[1] = (a[1] + a[0]) * prob[pv + ext[1]];
+                        i = 2;
+                    }
+                    for (; i <= hi; i++) {
                         n[i] = (a[i] + a[i - 1] + skip[i] * a[i - 2]) * prob[pv + ext[i]];
                     }
                     double[] tmp = a;
@@ -665,20 +685,20 @@ public final class CtcLoss {
                     n = tmp;
                 }
                 double sum = 0;
-                for (int i = 0; i < ns; i++) sum += a[i];
+                for (int i = lo; i <= hi; i++) sum += a[i];
                 if (!(sum >= TINY)) return Double.NaN;
                 double inv = 1.0 / sum;
-                for (int i = 0; i < ns; i++) a[i] *= inv;
+                for (int i = lo; i <= hi; i++) a[i] *= inv;
                 logC += Math.log(sum);
                 if (grad) {
                     int co = t * ns;
                     double z = 0;
-                    for (int i = 0; i < ns; i++) z += a[i] * beta[co + i];
+                    for (int i = lo; i <= hi; i++) z += a[i] * beta[co + i];
                     if (!(z >= TINY)) return Double.NaN;
                     double iz = 1.0 / z;
                     double[] r = row;
                     System.arraycopy(prob, pv, r, 0, v);
-                    for (int i = 0; i < ns; i++) r[ext[i]] -= a[i] * beta[co + i] * iz;
+                    for (int i = lo; i <= hi; i++) r[ext[i]] -= a[i] * beta[co + i] * iz;
                     io.store(io.p.base(b, t), r, 0, scale);
                 }
             }

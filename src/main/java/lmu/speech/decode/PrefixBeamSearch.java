@@ -140,10 +140,14 @@ public final class PrefixBeamSearch {
         GreedyDecoder.checkBatch("PrefixBeamSearch", scores, shape, lengths);
         GreedyDecoder.checkVocabulary("PrefixBeamSearch", shape, vocab);
         int t = shape[1], v = shape[2];
-        @SuppressWarnings("unchecked")
-        List<Hypothesis>[] out = new List[shape[0]];
-        Parallel.forRange(shape[0], b -> out[b] = search(scores, b * t * v, lengths[b]));
-        return Arrays.asList(out);
+        List<List<Hypothesis>> out = new ArrayList<>(java.util.Collections.nCopies(shape[0], List.<Hypothesis>of()));
+        Parallel.forRange(shape[0], b -> {
+            List<Hypothesis> h = search(scores, b * t * v, lengths[b]);
+            synchronized (out) {
+                out.set(b, h);
+            }
+        });
+        return out;
     }
 
     /** The best transcript of each utterance; arguments as {@link #search(float[], int[], int[])}. */
