@@ -81,20 +81,7 @@ public final class Trainer {
 
     /** Restores weights, optimizer and position from a checkpoint. */
     public void resume(Checkpoints.Loaded ck) {
-        Map<String, Tensor> params = model.namedParameters();
-        for (Map.Entry<String, Tensor> e : params.entrySet()) {
-            float[] w = ck.model().arrays().get(e.getKey());
-            if (w == null) {
-                throw new IllegalArgumentException("checkpoint " + ck.dir() + " has no weights for " + e.getKey()
-                        + " (was it made with another model config?)");
-            }
-            int[] shape = ck.model().shapes().get(e.getKey());
-            if (!java.util.Arrays.equals(shape, e.getValue().shape())) {
-                throw new IllegalArgumentException("checkpoint " + ck.dir() + ": " + e.getKey() + " has shape "
-                        + java.util.Arrays.toString(shape) + ", the model expects " + java.util.Arrays.toString(e.getValue().shape()));
-            }
-            for (int i = 0; i < w.length; i++) e.getValue().storage().set(i, w[i]);
-        }
+        Models.copyWeights(ck, model.namedParameters());
         JsonObject s = ck.state();
         optimizer.load(ck.optimizer().arrays(), s.get("optimizer_steps").getAsLong());
         epoch = s.get("epoch").getAsInt();
