@@ -15,9 +15,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@code L <= 4096}; otherwise computed per output sample). Samples outside the input count as
  * zero. Output length is {@code ceil(N L / M)}.
  *
- * <p>Defaults ({@link #of}): 24 zero crossings, rolloff 0.88, beta 8.0: stopband from 0.963 of the
- * lower Nyquist frequency at about -80 dB, passband flat within 0.01 dB up to 0.79 of it (6.3
- * kHz of 8 kHz at 16 kHz). Instances are immutable and thread-safe.
+ * <p>Defaults ({@link #of}): 24 zero crossings, rolloff 0.88, beta 8.0. Measured (ResamplerTest):
+ * everything at or above the lower Nyquist frequency is attenuated by more than 80 dB (about 68 dB
+ * at 0.97 of it); the passband is exact in amplitude and phase within 1e-3 relative (0.009 dB) up
+ * to 0.79 of it (6.3 kHz of 8 kHz at 16 kHz). Instances are immutable and thread-safe.
  *
  * <pre>
  * jshell> float[] y = Resampler.of(44100, 16000).process(x)   // x.length * 16000 / 44100 samples
