@@ -29,12 +29,13 @@ rm -f "$out"/audio/*.opus "$out"/train.jsonl "$out"/test.jsonl
 
 /usr/bin/python3 "$here/builtin_sentences.py" "$n_train" "$n_test" "$seed" > "$work/plan.tsv"
 
-# One utterance: synthesise, post-process, encode; prints one manifest line into $work/lines/.
+# One utterance: synthesise and post-process to $work/wav/<id>.wav; its manifest line goes to
+# $work/lines/<split>.<id>.
 synth() {
-    local line="$1" work="$2" out="$3"
+    local line="$1" work="$2"
     local id split engine voice speed pitch tempo gain text
     IFS=$'\t' read -r id split engine voice speed pitch tempo gain text <<< "$line"
-    local raw="$work/$id.raw.wav" wav="$work/$id.wav"
+    local raw="$work/$id.raw.wav" wav="$work/wav/$id.wav"
     if [[ "$engine" == espeak ]]; then
         espeak-ng -v "$voice" -s "$speed" -p "$pitch" -w "$raw" "$text"
     else
@@ -42,21 +43,33 @@ synth() {
         stretch="$(printf '%d.%02d' $((speed / 100)) $((speed % 100)))"
         flite -voice "$voice" --setf duration_stretch="$stretch" -t "$text" -o "$raw"
     fi
-    # mono 16 kHz 16 bit; trim leading/trailing silence; tempo; 0.1 s/0.15 s pads; peak level
-    sox -R "$raw" -c 1 -b 16 "$wav" \
+    # mono 16 kHz 16 bit; 6 dB headroom; trim leading/trailing silence; tempo; 0.1 s/0.15 s pads; peak level
+    sox -R "$raw" -c 1 -b 16 "$wav" gain -n -6 \
         silence 1 0.02 0.3% reverse silence 1 0.02 0.3% reverse \
         tempo -s "$tempo" pad 0.1 0.15 rate -h 16000 norm "$((gain - 1))"
     local dur
     dur="$(soxi -D "$wav")"
-    ffmpeg -v error -nostdin -y -i "$wav" -c:a libopus -b:a 16k -application voip \
-        -fflags +bitexact -flags:a +bitexact -map_metadata -1 "$out/audio/$id.opus"
     printf '{"audio_filepath": "audio/%s.opus", "duration": %.3f, "text": "%s", "speaker": "%s:%s"}\n' \
         "$id" "$dur" "$text" "$engine" "$voice" > "$work/lines/$split.$id"
-    rm -f "$raw" "$wav"
+    rm -f "$raw"
 }
-export -f synth
-mkdir -p "$work/lines"
-tr '\n' '\0' < "$work/plan.tsv" | xargs -0 -P "$jobs" -I{} bash -c 'synth "$1" "$2" "$3"' _ {} "$work" "$out"
+# A batch of WAV files to 16 kbit/s Opus in one ffmpeg run (its start-up dominates otherwise).
+encode() {
+    local out="$1"; shift
+    local inputs=() outputs=() i=0 wav id
+    for wav in "$@"; do
+        id="$(basename "$wav" .wav)"
+        inputs+=(-i "$wav")
+        outputs+=(-map "$i:a" -c:a libopus -b:a 16k -application voip -fflags +bitexact -flags:a +bitexact
+                  -map_metadata -1 "$out/audio/$id.opus")
+        i=$((i + 1))
+    done
+    ffmpeg -v error -nostdin -y "${inputs[@]}" "${outputs[@]}"
+}
+export -f synth encode
+mkdir -p "$work/lines" "$work/wav"
+tr '\n' '\0' < "$work/plan.tsv" | xargs -0 -P "$jobs" -I{} bash -c 'synth "$1" "$2"' _ {} "$work"
+find "$work/wav" -name '*.wav' -print0 | sort -z | xargs -0 -n 40 -P "$jobs" bash -c 'encode "$0" "$@"' "$out"
 
 for split in train test; do
     cat "$work"/lines/"$split".* > "$out/$split.jsonl"   # glob order = sorted ids

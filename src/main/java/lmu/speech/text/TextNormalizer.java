@@ -56,8 +56,11 @@ public final class TextNormalizer {
             "<COMMA>", false, "<PERIOD>", false, "<QUESTIONMARK>", false, "<EXCLAMATIONPOINT>", false,
             "<SIL>", true, "<MUSIC>", true, "<NOISE>", true, "<OTHER>", true); // value: is garbage
 
+    private static final Pattern NUMBER = Pattern.compile("(\\d+)(st|nd|rd|th)?(?![a-z])|(\\d+)");
+
     private final Mode mode;
     private final Vocabulary vocabulary;
+    private final boolean spellNumbers;
 
     /**
      * @param mode which tag rules apply
@@ -65,6 +68,11 @@ public final class TextNormalizer {
      * @throws IllegalArgumentException when the vocabulary has no space
      */
     public TextNormalizer(Mode mode, Vocabulary vocabulary) {
+        this(mode, vocabulary, false);
+    }
+
+    private TextNormalizer(Mode mode, Vocabulary vocabulary, boolean spellNumbers) {
+        this.spellNumbers = spellNumbers;
         this.mode = Objects.requireNonNull(mode, "mode");
         this.vocabulary = Objects.requireNonNull(vocabulary, "vocabulary");
         if (!vocabulary.contains(' ')) {
@@ -80,6 +88,22 @@ public final class TextNormalizer {
     /** GigaSpeech rules, English vocabulary. */
     public static TextNormalizer gigaSpeech() {
         return new TextNormalizer(Mode.GIGASPEECH, Vocabulary.english());
+    }
+
+    /**
+     * The same rules, except that runs of ASCII digits are spelled out as English words instead of
+     * being dropped: {@code "press 1"} → {@code "press one"}, {@code "500"} → {@code "five
+     * hundred"}, {@code "21st"} → {@code "twenty first"}, {@code "3D"} → {@code "three d"}. Runs
+     * longer than 15 digits are spelled digit by digit. Separators inside numbers are not read
+     * ({@code "2.5"} → {@code "two five"}), so use this for transcripts with simple numbers only.
+     */
+    public TextNormalizer spellingNumbers() {
+        return new TextNormalizer(mode, vocabulary, true);
+    }
+
+    /** Whether digits are spelled out ({@link #spellingNumbers()}) rather than dropped. */
+    public boolean spellsNumbers() {
+        return spellNumbers;
     }
 
     public Mode mode() {
@@ -141,6 +165,7 @@ public final class TextNormalizer {
             s = sb.toString();
         }
         s = Normalizer.normalize(s.toLowerCase(java.util.Locale.ROOT), Normalizer.Form.NFD);
+        if (spellNumbers) s = spell(s);
 
         // pass 1: map every code point to a vocabulary character, a separator (space) or nothing
         StringBuilder mapped = new StringBuilder(s.length());
@@ -190,6 +215,27 @@ public final class TextNormalizer {
         int n = out.length();
         if (n > 0 && out.charAt(n - 1) == ' ') out.setLength(n - 1);
         return out.toString();
+    }
+
+    private static String spell(String s) {
+        Matcher m = NUMBER.matcher(s);
+        StringBuilder sb = new StringBuilder(s.length() + 16);
+        while (m.find()) {
+            boolean ordinal = m.group(2) != null;
+            String digits = ordinal || m.group(1) != null ? m.group(1) : m.group(3);
+            String words;
+            if (digits.length() > 15) {
+                StringBuilder d = new StringBuilder();
+                for (char c : digits.toCharArray()) d.append(NumberWords.cardinal(c - '0')).append(' ');
+                words = d.toString().strip();
+            } else {
+                long n = Long.parseLong(digits);
+                words = ordinal && n > 0 ? NumberWords.ordinal(n) : NumberWords.cardinal(n) + (ordinal ? " " + m.group(2) : "");
+            }
+            m.appendReplacement(sb, Matcher.quoteReplacement(" " + words + " "));
+        }
+        m.appendTail(sb);
+        return sb.toString();
     }
 
     private boolean isWordLetter(char c) {
