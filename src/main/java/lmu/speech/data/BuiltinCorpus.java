@@ -9,8 +9,6 @@ import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
 import java.net.URL;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -165,12 +163,9 @@ public final class BuiltinCorpus {
                 Files.createFile(tmp.resolve(".complete"));
                 try {
                     Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-                } catch (FileAlreadyExistsException | AtomicMoveNotSupportedException | java.nio.file.DirectoryNotEmptyException e) {
-                    // another process finished first (or left an incomplete folder behind)
-                    if (!Files.isRegularFile(target.resolve(".complete"))) {
-                        deleteTree(target);
-                        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-                    }
+                } catch (IOException e) {
+                    // another process renamed its complete copy into place first: use that one
+                    if (!Files.isRegularFile(target.resolve(".complete"))) throw e;
                 }
             } finally {
                 if (Files.exists(tmp)) deleteTree(tmp);

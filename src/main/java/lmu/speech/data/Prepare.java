@@ -121,6 +121,12 @@ public final class Prepare {
      * @throws UncheckedIOException when reading or writing fails
      */
     public static Map<String, DatasetListing> asterisk(Path sounds, Path transcripts, Path outDir, String ffmpeg) {
+        return asterisk(sounds, transcripts, outDir, ffmpeg, 10);
+    }
+
+    /** {@link #asterisk(Path, Path, Path, String)} with every {@code testEvery}-th prompt in test. */
+    static Map<String, DatasetListing> asterisk(Path sounds, Path transcripts, Path outDir, String ffmpeg, int testEvery) {
+        lmu.util.Checks.positive("testEvery", testEvery);
         if (!Files.isRegularFile(transcripts)) {
             throw new IllegalArgumentException("Prepare.asterisk: transcript file not found: " + transcripts
                     + " (Debian package asterisk-core-sounds-en)");
@@ -168,7 +174,7 @@ public final class Prepare {
 
         List<String> names = new ArrayList<>(prompts.keySet());
         Set<String> testTexts = new HashSet<>();
-        for (int i = 9; i < names.size(); i += 10) testTexts.add(prompts.get(names.get(i))[0]);
+        for (int i = testEvery - 1; i < names.size(); i += testEvery) testTexts.add(prompts.get(names.get(i))[0]);
 
         Path wavDir = outDir.resolve("wav");
         Utterance[] decoded = new Utterance[names.size()];
