@@ -26,7 +26,7 @@ import lmu.util.Rng;
  * jshell> Tensor h = lmu.forward(x, lengths);   // x (B, T, 80) -> h (B, T, 384), zero after each length
  * }</pre>
  */
-public final class LmuLayer extends Module {
+public final class LmuLayer extends Module implements lmu.nn.SequenceLayer {
     /** How the layer runs over time. */
     public enum Mode {
         /** PARALLEL when the config allows it, else RECURRENT. */
@@ -83,6 +83,7 @@ public final class LmuLayer extends Module {
      * @throws IllegalArgumentException if x is not (B, T, C) with C = inputSize, dtypes differ, or
      *     lengths do not fit
      */
+    @Override
     public Tensor forward(Tensor x, int[] lengths) {
         if (x == null || x.rank() != 3 || x.dim(2) != config.inputSize()) {
             throw new IllegalArgumentException("LmuLayer: x must have shape (B, T, " + config.inputSize() + "), got "
