@@ -32,8 +32,9 @@ public final class LmuBenchmark {
     public static void main(String[] args) {
         String what = args.length == 0 ? "conv" : args[0];
         int[] lengths = Arrays.stream(args).skip(1).mapToInt(Integer::parseInt).toArray();
-        System.out.printf(Locale.ROOT, "# %s, %d threads, %s, times are %s%n", what, lmu.util.Parallel.threads(),
-                System.getProperty("java.vm.version"), CPU_TIME ? "process CPU time" : "wall time");
+        System.out.printf(Locale.ROOT, "# %s, %d threads, %s, gemm %s, times are %s%n", what,
+                lmu.util.Parallel.threads(), System.getProperty("java.vm.version"),
+                lmu.backend.cpu.Gemm.implementation(), CPU_TIME ? "process CPU time" : "wall time");
         switch (what) {
             case "conv" -> conv(lengths.length > 0 ? lengths : new int[] {16, 32, 48, 64, 96, 128, 200, 400});
             case "layer" -> layer(lengths.length > 0 ? lengths : new int[] {200, 400, 800, 1600});
