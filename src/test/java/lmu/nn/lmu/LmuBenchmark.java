@@ -67,28 +67,33 @@ public final class LmuBenchmark {
 
     private static void layer(int[] frames) {
         int batch = 8, in = 384, hidden = 384, d = 192;
+        // warm the JIT on every path first: compiler threads would otherwise bill the first sizes
+        layerRow(LmuConfig.of(in, hidden, 1, d, 400), batch, 200, false);
         for (int memoryD : new int[] {1, 4}) {
-            LmuConfig c = LmuConfig.of(in, hidden, memoryD, d, 400);
-            for (int t : frames) {
-                int[] lengths = new int[batch];
-                Arrays.fill(lengths, t);
-                float[] xf = new float[batch * t * in];
-                float[] dh = new float[batch * t * hidden];
-                Rng r = new Rng(3);
-                for (int i = 0; i < xf.length; i++) xf[i] = (float) r.nextGaussian();
-                for (int i = 0; i < dh.length; i++) dh[i] = (float) r.nextGaussian();
-                double fft = time(new LmuLayer(c, Mode.PARALLEL, new Rng(1), DType.F32), Method.FFT, xf, dh, batch, t, in,
-                        lengths);
-                double direct = time(new LmuLayer(c, Mode.PARALLEL, new Rng(1), DType.F32), Method.DIRECT, xf, dh, batch,
-                        t, in, lengths);
-                double rec = time(new LmuLayer(c, Mode.RECURRENT, new Rng(1), DType.F32), Method.AUTO, xf, dh, batch, t,
-                        in, lengths);
-                System.out.printf(Locale.ROOT,
-                        "layer memory_d=%d T=%5d  parallel-fft %9.1f ms  parallel-direct %9.1f ms  recurrent %9.1f ms  "
-                                + "recurrent/parallel-fft %.1fx  direct/fft %.2f%n",
-                        memoryD, t, fft, direct, rec, rec / fft, direct / fft);
-            }
+            for (int t : frames) layerRow(LmuConfig.of(in, hidden, memoryD, d, 400), batch, t, true);
         }
+    }
+
+    private static void layerRow(LmuConfig c, int batch, int t, boolean print) {
+        int in = c.inputSize(), hidden = c.hiddenSize();
+        int[] lengths = new int[batch];
+        Arrays.fill(lengths, t);
+        float[] xf = new float[batch * t * in];
+        float[] dh = new float[batch * t * hidden];
+        Rng r = new Rng(3);
+        for (int i = 0; i < xf.length; i++) xf[i] = (float) r.nextGaussian();
+        for (int i = 0; i < dh.length; i++) dh[i] = (float) r.nextGaussian();
+        double fft = time(new LmuLayer(c, Mode.PARALLEL, new Rng(1), DType.F32), Method.FFT, xf, dh, batch, t, in,
+                lengths);
+        double direct = time(new LmuLayer(c, Mode.PARALLEL, new Rng(1), DType.F32), Method.DIRECT, xf, dh, batch, t, in,
+                lengths);
+        double rec = time(new LmuLayer(c, Mode.RECURRENT, new Rng(1), DType.F32), Method.AUTO, xf, dh, batch, t, in,
+                lengths);
+        if (!print) return;
+        System.out.printf(Locale.ROOT,
+                "layer memory_d=%d T=%5d  parallel-fft %9.1f ms  parallel-direct %9.1f ms  recurrent %9.1f ms  "
+                        + "recurrent/parallel-fft %.1fx  direct/fft %.2f%n",
+                c.memoryD(), t, fft, direct, rec, rec / fft, direct / fft);
     }
 
     private static double time(LmuLayer layer, Method method, float[] xf, float[] dh, int batch, int t, int in,
