@@ -37,7 +37,8 @@ public final class LegendreConvolution {
      * Longest sequence for which AUTO picks the direct method. Measured with {@code LmuBenchmark
      * conv} (order 192, memory_d 1, batch 8, forward + backward, process CPU time on a shared
      * 2-core machine): direct/FFT cost ratio 0.35 at 16 frames, about 0.9 at 24–48, 2.8 at 64, 3.3
-     * at 128, 3.7 at 200, 4.0 at 400, 14 at 800, 16 at 1600. The crossover lies between 48 and 64.
+     * at 128, 3.7 at 200, 4.0 at 400, 14 at 800, 16 at 1600 (a second run: 1.0 at 48, 2.2 at 64;
+     * bench/results/lmu-cpu-20261125.txt). The crossover lies between 48 and 64.
      */
     public static final int DIRECT_MAX_LENGTH = 48;
 
