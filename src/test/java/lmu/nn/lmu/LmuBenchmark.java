@@ -9,13 +9,15 @@ import lmu.tensor.Tensor;
 import lmu.util.Rng;
 
 /**
- * Plain timing main for the LMU (no JMH module exists yet): fastest of a few runs of forward +
- * backward: the fastest wall time of a few runs, or (with {@code -Dlmu.bench.cpu=true}) the mean
+ * Plain timing main for the LMU (no JMH module exists yet), forward + backward: the fastest wall
+ * time of a few runs, or (with {@code -Dlmu.bench.cpu=true}) the mean
  * process CPU time over runs that add up to at least 0.5 s of CPU.
  *
  * <pre>
  * mvn -q -o -B -Dkernels.skip test-compile
- * java -cp target/classes:target/test-classes:$(cat cp.txt) lmu.nn.lmu.LmuBenchmark conv
+ * mvn -q -o -B dependency:build-classpath -Dmdep.outputFile=cp.txt
+ * java -Xms6g -Xmx6g -XX:+AlwaysPreTouch -Dlmu.bench.cpu=true \
+ *     -cp target/classes:target/test-classes:$(cat cp.txt) lmu.nn.lmu.LmuBenchmark conv
  * java -cp ... lmu.nn.lmu.LmuBenchmark layer [T ...]
  * java -cp ... lmu.nn.lmu.LmuBenchmark fft
  * </pre>
@@ -100,7 +102,7 @@ public final class LmuBenchmark {
             int[] lengths) {
         layer.setConvolutionMethod(method);
         Tensor seed = Tensor.of(dh, batch, t, layer.config().hiddenSize());
-        return fastest(t >= 800 ? 1 : 3, () -> {
+        return fastest(t >= 800 ? 2 : 3, () -> {
             Tensor x = Tensor.of(xf, batch, t, in).requiresGrad(true);
             layer.forward(x, lengths).backward(seed);
             layer.zeroGrad();
