@@ -1,5 +1,11 @@
 package lmu.speech.data;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import lmu.speech.audio.Audio;
 import lmu.speech.audio.AudioReader;
 import lmu.speech.audio.Resampler;
@@ -90,5 +96,48 @@ public final class FeatureExtractor {
             specAugment.applyInPlace(f, AugmentSeed.of(seed, epoch, u.id(), SpecAugment.SEED_PURPOSE));
         }
         return f;
+    }
+
+    /**
+     * Global CMVN statistics of raw log-mel features over {@code utterances} (no augmentation),
+     * computed on {@code threads} threads; utterances that fail to decode are recorded in
+     * {@code report} and left out.
+     *
+     * @throws IllegalArgumentException when no utterance could be read
+     */
+    public static Cmvn globalStats(List<Utterance> utterances, FeatureConfig cfg, int threads, SkipReport report) {
+        FeatureExtractor fx = new FeatureExtractor(cfg, CmvnMode.NONE, null, null, null, 0);
+        ExecutorService pool = Executors.newFixedThreadPool(lmu.util.Checks.positive("threads", threads));
+        try {
+            List<Future<Cmvn.Accumulator>> parts = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int first = t;
+                parts.add(pool.submit(() -> {
+                    Cmvn.Accumulator acc = new Cmvn.Accumulator(cfg.nMels());
+                    for (int i = first; i < utterances.size(); i += threads) {
+                        Utterance u = utterances.get(i);
+                        try {
+                            acc.add(fx.extract(u, 0, false));
+                        } catch (RuntimeException e) {
+                            report.skip(u, "unreadable audio", e.getMessage());
+                        }
+                    }
+                    return acc;
+                }));
+            }
+            Cmvn.Accumulator total = new Cmvn.Accumulator(cfg.nMels());
+            for (Future<Cmvn.Accumulator> f : parts) total.merge(f.get());
+            if (total.frames() == 0) {
+                throw new IllegalArgumentException("FeatureExtractor: no audio could be read for CMVN statistics: " + report.summary(10));
+            }
+            return total.toCmvn();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("FeatureExtractor: interrupted", e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("FeatureExtractor: CMVN statistics failed: " + e.getCause(), e.getCause());
+        } finally {
+            pool.shutdownNow();
+        }
     }
 }
