@@ -197,6 +197,9 @@ class DataLoaderTest {
                 () -> builder(List.of(new Utterance("a", dir.resolve("gone.wav"), 0, 1, "hi"), new Utterance("b", good.get(0).audio(), 0, 1, ""))).build());
         assertTrue(e.getMessage().contains("none of the 2") && e.getMessage().contains("missing file") && e.getMessage().contains("empty transcript"),
                 e.getMessage());
+        IllegalArgumentException few = assertThrows(IllegalArgumentException.class,
+                () -> builder(good.subList(0, 2)).maxBatchSize(8).worldSize(4).rank(1).build());
+        assertTrue(few.getMessage().contains("fewer batches than the 4 ranks"), few.getMessage());
         Path junk = dir.resolve("junk2.wav");
         Files.writeString(junk, "RIFF....WAVEjunk");
         try (DataLoader dl = builder(List.of(new Utterance("j", junk, 0, 1, "hi"))).build(); DataLoader.Epoch it = dl.iterator(0)) {
