@@ -5,7 +5,7 @@ package lmu.speech.features;
  * in float64, by {@link RealFft} (mixed radix: n_fft 400 = 2 * 4 * 2 * 5 * 5 needs no
  * power-of-two padding). Measured against JTransforms 3.1's real FFT on 400 points (thread CPU
  * time, this project's 2-core machine): both about 2.1 us per frame; the own transform is used
- * because it is as fast, adds no dependency and has no global thread pool to switch off.
+ * because it is as fast and needs no global thread setting (JTransforms' ConcurrencyUtils).
  * Not thread-safe (work buffers): use one instance per thread.
  */
 public final class PowerSpectrum {
