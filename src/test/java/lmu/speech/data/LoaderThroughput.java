@@ -13,8 +13,8 @@ import lmu.speech.text.Vocabulary;
  * Loader throughput: writes {@code count} WAV files of 2..6 s at {@code rate} Hz to a temporary
  * directory, then times whole TRAIN epochs (decode, resample to 16 kHz, log-mel, per-utterance
  * CMVN, SpecAugment, padding) with {@code threads} workers, consuming batches as fast as they come.
- * Prints seconds of audio delivered per second of wall time (median of 5 epochs after 2 warm-up
- * epochs). Not a test. Usage: {@code LoaderThroughput [threads] [count] [rate]}.
+ * Prints seconds of audio delivered per second of wall time and per second of process CPU time
+ * (medians of 5 epochs after 2 warm-up epochs). Not a test. Usage: {@code LoaderThroughput [threads] [count] [rate]}.
  */
 public final class LoaderThroughput {
     private LoaderThroughput() {}
@@ -38,19 +38,25 @@ public final class LoaderThroughput {
         }
         try (DataLoader dl = DataLoader.builder(utts, Vocabulary.english()).threads(threads).maxFramesPerBatch(16 * 600)
                 .maxBatchSize(32).specAugment(SpecAugment.defaults()).build()) {
-            double[] t = new double[5];
+            var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+            double[] t = new double[5], cpu = new double[5];
             for (int epoch = -2; epoch < t.length; epoch++) {
-                long t0 = System.nanoTime();
+                long t0 = System.nanoTime(), c0 = os.getProcessCpuTime();
                 double seen = 0;
                 try (DataLoader.Epoch it = dl.iterator(epoch + 2)) {
                     while (it.hasNext()) seen += it.next().validFrames() / 100.0;
                 }
-                if (epoch >= 0) t[epoch] = (System.nanoTime() - t0) / 1e9;
+                if (epoch >= 0) {
+                    t[epoch] = (System.nanoTime() - t0) / 1e9;
+                    cpu[epoch] = (os.getProcessCpuTime() - c0) / 1e9;
+                }
                 if (Math.abs(seen - audioSeconds) > count * 0.02) throw new IllegalStateException("delivered " + seen + " s of " + audioSeconds);
             }
             java.util.Arrays.sort(t);
-            System.out.printf("DataLoader: %d utterances, %.0f s of %d Hz WAV, %d threads: epoch median %.2f s = %.0fx real time%n",
-                    count, audioSeconds, rate, threads, t[2], audioSeconds / t[2]);
+            java.util.Arrays.sort(cpu);
+            System.out.printf("DataLoader: %d utterances, %.0f s of %d Hz WAV, %d threads: epoch wall median %.2f s = %.0fx real time;"
+                    + " process CPU median %.2f s = %.0fx real time per core%n",
+                    count, audioSeconds, rate, threads, t[2], audioSeconds / t[2], cpu[2], audioSeconds / cpu[2]);
         } finally {
             try (var s = Files.list(dir)) {
                 s.forEach(p -> p.toFile().delete());
