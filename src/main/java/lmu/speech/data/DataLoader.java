@@ -64,7 +64,8 @@ public final class DataLoader implements AutoCloseable {
         this.report = b.report;
         this.mode = b.mode;
         this.prefetch = b.prefetch;
-        this.extractor = new FeatureExtractor(b.features, b.cmvnMode, b.globalCmvn, b.specAugment, b.speed, b.seed);
+        this.extractor = new FeatureExtractor(b.features, b.cmvnMode, b.globalCmvn, b.specAugment, b.speed, b.seed,
+                b.cacheDir == null ? null : new FeatureCache(b.cacheDir, b.features));
         FeatureConfig cfg = b.features;
         List<Utterance> ok = new ArrayList<>();
         List<int[]> labs = new ArrayList<>();
@@ -320,6 +321,7 @@ public final class DataLoader implements AutoCloseable {
         private SpecAugment specAugment;
         private SpeedPerturbation speed;
         private SkipReport report = new SkipReport();
+        private java.nio.file.Path cacheDir;
 
         private Builder(List<Utterance> utterances, Vocabulary vocabulary) {
             this.utterances = List.copyOf(Objects.requireNonNull(utterances, "utterances"));
@@ -357,6 +359,8 @@ public final class DataLoader implements AutoCloseable {
         public Builder specAugment(SpecAugment s) { specAugment = s; return this; }
         /** Speed perturbation in TRAIN mode (default: none). */
         public Builder speedPerturbation(SpeedPerturbation s) { speed = s; return this; }
+        /** Cache raw log-mel features in this directory ({@link FeatureCache}; default: no cache). */
+        public Builder featureCache(java.nio.file.Path dir) { cacheDir = Objects.requireNonNull(dir); return this; }
         /** Where skips are recorded (default: a new report). */
         public Builder report(SkipReport r) { report = Objects.requireNonNull(r); return this; }
 
