@@ -264,7 +264,7 @@ public final class DataLoader implements AutoCloseable {
         /** Cancels the batches still being prepared. */
         @Override
         public void close() {
-            for (Future<Batch> f : inFlight) f.cancel(true);
+            for (Future<Batch> f : inFlight) f.cancel(false); // no interrupt: it would close a file channel mid-read
             inFlight.clear();
             nextToSubmit = plan.size();
         }
@@ -282,6 +282,9 @@ public final class DataLoader implements AutoCloseable {
             try {
                 f = extractor.extract(u, epoch, augment);
             } catch (RuntimeException e) {
+                if (Thread.currentThread().isInterrupted()) {
+                    throw new CancellationException("DataLoader: shut down while loading " + u.id()); // not the file's fault
+                }
                 report.skip(u, "unreadable audio", e.getMessage());
                 continue;
             }

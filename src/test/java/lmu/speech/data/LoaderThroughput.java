@@ -23,6 +23,7 @@ public final class LoaderThroughput {
         int threads = args.length > 0 ? Integer.parseInt(args[0]) : 2;
         int count = args.length > 1 ? Integer.parseInt(args[1]) : 200;
         int rate = args.length > 2 ? Integer.parseInt(args[2]) : 16000;
+        boolean cached = args.length > 3 && args[3].equals("cache");
         Path dir = Files.createTempDirectory("lmu-loader-bench");
         Random r = new Random(1);
         List<Utterance> utts = new ArrayList<>();
@@ -36,8 +37,10 @@ public final class LoaderThroughput {
             utts.add(new Utterance("u" + i, f, 0, n / (double) rate, "the quick brown fox"));
             audioSeconds += n / (double) rate;
         }
-        try (DataLoader dl = DataLoader.builder(utts, Vocabulary.english()).threads(threads).maxFramesPerBatch(16 * 600)
-                .maxBatchSize(32).specAugment(SpecAugment.defaults()).build()) {
+        DataLoader.Builder builder = DataLoader.builder(utts, Vocabulary.english()).threads(threads).maxFramesPerBatch(16 * 600)
+                .maxBatchSize(32).specAugment(SpecAugment.defaults());
+        if (cached) builder.featureCache(dir.resolve("cache")); // filled by the warm-up epochs
+        try (DataLoader dl = builder.build()) {
             var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
             double[] t = new double[5], cpu = new double[5];
             for (int epoch = -2; epoch < t.length; epoch++) {
@@ -54,14 +57,13 @@ public final class LoaderThroughput {
             }
             java.util.Arrays.sort(t);
             java.util.Arrays.sort(cpu);
-            System.out.printf("DataLoader: %d utterances, %.0f s of %d Hz WAV, %d threads: epoch wall median %.2f s = %.0fx real time;"
+            System.out.printf("DataLoader%s: %d utterances, %.0f s of %d Hz WAV, %d threads: epoch wall median %.2f s = %.0fx real time;"
                     + " process CPU median %.2f s = %.0fx real time per core%n",
-                    count, audioSeconds, rate, threads, t[2], audioSeconds / t[2], cpu[2], audioSeconds / cpu[2]);
+                    cached ? " (feature cache)" : "", count, audioSeconds, rate, threads, t[2], audioSeconds / t[2], cpu[2], audioSeconds / cpu[2]);
         } finally {
-            try (var s = Files.list(dir)) {
-                s.forEach(p -> p.toFile().delete());
+            try (var s = Files.walk(dir)) {
+                s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
             }
-            Files.delete(dir);
         }
     }
 }
