@@ -54,6 +54,7 @@ public final class GpuEnvironment {
             new Library("cuDNN", "cudnn", "libcudnn.so.9"),
             new Library("NCCL", "nccl", "libnccl.so.2"));
 
+    private static final Pattern DEPENDENCY = Pattern.compile("Could not initialize class org\\.bytedeco\\.cuda\\.global\\.(\\w+)");
     private static final Pattern MISSING = Pattern.compile("(lib[\\w.+-]+\\.so[\\w.]*): cannot open shared object file");
 
     /** The full report. */
@@ -75,7 +76,7 @@ public final class GpuEnvironment {
                 : Row.no("kernels", "no fatbins in this jar (built with -Dkernels.skip or without nvcc)"));
         if (manifest.hasKernels()) {
             if (cuda) rows.addAll(guard("kernel modules", () -> DeviceQuery.modules(manifest)));
-            else rows.add(Row.no("kernel modules", "not loaded: CUDA is not available"));
+            else rows.add(Row.no("kernel modules", "CUDA is not available"));
         }
         return rows;
     }
@@ -114,7 +115,7 @@ public final class GpuEnvironment {
         for (Library lib : LIBRARIES) {
             String item = lib.name();
             if (runtimeFailure != null) {
-                rows.add(Row.no(item, "not tried: the CUDA runtime did not load; links " + lib.sonames()));
+                rows.add(Row.no(item, "the CUDA runtime did not load (this one links " + lib.sonames() + ")"));
                 continue;
             }
             try {
@@ -138,6 +139,10 @@ public final class GpuEnvironment {
             if (m.find()) return "missing " + m.group(1) + " (" + hintFor(m.group(1)) + ")";
         }
         String msg = String.valueOf(t.getMessage());
+        Matcher dep = DEPENDENCY.matcher(msg);
+        if (t instanceof NoClassDefFoundError && dep.find()) {
+            return "needs " + dep.group(1) + ", which did not load (see its row)";
+        }
         int nl = msg.indexOf('\n');
         return t.getClass().getSimpleName() + ": " + (nl < 0 ? msg : msg.substring(0, nl));
     }

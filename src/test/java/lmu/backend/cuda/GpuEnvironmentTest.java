@@ -33,6 +33,8 @@ class GpuEnvironmentTest {
                 GpuEnvironment.whyNotLoaded(t, "libcublas.so.13"));
         Throwable n = new UnsatisfiedLinkError("x: libnccl.so.2: cannot open shared object file");
         assertTrue(GpuEnvironment.whyNotLoaded(n, "libnccl.so.2").startsWith("missing libnccl.so.2 (add its directory"));
+        assertEquals("needs cublas, which did not load (see its row)", GpuEnvironment.whyNotLoaded(
+                new NoClassDefFoundError("Could not initialize class org.bytedeco.cuda.global.cublas"), "libcudnn.so.9"));
         assertEquals("IllegalStateException: first line",
                 GpuEnvironment.whyNotLoaded(new IllegalStateException("first line\nsecond"), "libx.so"));
     }
