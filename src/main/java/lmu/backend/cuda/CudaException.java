@@ -22,6 +22,7 @@ public final class CudaException extends RuntimeException {
     public static final int CUDA_ERROR_NO_DEVICE = 100;
     public static final int CUDA_ERROR_INVALID_DEVICE = 101;
     public static final int CUDA_ERROR_NO_BINARY_FOR_GPU = 209;
+    public static final int CUDA_ERROR_INVALID_PTX = 218;
     public static final int CUDA_ERROR_UNSUPPORTED_PTX_VERSION = 222;
     public static final int CUDA_ERROR_NOT_FOUND = 500;
     public static final int CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES = 701;

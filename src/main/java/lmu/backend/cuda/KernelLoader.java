@@ -87,13 +87,10 @@ public final class KernelLoader implements AutoCloseable {
         String msg;
         switch (rc) {
             case CudaException.CUDA_ERROR_NO_BINARY_FOR_GPU:
-                msg = "kernels/" + op + ".fatbin has no code for " + device + ", compute capability "
-                        + ctx.computeCapability() / 10 + "." + ctx.computeCapability() % 10 + "; it was built for "
-                        + built + ". Add -gencode arch=compute_" + ctx.computeCapability() + ",code=sm_"
-                        + ctx.computeCapability() + " to ARCH in kernels/Makefile and rebuild";
+                msg = manifest.noBinaryMessage(op, device, ctx.computeCapability());
                 break;
             case CudaException.CUDA_ERROR_UNSUPPORTED_PTX_VERSION:
-            case 218: // CUDA_ERROR_INVALID_PTX
+            case CudaException.CUDA_ERROR_INVALID_PTX:
                 msg = "the driver (CUDA " + Cuda.versionString(Cuda.driverVersion()) + ") cannot JIT the PTX in kernels/"
                         + op + ".fatbin built by nvcc " + manifest.nvccVersion() + " for " + built
                         + ": update the NVIDIA driver, or rebuild with SASS for this GPU (sm_" + ctx.computeCapability() + ")";

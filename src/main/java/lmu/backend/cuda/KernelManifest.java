@@ -63,4 +63,18 @@ public record KernelManifest(String nvccVersion, List<String> arches, List<Strin
         }
         return sb.toString();
     }
+
+    /**
+     * The message for a fatbin with no code for the device ({@code CUDA_ERROR_NO_BINARY_FOR_GPU}).
+     *
+     * @param op the op whose fatbin failed, e.g. {@code "softmax"}
+     * @param device the device, e.g. {@code "cuda:0 (Tesla T4, sm_75)"}
+     * @param computeCapability the device's compute capability as {@code 10 * major + minor}
+     */
+    public String noBinaryMessage(String op, String device, int computeCapability) {
+        int cc = computeCapability;
+        return "kernels/" + op + ".fatbin has no code for " + device + ", compute capability " + cc / 10 + "." + cc % 10
+                + "; it was built for " + archesDescription() + ". Add -gencode arch=compute_" + cc + ",code=sm_" + cc
+                + " to ARCH in kernels/Makefile and rebuild";
+    }
 }

@@ -77,4 +77,47 @@ public final class LaunchGeometry {
         }
         return (int) blocks;
     }
+
+    /**
+     * Threads per block for the one-block-per-row kernels (softmax, layer norm): 32 for rows of at
+     * most 64 columns (the CTC vocabulary), else a multiple of 32 giving each thread about four
+     * columns, at most 1024.
+     *
+     * @param cols columns per row, &gt; 0
+     */
+    public static int rowBlockThreads(int cols) {
+        if (cols <= 0) throw new IllegalArgumentException("rowBlockThreads: cols : " + cols + " (expected: > 0)");
+        if (cols <= 64) return 32;
+        return (int) Math.min(1024, 32L * ((cols + 127L) / 128));
+    }
+
+    /**
+     * Blocks for a grid-stride loop over {@code n} items: enough to cover them, at most 32 per
+     * multiprocessor (more only adds scheduling overhead).
+     *
+     * @param n items, &gt; 0
+     * @param blockSize threads per block, &gt; 0
+     * @param multiprocessors the device's SM count, &gt; 0
+     */
+    public static int gridStrideBlocks(long n, int blockSize, int multiprocessors) {
+        if (multiprocessors <= 0) {
+            throw new IllegalArgumentException("gridStrideBlocks: multiprocessors : " + multiprocessors + " (expected: > 0)");
+        }
+        return (int) Math.min(blocksFor(n, blockSize), 32L * multiprocessors);
+    }
+
+    /**
+     * Rows per block for {@code layernorm_backward_kernel}: about two blocks per multiprocessor, so
+     * the partial sums stay few while every SM has work.
+     *
+     * @param rows rows R, &gt; 0
+     * @param multiprocessors the device's SM count, &gt; 0
+     */
+    public static int rowsPerBlock(int rows, int multiprocessors) {
+        if (rows <= 0 || multiprocessors <= 0) {
+            throw new IllegalArgumentException("rowsPerBlock: rows " + rows + " and multiprocessors " + multiprocessors
+                    + " must be > 0");
+        }
+        return Math.max(1, (int) ((rows + 2L * multiprocessors - 1) / (2L * multiprocessors)));
+    }
 }

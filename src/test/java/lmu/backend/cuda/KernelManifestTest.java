@@ -21,6 +21,14 @@ class KernelManifestTest {
     }
 
     @Test
+    void noBinaryMessageNamesTheDeviceAndTheBuiltArches() {
+        KernelManifest m = new KernelManifest("13.0", List.of("sm_80", "sm_90", "compute_90"), List.of("softmax"));
+        assertEquals("kernels/softmax.fatbin has no code for cuda:0 (Tesla T4, sm_75), compute capability 7.5; it was"
+                + " built for sm_80, sm_90, compute_90 (PTX). Add -gencode arch=compute_75,code=sm_75 to ARCH in"
+                + " kernels/Makefile and rebuild", m.noBinaryMessage("softmax", "cuda:0 (Tesla T4, sm_75)", 75));
+    }
+
+    @Test
     void packagedManifestMatchesTheFatbinsOnTheClasspath() {
         KernelManifest m = KernelManifest.load();
         ClassLoader cl = KernelManifestTest.class.getClassLoader();

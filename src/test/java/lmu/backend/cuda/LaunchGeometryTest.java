@@ -44,6 +44,23 @@ class LaunchGeometryTest {
     }
 
     @Test
+    void rowAndGridStrideChoices() {
+        assertEquals(32, LaunchGeometry.rowBlockThreads(29));
+        assertEquals(32, LaunchGeometry.rowBlockThreads(64));
+        assertEquals(32, LaunchGeometry.rowBlockThreads(65));
+        assertEquals(96, LaunchGeometry.rowBlockThreads(384));
+        assertEquals(1024, LaunchGeometry.rowBlockThreads(1 << 20));
+        for (int c = 1; c < 5000; c += 7) {
+            int t = LaunchGeometry.rowBlockThreads(c);
+            assertTrue(t % 32 == 0 && t >= 32 && t <= 1024, c + " -> " + t);
+        }
+        assertEquals(4, LaunchGeometry.gridStrideBlocks(1000, 256, 132));
+        assertEquals(32 * 132, LaunchGeometry.gridStrideBlocks(1L << 30, 256, 132));
+        assertEquals(73, LaunchGeometry.rowsPerBlock(19200, 132)); // 19200 rows over 264 blocks
+        assertEquals(1, LaunchGeometry.rowsPerBlock(5, 132));
+    }
+
+    @Test
     void cudaExceptionMessageNamesOpCodeAndGeometry() {
         CudaException e = new CudaException("softmax_forward_kernel", 1, "CUDA_ERROR_INVALID_VALUE", Dim3.of(12),
                 Dim3.of(1024, 2), "launch failed");
