@@ -4,7 +4,8 @@
 # benchmarks and a short training run. Results go to results/<gpu>-<utc time>/ (one .out and
 # .err per step, summary.tsv with exit codes and durations) and a .tar.gz of that folder.
 #
-#   ./run_all.sh [--out DIR] [--skip STEP]...     STEP: environment gpu-environment check bench-kernels train
+#   ./run_all.sh [--out DIR] [--skip STEP]...     STEP: environment gpu-environment cuda-selftest
+#                                                  check bench-kernels train
 #
 # Environment: JAVA_OPTS (default -Xmx16g), TRAIN_ARGS (default "--debug --device cuda"),
 # TRAIN_TIMEOUT seconds (default 900), LMU_NO_LIB_SEARCH=1 to skip searching the disk for the
@@ -82,6 +83,7 @@ step() {
 
 step environment 300 bash "$HERE/run_all.sh" --print-environment
 step gpu-environment 300 "${JVM[@]}" -cp "$JAR" lmu.backend.cuda.GpuEnvironment
+step cuda-selftest 600 "${JVM[@]}" -cp "$JAR" lmu.backend.cuda.CudaSelfTest
 step check 1800 "${JVM[@]}" -jar "$JAR" check --parity --json
 step bench-kernels 1800 "${JVM[@]}" -jar "$JAR" bench-kernels
 # shellcheck disable=SC2086 # TRAIN_ARGS is a list of flags
