@@ -1,6 +1,7 @@
 // Global-norm gradient clipping and the fp16 loss scaler's fused unscale, fp32.
 //   clipping:  sumsq = sum over every gradient tensor of sum_i g[i]^2   (two stages, deterministic)
-//              coef  = min(1, max_norm / (sqrt(sumsq) + 1e-6));  g[i] *= coef
+//              norm  = sqrt(sumsq); when norm is finite and > max_norm: g[i] *= max_norm / (norm + 1e-6)
+//              (otherwise the gradients are left as they are: a non-finite norm is for the caller to skip)
 //   unscale:   g[i] *= inv_scale; found_inf = 1 if any result is inf or NaN
 // With fp16 loss scaling the step unscales first, then (if found_inf is 0) clips, then updates;
 // found_inf is reset to 0 (cuMemsetD32Async) before the first unscale of a step. The scalars
@@ -8,8 +9,9 @@
 // reads found_inf.
 // Named after what they do: these are optimizer-step kernels without a forward/backward pair.
 // CPU reference (parity tests hold these kernels to it):
-//   lmu.backend.cpu.CpuKernels.sumOfSquares, lmu.backend.cpu.CpuKernels.clipByGlobalNorm,
-//   lmu.backend.cpu.CpuKernels.unscaleAndCheck
+//   lmu.optim.GradClip.globalNorm / clipGlobalNorm (the norm in double on the CPU), and the loss
+//   scaler's unscale (to be written: lmu.backend.cpu.CpuKernels.unscaleAndCheck, returning whether
+//   any unscaled gradient is inf or NaN).
 #include "block_reduce.cuh"
 
 // ----------------------------------------------------------------------------
@@ -33,11 +35,12 @@ extern "C" __global__ void clip_sum_squares_final_kernel(float* sumsq, const flo
     if (threadIdx.x == 0) sumsq[0] = (accumulate ? sumsq[0] : 0.0f) + s;
 }
 
-// g[i] *= min(1, max_norm / (sqrt(sumsq[0]) + 1e-6)), n elements; the coefficient is computed on
-// the device from clip_sum_squares_final_kernel's result
+// g[i] *= max_norm / (norm + 1e-6) when norm = sqrt(sumsq[0]) is finite and > max_norm, n elements;
+// the coefficient is computed on the device from clip_sum_squares_final_kernel's result
 extern "C" __global__ void clip_scale_kernel(float* g, int n, const float* sumsq, float max_norm) {
-    const float coef = fminf(1.0f, max_norm / (sqrtf(sumsq[0]) + 1e-6f));
-    if (coef >= 1.0f) return;
+    const float norm = sqrtf(sumsq[0]);
+    if (!isfinite(norm) || !(norm > max_norm)) return;  // uniform across the grid
+    const float coef = max_norm / (norm + 1e-6f);
     for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) g[i] *= coef;
 }
 

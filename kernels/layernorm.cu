@@ -6,11 +6,14 @@
 //             dweight[c] += sum_r dout[r, c] * xhat[r, c],  dbias[c] += sum_r dout[r, c]   (accumulated, +=)
 // inp, out, dout, dinp are row-major (R, C) with R = B*T rows; weight, bias, dweight, dbias (C);
 // mean, rstd (R), saved by the forward for the backward. The variance is the biased one (divide
-// by C) computed in two passes (mean first), as the CPU reference does.
+// by C) computed in two passes (mean first), as the CPU reference does. weight and bias may be
+// null (scale 1, shift 0); in the backward dinp may be null (not computed), and so may either of
+// the partial sums (that parameter gradient is not computed).
 // The parameter gradients are reduced deterministically: the backward kernel writes one partial
 // sum per block and column into scratch, and the dparams kernel adds the partials in block order.
 // CPU reference (parity tests hold these kernels to it):
-//   lmu.backend.cpu.CpuKernels.layerNormForward / layerNormBackward
+//   lmu.backend.cpu.CpuBackend.layerNorm / layerNormBackward
+//   (to become lmu.backend.cpu.CpuKernels.layerNormForward / layerNormBackward)
 #include "block_reduce.cuh"
 
 // ----------------------------------------------------------------------------
@@ -32,7 +35,12 @@ extern "C" __global__ void layernorm_forward_kernel(float* out, float* mean, flo
         v += d * d;
     }
     const float rs = rsqrtf(block_reduce_sum(v) / C + eps);
-    for (int c = threadIdx.x; c < C; c += blockDim.x) y[c] = (x[c] - m) * rs * weight[c] + bias[c];
+    for (int c = threadIdx.x; c < C; c += blockDim.x) {
+        float v = (x[c] - m) * rs;
+        if (weight) v *= weight[c];
+        if (bias) v += bias[c];
+        y[c] = v;
+    }
     if (threadIdx.x == 0) {
         mean[r] = m;
         rstd[r] = rs;
@@ -61,40 +69,45 @@ extern "C" __global__ void layernorm_backward_kernel(float* dinp, float* partial
         for (int c = threadIdx.x; c < C; c += blockDim.x) {
             const float xhat = (inp[base + c] - m) * rs;
             const float g = dout[base + c];
-            const float dnorm = g * weight[c];
+            const float dnorm = weight ? g * weight[c] : g;
             sum_dnorm += dnorm;
             sum_dnorm_xhat += dnorm * xhat;
             col_sums[c] += g * xhat;  // column c belongs to this thread alone
             col_sums[C + c] += g;
         }
+        if (dinp == nullptr) continue;  // uniform across the block: every thread skips the reductions
         const float mean_dnorm = block_reduce_sum(sum_dnorm) / C;
         const float mean_dnorm_xhat = block_reduce_sum(sum_dnorm_xhat) / C;
         for (int c = threadIdx.x; c < C; c += blockDim.x) {
             const float xhat = (inp[base + c] - m) * rs;
-            const float dnorm = dout[base + c] * weight[c];
+            const float dnorm = weight ? dout[base + c] * weight[c] : dout[base + c];
             dinp[base + c] = rs * (dnorm - mean_dnorm - xhat * mean_dnorm_xhat);
         }
     }
     const size_t out = (size_t)blockIdx.x * C;
     for (int c = threadIdx.x; c < C; c += blockDim.x) {
-        partial_dweight[out + c] = col_sums[c];
-        partial_dbias[out + c] = col_sums[C + c];
+        if (partial_dweight) partial_dweight[out + c] = col_sums[c];
+        if (partial_dbias) partial_dbias[out + c] = col_sums[C + c];
     }
 }
 
 // dweight[c] += sum_b partial_dweight[b, c], dbias[c] += sum_b partial_dbias[b, c], b = 0 .. num_partials - 1
-// in order (deterministic); partial_* (num_partials, C) from layernorm_backward_kernel.
+// in order (deterministic); partial_* (num_partials, C) from layernorm_backward_kernel. Either
+// gradient may be null (with its partials).
 extern "C" __global__ void layernorm_backward_dparams_kernel(float* dweight, float* dbias, const float* partial_dweight,
                                                              const float* partial_dbias, int num_partials, int C) {
     const int c = blockIdx.x * blockDim.x + threadIdx.x;
     if (c >= C) return;
-    float dw = 0.0f, db = 0.0f;
-    for (int b = 0; b < num_partials; b++) {
-        dw += partial_dweight[(size_t)b * C + c];
-        db += partial_dbias[(size_t)b * C + c];
+    if (dweight) {
+        float dw = 0.0f;
+        for (int b = 0; b < num_partials; b++) dw += partial_dweight[(size_t)b * C + c];
+        dweight[c] += dw;
     }
-    dweight[c] += dw;
-    dbias[c] += db;
+    if (dbias) {
+        float db = 0.0f;
+        for (int b = 0; b < num_partials; b++) db += partial_dbias[(size_t)b * C + c];
+        dbias[c] += db;
+    }
 }
 
 // ----------------------------------------------------------------------------

@@ -33,9 +33,11 @@ public final class CudaSelfTest {
                     + ctx.multiprocessors() + " SMs");
             Random rnd = new Random(42);
             for (int[] rc : new int[][] {{1, 1}, {13, 29}, {207, 384}, {3, 4098}}) {
-                check(failures, "softmax " + rc[0] + "x" + rc[1], () -> softmax(ctx, io, rnd, rc[0], rc[1]));
+                check(failures, "softmax " + rc[0] + "x" + rc[1], () -> softmax(ctx, io, rnd, rc[0], rc[1], 1));
                 check(failures, "layernorm " + rc[0] + "x" + rc[1], () -> layerNorm(ctx, io, rnd, rc[0], rc[1]));
             }
+            check(failures, "softmax axis 1 of 3x5x7", () -> softmax(ctx, io, rnd, 21, 5, 7));
+            check(failures, "layernorm no w/b/dinp", () -> layerNormBare(ctx, io, rnd, 13, 29));
             for (int n : new int[] {1, 13, 207, 70001}) {
                 check(failures, "gelu " + n, () -> gelu(ctx, io, rnd, n));
                 check(failures, "adamw " + n, () -> adamw(ctx, io, rnd, n));
@@ -94,7 +96,8 @@ public final class CudaSelfTest {
 
     // ---------------------------------------------------------------- checks
 
-    private static double softmax(CudaContext ctx, PinnedStaging io, Random rnd, int rows, int cols) {
+    /** Softmax over the middle axis of (rows / inner, cols, inner). */
+    private static double softmax(CudaContext ctx, PinnedStaging io, Random rnd, int rows, int cols, int inner) {
         float[] x = random(rnd, rows * cols, 3);
         float[] dy = random(rnd, rows * cols, 1);
         double[] p = new double[x.length];
@@ -102,34 +105,36 @@ public final class CudaSelfTest {
         double[] dxSoft = new double[x.length];
         double[] dxLog = new double[x.length];
         for (int r = 0; r < rows; r++) {
-            int o = r * cols;
+            int o = r / inner * cols * inner + r % inner;
             double m = Double.NEGATIVE_INFINITY;
-            for (int j = 0; j < cols; j++) m = Math.max(m, x[o + j]);
+            for (int j = 0; j < cols; j++) m = Math.max(m, x[o + j * inner]);
             double s = 0;
-            for (int j = 0; j < cols; j++) s += Math.exp(x[o + j] - m);
+            for (int j = 0; j < cols; j++) s += Math.exp(x[o + j * inner] - m);
             double dot = 0, sum = 0;
             for (int j = 0; j < cols; j++) {
-                p[o + j] = Math.exp(x[o + j] - m) / s;
-                logp[o + j] = x[o + j] - m - Math.log(s);
-                dot += dy[o + j] * p[o + j];
-                sum += dy[o + j];
+                int q = o + j * inner;
+                p[q] = Math.exp(x[q] - m) / s;
+                logp[q] = x[q] - m - Math.log(s);
+                dot += dy[q] * p[q];
+                sum += dy[q];
             }
             for (int j = 0; j < cols; j++) {
-                dxSoft[o + j] = p[o + j] * (dy[o + j] - dot);
-                dxLog[o + j] = dy[o + j] - p[o + j] * sum;
+                int q = o + j * inner;
+                dxSoft[q] = p[q] * (dy[q] - dot);
+                dxLog[q] = dy[q] - p[q] * sum;
             }
         }
         try (DeviceBuffer dX = upload(ctx, io, x); DeviceBuffer dDy = upload(ctx, io, dy);
                 DeviceBuffer y = ctx.allocator().allocate(4L * x.length);
                 DeviceBuffer dx = ctx.allocator().allocate(4L * x.length)) {
             double e = 0;
-            CudaKernels.softmaxForward(ctx, y.ptr(), dX.ptr(), rows, cols);
+            CudaKernels.softmaxForward(ctx, y.ptr(), dX.ptr(), rows, cols, inner, false);
             e = Math.max(e, err(download(io, y, x.length), p));
-            CudaKernels.softmaxBackward(ctx, dx.ptr(), y.ptr(), dDy.ptr(), rows, cols);
+            CudaKernels.softmaxBackward(ctx, dx.ptr(), y.ptr(), dDy.ptr(), rows, cols, inner, false);
             e = Math.max(e, err(download(io, dx, x.length), dxSoft));
-            CudaKernels.logSoftmaxForward(ctx, y.ptr(), dX.ptr(), rows, cols);
+            CudaKernels.softmaxForward(ctx, y.ptr(), dX.ptr(), rows, cols, inner, true);
             e = Math.max(e, err(download(io, y, x.length), logp));
-            CudaKernels.logSoftmaxBackward(ctx, dx.ptr(), y.ptr(), dDy.ptr(), rows, cols);
+            CudaKernels.softmaxBackward(ctx, dx.ptr(), y.ptr(), dDy.ptr(), rows, cols, inner, true);
             return Math.max(e, err(download(io, dx, x.length), dxLog));
         }
     }
@@ -188,6 +193,37 @@ public final class CudaSelfTest {
         }
     }
 
+    /** Layer norm without weight and bias, backward with only dbias: exercises the null arguments. */
+    private static double layerNormBare(CudaContext ctx, PinnedStaging io, Random rnd, int rows, int cols) {
+        float eps = 1e-5f;
+        float[] x = random(rnd, rows * cols, 2);
+        float[] dy = random(rnd, rows * cols, 1);
+        double[] y = new double[x.length];
+        double[] db = new double[cols];
+        for (int r = 0; r < rows; r++) {
+            int o = r * cols;
+            double mean = 0, var = 0;
+            for (int c = 0; c < cols; c++) mean += x[o + c];
+            mean /= cols;
+            for (int c = 0; c < cols; c++) var += (x[o + c] - mean) * (x[o + c] - mean);
+            double rstd = 1 / Math.sqrt(var / cols + eps);
+            for (int c = 0; c < cols; c++) {
+                y[o + c] = (x[o + c] - mean) * rstd;
+                db[c] += dy[o + c];
+            }
+        }
+        try (DeviceBuffer dX = upload(ctx, io, x); DeviceBuffer dDy = upload(ctx, io, dy);
+                DeviceBuffer gB = upload(ctx, io, new float[cols]); DeviceBuffer out = ctx.allocator().allocate(4L * x.length);
+                DeviceBuffer mean = ctx.allocator().allocate(4L * rows);
+                DeviceBuffer rstd = ctx.allocator().allocate(4L * rows)) {
+            CudaKernels.layerNormForward(ctx, out.ptr(), mean.ptr(), rstd.ptr(), dX.ptr(), null, null, rows, cols, eps);
+            double e = err(download(io, out, x.length), y);
+            CudaKernels.layerNormBackward(ctx, null, null, gB.ptr(), dDy.ptr(), dX.ptr(), null, mean.ptr(), rstd.ptr(),
+                    rows, cols);
+            return Math.max(e, err(download(io, gB, cols), db));
+        }
+    }
+
     private static double gelu(CudaContext ctx, PinnedStaging io, Random rnd, int n) {
         float[] x = random(rnd, n, 2);
         float[] dy = random(rnd, n, 1);
@@ -225,7 +261,7 @@ public final class CudaSelfTest {
         }
         try (DeviceBuffer dP = upload(ctx, io, p); DeviceBuffer dG = upload(ctx, io, g); DeviceBuffer dM = upload(ctx, io, m);
                 DeviceBuffer dV = upload(ctx, io, v)) {
-            CudaKernels.adamwUpdate(ctx, dP.ptr(), dG.ptr(), dM.ptr(), dV.ptr(), n, lr, b1, b2, eps, wd, step, scale);
+            CudaKernels.adamwUpdate(ctx, dP.ptr(), dG.ptr(), dM.ptr(), dV.ptr(), n, lr, b1, b2, eps, wd, step, scale, true);
             return err(download(io, dP, n), want);
         }
     }

@@ -88,6 +88,12 @@ public final class Launch {
         return this;
     }
 
+    /** Appends a device pointer argument that may be null (the kernel receives {@code nullptr}). */
+    public Launch ptrOrNull(CUdeviceptr p) {
+        args.add(Pointer.to(p == null ? new CUdeviceptr() : p));
+        return this;
+    }
+
     /** Appends a device buffer argument. */
     public Launch ptr(DeviceBuffer b) {
         return ptr(b.ptr());
