@@ -43,16 +43,22 @@ public final class GpuEnvironment {
     }
 
     /**
-     * A library of {@code org.bytedeco:cuda}: display name, the presets class, the CUDA 13 sonames it links.
+     * A library of {@code org.bytedeco:cuda}: display name, the presets class, and the sonames it
+     * links in the CUDA 13 library set (13.x presets, the default) and the CUDA 12 one (12.x
+     * presets, {@code -Pcuda12}).
      */
-    record Library(String name, String global, String sonames) {}
+    record Library(String name, String global, String sonames13, String sonames12) {
+        String sonames(String presetsVersion) {
+            return presetsVersion.startsWith("12.") ? sonames12 : sonames13;
+        }
+    }
 
     static final List<Library> LIBRARIES = List.of(
-            new Library("CUDA runtime", "cudart", "libcudart.so.13"),
-            new Library("cuBLAS/cuBLASLt", "cublas", "libcublas.so.13, libcublasLt.so.13"),
-            new Library("cuFFT", "cufft", "libcufft.so.12"),
-            new Library("cuDNN", "cudnn", "libcudnn.so.9"),
-            new Library("NCCL", "nccl", "libnccl.so.2"));
+            new Library("CUDA runtime", "cudart", "libcudart.so.13", "libcudart.so.12"),
+            new Library("cuBLAS/cuBLASLt", "cublas", "libcublas.so.13, libcublasLt.so.13", "libcublas.so.12, libcublasLt.so.12"),
+            new Library("cuFFT", "cufft", "libcufft.so.12", "libcufft.so.11"),
+            new Library("cuDNN", "cudnn", "libcudnn.so.9", "libcudnn.so.9"),
+            new Library("NCCL", "nccl", "libnccl.so.2", "libnccl.so.2"));
 
     private static final Pattern DEPENDENCY = Pattern.compile("Could not initialize class org\\.bytedeco\\.cuda\\.global\\.(\\w+)");
     private static final Pattern MISSING = Pattern.compile("(lib[\\w.+-]+\\.so[\\w.]*): cannot open shared object file");
@@ -111,20 +117,23 @@ public final class GpuEnvironment {
             rows.add(Row.no("org.bytedeco:cuda", "not in this jar"));
             return rows;
         }
+        String set = version.startsWith("12.") ? "CUDA 12" : "CUDA 13";
+        rows.add(Row.ok("org.bytedeco:cuda", version + " (" + set + " library set)"));
         String runtimeFailure = null;
         for (Library lib : LIBRARIES) {
+            String sonames = lib.sonames(version);
             String item = lib.name();
             if (runtimeFailure != null) {
-                rows.add(Row.no(item, "the CUDA runtime did not load (this one links " + lib.sonames() + ")"));
+                rows.add(Row.no(item, "the CUDA runtime did not load (this one links " + sonames + ")"));
                 continue;
             }
             try {
                 Class<?> c = Class.forName("org.bytedeco.cuda.global." + lib.global(), false,
                         GpuEnvironment.class.getClassLoader());
                 org.bytedeco.javacpp.Loader.load(c);
-                rows.add(Row.ok(item, lib.sonames() + " loaded (org.bytedeco:cuda " + version + ")"));
+                rows.add(Row.ok(item, sonames + " loaded"));
             } catch (Throwable t) {
-                String why = whyNotLoaded(t, lib.sonames());
+                String why = whyNotLoaded(t, sonames);
                 if (lib.global().equals("cudart")) runtimeFailure = why;
                 rows.add(Row.no(item, why));
             }
@@ -153,7 +162,7 @@ public final class GpuEnvironment {
             return "add its directory to LD_LIBRARY_PATH: system package or pip nvidia-* wheel, find / -name '"
                     + soname + "'";
         }
-        return "add the CUDA 13 toolkit's lib64 to LD_LIBRARY_PATH";
+        return "add the CUDA toolkit's lib64 (or the pip nvidia-* wheel's lib) holding it to LD_LIBRARY_PATH";
     }
 
     private static String bytedecoVersion() {

@@ -25,11 +25,19 @@ class GpuEnvironmentTest {
     }
 
     @Test
+    void sonamesFollowThePresetsVersion() {
+        GpuEnvironment.Library cufft = GpuEnvironment.LIBRARIES.get(2);
+        assertEquals("libcufft.so.12", cufft.sonames("13.1-9.19-1.5.13"));
+        assertEquals("libcufft.so.11", cufft.sonames("12.9-9.10-1.5.12"));
+    }
+
+    @Test
     void missingSharedObjectIsNamed() {
         Throwable t = new UnsatisfiedLinkError("no jnicublas in java.library.path");
         t.initCause(new UnsatisfiedLinkError("/root/.javacpp/cache/x/libjnicublas.so: libcublas.so.13: cannot open"
                 + " shared object file: No such file or directory"));
-        assertEquals("missing libcublas.so.13 (add the CUDA 13 toolkit's lib64 to LD_LIBRARY_PATH)",
+        assertEquals("missing libcublas.so.13 (add the CUDA toolkit's lib64 (or the pip nvidia-* wheel's lib) holding it"
+                + " to LD_LIBRARY_PATH)",
                 GpuEnvironment.whyNotLoaded(t, "libcublas.so.13"));
         Throwable n = new UnsatisfiedLinkError("x: libnccl.so.2: cannot open shared object file");
         assertTrue(GpuEnvironment.whyNotLoaded(n, "libnccl.so.2").startsWith("missing libnccl.so.2 (add its directory"));
