@@ -102,7 +102,7 @@ public final class DataLoader implements AutoCloseable {
         labels = labs.toArray(new int[0][]);
         sampler = new BucketBatchSampler(frames.stream().mapToInt(Integer::intValue).toArray(), b.maxFramesPerBatch, b.maxBatchSize,
                 b.buckets, b.shuffle == null ? mode == Mode.TRAIN : b.shuffle, b.seed, b.rank, b.worldSize, mode);
-        if (sampler.batches(0).isEmpty()) {
+        if (mode == Mode.TRAIN && sampler.batches(0).isEmpty()) {
             throw new IllegalArgumentException("DataLoader: " + utterances.size() + " usable utterances make fewer batches than the "
                     + b.worldSize + " ranks; lower maxBatchSize/maxFramesPerBatch or use fewer ranks");
         }

@@ -200,6 +200,11 @@ class DataLoaderTest {
         IllegalArgumentException few = assertThrows(IllegalArgumentException.class,
                 () -> builder(good.subList(0, 2)).maxBatchSize(8).worldSize(4).rank(1).build());
         assertTrue(few.getMessage().contains("fewer batches than the 4 ranks"), few.getMessage());
+        // evaluation on more ranks than utterances is fine: the extra ranks just have no batches
+        try (DataLoader dl = builder(good.subList(0, 2)).mode(DataLoader.Mode.EVAL).worldSize(4).rank(3).build()) {
+            assertEquals(0, dl.batchesPerEpoch(0));
+            assertTrue(!dl.iterator(0).hasNext());
+        }
         Path junk = dir.resolve("junk2.wav");
         Files.writeString(junk, "RIFF....WAVEjunk");
         try (DataLoader dl = builder(List.of(new Utterance("j", junk, 0, 1, "hi"))).build(); DataLoader.Epoch it = dl.iterator(0)) {
