@@ -5,7 +5,8 @@
 set -eu
 threads=${1:-2}; count=${2:-100}; seconds=${3:-4}
 mvn -q -o -B -Dkernels.skip test-compile
-cp=target/classes:target/test-classes:$(mvn -q -o -B dependency:build-classpath -Dmdep.outputFile=/dev/stdout)
-echo "machine: $(nproc) cores, load: $(cut -d' ' -f1-3 /proc/loadavg)"
+mvn -q -o -B dependency:build-classpath -Dmdep.outputFile=target/bench-classpath.txt
+cp=target/classes:target/test-classes:$(cat target/bench-classpath.txt)
+echo "machine: $(nproc) cores, load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 java -cp "$cp" lmu.speech.features.LogMelSideBySide "$threads" "$count" "$seconds"
 /usr/bin/python3 bench/reference/logmel_side_by_side.py "$threads" "$count" "$seconds"
