@@ -169,6 +169,10 @@ public final class Trainer {
                     return new Summary(signal != null ? Stop.SIGNAL : Stop.MAX_STEPS, epoch, step, bestWer, last, losses);
                 }
             }
+            if (lmu.autograd.Profiler.enabled()) {
+                progress.println("time per op, epoch " + epoch + ":\n" + lmu.autograd.Profiler.table());
+                lmu.autograd.Profiler.reset();
+            }
             Evaluator.Result r = valid == null ? null : Evaluator.evaluate(model, valid.get());
             model.train(true);
             boolean best = false;
