@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs everything the GPU machine is for, from the bundle directory, and keeps going when a step
-# fails: the environment report, the CPU-vs-CUDA parity check of every kernel, the kernel
-# benchmarks and a short training run. Results go to results/<gpu>-<utc time>/ (one .out and
+# fails: the environment report, a self test of the CUDA plumbing, the CPU-vs-CUDA parity check
+# of every kernel, the kernel benchmarks and a short training run. Results go to results/<gpu>-<utc time>/ (one .out and
 # .err per step, summary.tsv with exit codes and durations) and a .tar.gz of that folder.
 #
 #   ./run_all.sh [--out DIR] [--skip STEP]...     STEP: environment gpu-environment cuda-selftest
@@ -47,6 +47,7 @@ GPU_TAG="$(printf '%s' "${GPU_NAME:-no-gpu}" | tr -cs 'A-Za-z0-9._-' '-' | sed '
 if [ "$PRINT_ENV" = 1 ]; then environment; exit 0; fi  # the environment step, run by step() below
 RES="${OUT:-$HERE/results/${GPU_TAG}-$(date -u +%Y%m%d-%H%M%S)}"
 mkdir -p "$RES"
+RES="$(cd "$RES" && pwd)"   # absolute: every step runs inside it
 SUMMARY="$RES/summary.tsv"
 printf 'step\texit\tseconds\tcommand\n' > "$SUMMARY"
 FAILED=0
@@ -54,7 +55,7 @@ FAILED=0
 # The CUDA 13 libraries of org.bytedeco:cuda are not on the default path of most GPU machines
 # (toolkit under /usr/local/cuda*, cuDNN and NCCL often in pip nvidia-* wheels): find them once.
 if [ -z "${LMU_NO_LIB_SEARCH:-}" ]; then
-    DIRS="$(timeout 120 find / -xdev \( -path /proc -o -path /sys -o -path "$HERE" \) -prune -o \
+    DIRS="$(timeout 120 find / \( -path /proc -o -path /sys -o -path /dev -o -path /run -o -path "$HERE" \) -prune -o \
         \( -name 'libcudart.so.13' -o -name 'libcublas.so.13' -o -name 'libcufft.so.12' \
            -o -name 'libcudnn.so.9' -o -name 'libnccl.so.2' \) -print 2>/dev/null \
         | xargs -r -n1 dirname | sort -u | paste -sd: -)"
