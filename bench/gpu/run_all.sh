@@ -70,15 +70,16 @@ JVM=("$JAVA" $JAVA_OPTS --enable-native-access=ALL-UNNAMED "-Djava.io.tmpdir=$HE
 # step NAME TIMEOUT_SECONDS COMMAND...: runs in $RES, output to NAME.out / NAME.err, never stops the script
 step() {
     local name="$1" limit="$2"; shift 2
-    case "$SKIP" in *" $name "*) printf '%s\tskipped\t0\t%s\n' "$name" "$*" >> "$SUMMARY"; return ;; esac
+    local shown="$*"
+    shown="${shown//$HERE\//}"
+    case "$SKIP" in *" $name "*) printf '%s\tskipped\t0\t%s\n' "$name" "$shown" >> "$SUMMARY"; return ;; esac
     echo "== $name"
     local start=$SECONDS rc
     (cd "$RES" && timeout --kill-after=30 "$limit" "$@" > "$RES/$name.out" 2> "$RES/$name.err")
     rc=$?
     [ "$rc" = 124 ] && echo "timed out after ${limit}s" >> "$RES/$name.err"
     [ "$rc" = 0 ] || FAILED=$((FAILED + 1))
-    local shown="$*"
-    printf '%s\t%s\t%s\t%s\n' "$name" "$rc" "$((SECONDS - start))" "${shown//$HERE\//}" >> "$SUMMARY"
+    printf '%s\t%s\t%s\t%s\n' "$name" "$rc" "$((SECONDS - start))" "$shown" >> "$SUMMARY"
     echo "   exit $rc, $((SECONDS - start)) s"
 }
 
