@@ -6,7 +6,7 @@ import java.util.Iterator;
 public interface BatchSource {
     /**
      * @param epoch 1-based epoch (the shuffle depends on it)
-     * @param skip batches of this epoch already consumed (resume)
+     * @param skip where to start: 0, or the {@link TrainBatch#resumeAt()} of the last batch consumed
      */
     Iterator<TrainBatch> epoch(int epoch, int skip);
 

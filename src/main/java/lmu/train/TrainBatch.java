@@ -11,8 +11,10 @@ import lmu.tensor.Tensor;
  * @param labelLengths labels per utterance, shape (B)
  * @param ids utterance ids, length B
  * @param texts reference transcripts, length B
+ * @param resumeAt what {@link BatchSource#epoch} takes as {@code skip} to continue after this batch
  */
-public record TrainBatch(Tensor features, int[] frames, int[] labels, int[] labelLengths, String[] ids, String[] texts) {
+public record TrainBatch(Tensor features, int[] frames, int[] labels, int[] labelLengths, String[] ids, String[] texts,
+        int resumeAt) {
     public int size() {
         return frames.length;
     }

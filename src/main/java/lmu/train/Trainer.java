@@ -120,7 +120,7 @@ public final class Trainer {
                 infeasibleUtterances += f.result().infeasible().length;
                 double lv = loss.item();
                 (t.gradAccum() == 1 ? loss : loss.mul(1.0 / t.gradAccum())).backward();
-                batchInEpoch++;
+                batchInEpoch = b.resumeAt();
                 accum++;
                 framesSinceLog += b.totalFrames();
                 if (Double.isFinite(lv)) {

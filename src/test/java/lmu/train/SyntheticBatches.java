@@ -43,7 +43,8 @@ final class SyntheticBatches implements BatchSource {
             @Override
             public TrainBatch next() {
                 if (!hasNext()) throw new NoSuchElementException();
-                return batch(order[next++]);
+                TrainBatch b = batch(order[next++]);
+                return new TrainBatch(b.features(), b.frames(), b.labels(), b.labelLengths(), b.ids(), b.texts(), next);
             }
         };
     }
@@ -74,6 +75,6 @@ final class SyntheticBatches implements BatchSource {
             ids[b] = "u" + index + "_" + b;
             texts[b] = text.toString();
         }
-        return new TrainBatch(Tensor.of(x, batchSize, t, FEATURES), frames, labels, lens, ids, texts);
+        return new TrainBatch(Tensor.of(x, batchSize, t, FEATURES), frames, labels, lens, ids, texts, index + 1);
     }
 }
