@@ -36,10 +36,10 @@ extern "C" __global__ void layernorm_forward_kernel(float* out, float* mean, flo
     }
     const float rs = rsqrtf(block_reduce_sum(v) / C + eps);
     for (int c = threadIdx.x; c < C; c += blockDim.x) {
-        float v = (x[c] - m) * rs;
-        if (weight) v *= weight[c];
-        if (bias) v += bias[c];
-        y[c] = v;
+        float val = (x[c] - m) * rs;
+        if (weight) val *= weight[c];
+        if (bias) val += bias[c];
+        y[c] = val;
     }
     if (threadIdx.x == 0) {
         mean[r] = m;

@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
             TranscribeCommand.class,
             PrepareCommand.class,
             CheckCommand.class,
+            ValidateCheckpointCommand.class,
             BenchStepCommand.class,
             CommandLine.HelpCommand.class
         })

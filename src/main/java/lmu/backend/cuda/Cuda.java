@@ -133,9 +133,13 @@ public final class Cuda {
                 return String.format(Locale.ROOT, "no CUDA device: the %s loaded but sees no GPU. Check nvidia-smi,"
                         + " CUDA_VISIBLE_DEVICES (%s) and that the job asked for GPUs (SLURM --gpus);"
                         + " or run on the CPU with --device cpu", driver, visible == null ? "unset" : "'" + visible + "'");
-            case CudaException.CUDA_ERROR_INSUFFICIENT_DRIVER:
-                return "the NVIDIA driver is too old for this CUDA version: update the driver (CUDA 13: 580 or newer)"
-                        + " or run on the CPU with --device cpu";
+            case CudaException.CUDA_ERROR_SYSTEM_DRIVER_MISMATCH:
+                return "the kernel module and the user-space NVIDIA driver (libcuda.so.1) have different versions:"
+                        + " reboot or reinstall the driver so they match, or run on the CPU with --device cpu";
+            case CudaException.CUDA_ERROR_COMPAT_NOT_SUPPORTED_ON_DEVICE:
+                return "a CUDA forward-compatibility libcuda.so.1 is on the library path but this GPU does not support"
+                        + " it: remove the cuda-compat directory from LD_LIBRARY_PATH or update the NVIDIA driver"
+                        + " (CUDA 13: 580 or newer); or run on the CPU with --device cpu";
             case CudaException.CUDA_ERROR_STUB_LIBRARY:
                 return "libcuda.so.1 on the library path is the CUDA toolkit's stub (lib64/stubs), not a driver:"
                         + " remove that directory from LD_LIBRARY_PATH, or run on the CPU with --device cpu";

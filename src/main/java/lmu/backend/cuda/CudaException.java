@@ -18,13 +18,14 @@ public final class CudaException extends RuntimeException {
     public static final int CUDA_ERROR_OUT_OF_MEMORY = 2;
     public static final int CUDA_ERROR_NOT_INITIALIZED = 3;
     public static final int CUDA_ERROR_STUB_LIBRARY = 34;
-    public static final int CUDA_ERROR_INSUFFICIENT_DRIVER = 35;
     public static final int CUDA_ERROR_NO_DEVICE = 100;
     public static final int CUDA_ERROR_INVALID_DEVICE = 101;
     public static final int CUDA_ERROR_NO_BINARY_FOR_GPU = 209;
     public static final int CUDA_ERROR_INVALID_PTX = 218;
     public static final int CUDA_ERROR_UNSUPPORTED_PTX_VERSION = 222;
     public static final int CUDA_ERROR_NOT_FOUND = 500;
+    public static final int CUDA_ERROR_SYSTEM_DRIVER_MISMATCH = 803;
+    public static final int CUDA_ERROR_COMPAT_NOT_SUPPORTED_ON_DEVICE = 804;
     public static final int CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES = 701;
     public static final int CUDA_ERROR_ILLEGAL_ADDRESS = 700;
     public static final int CUDA_ERROR_UNKNOWN = 999;

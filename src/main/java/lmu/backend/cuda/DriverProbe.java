@@ -32,8 +32,7 @@ final class DriverProbe {
             return new Cuda.Status(version[0], 0, Driver.exception("cuDeviceGetCount", code, Cuda.initHint(code, version[0])));
         }
         if (manifest.nvccMajor() > 0 && version[0] / 1000 < manifest.nvccMajor()) {
-            return new Cuda.Status(version[0], count[0], Driver.exception("cuDriverGetVersion",
-                    CudaException.CUDA_ERROR_INSUFFICIENT_DRIVER, Cuda.driverTooOldHint(version[0], manifest)));
+            return new Cuda.Status(version[0], count[0], new IllegalStateException(Cuda.driverTooOldHint(version[0], manifest)));
         }
         return new Cuda.Status(version[0], count[0], null);
     }

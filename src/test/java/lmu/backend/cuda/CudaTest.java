@@ -76,7 +76,8 @@ class CudaTest {
     @Test
     void initHintsDependOnTheDriverResult() {
         assertTrue(Cuda.initHint(CudaException.CUDA_ERROR_NO_DEVICE, 13000).startsWith("no CUDA device: the driver for CUDA 13.0"));
-        assertTrue(Cuda.initHint(CudaException.CUDA_ERROR_INSUFFICIENT_DRIVER, 12000).contains("too old"));
+        assertTrue(Cuda.initHint(CudaException.CUDA_ERROR_SYSTEM_DRIVER_MISMATCH, 12000).contains("different versions"));
+        assertTrue(Cuda.initHint(CudaException.CUDA_ERROR_COMPAT_NOT_SUPPORTED_ON_DEVICE, 13000).contains("cuda-compat"));
         assertTrue(Cuda.initHint(CudaException.CUDA_ERROR_STUB_LIBRARY, 13000).contains("stub"));
         KernelManifest m = new KernelManifest("13.0", List.of("sm_80"), List.of("gelu"));
         String h = Cuda.driverTooOldHint(12080, m);
