@@ -11,9 +11,14 @@ public final class LayerNorm extends Module {
     private final double eps;
 
     public LayerNorm(int channels, double eps) {
+        this(channels, eps, DType.F32);
+    }
+
+    /** @param dtype parameter type (F32; F64 for gradient checks) */
+    public LayerNorm(int channels, double eps, DType dtype) {
         Checks.positive("LayerNorm channels", channels);
-        this.weight = param("weight", Tensor.full(DType.F32, 1, channels));
-        this.bias = param("bias", Tensor.zeros(channels));
+        this.weight = param("weight", Tensor.full(dtype, 1, channels));
+        this.bias = param("bias", Tensor.zeros(dtype, channels));
         this.eps = eps;
     }
 

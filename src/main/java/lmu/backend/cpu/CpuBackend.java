@@ -328,20 +328,15 @@ public final class CpuBackend implements Backend {
         int lda = transA ? m : k, ldb = transB ? k : n;
         int strideA = broadcastA ? 0 : m * k, strideB = broadcastB ? 0 : k * n;
         Storage os = out.storage();
-        java.util.function.IntConsumer one;
         if (os instanceof F32Storage o32) {
-            float[] av = a.f32(), bv = b.f32(), ov = o32.data();
-            one = i -> Gemm.sgemm(transA, transB, m, n, k, 1f, av, i * strideA, lda, bv, i * strideB, ldb, (float) beta, ov,
-                    i * m * n, n);
+            Gemm.sgemmStridedBatched(transA, transB, m, n, k, 1f, a.f32(), 0, lda, strideA, b.f32(), 0, ldb, strideB,
+                    (float) beta, o32.data(), 0, n, m * n, batch);
         } else if (os instanceof F64Storage o64) {
-            double[] av = a.f64(), bv = b.f64(), ov = o64.data();
-            one = i -> Gemm.dgemm(transA, transB, m, n, k, 1.0, av, i * strideA, lda, bv, i * strideB, ldb, beta, ov,
-                    i * m * n, n);
+            Gemm.dgemmStridedBatched(transA, transB, m, n, k, 1.0, a.f64(), 0, lda, strideA, b.f64(), 0, ldb, strideB,
+                    beta, o64.data(), 0, n, m * n, batch);
         } else {
             throw new IllegalArgumentException("matmul: unsupported dtype " + out.dtype());
         }
-        if (batch == 1) one.accept(0);
-        else Parallel.forRange(batch, one);
     }
 
     // ------------------------------------------------------------------ layout
