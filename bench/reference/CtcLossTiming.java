@@ -7,8 +7,9 @@ import lmu.speech.ctc.CtcLoss;
  * B=16, V=29, L=50, all utterances full length, engine layout (B, T, V).
  *
  * <p>Run from the repository root after {@code mvn -o -q -Dkernels.skip compile}:
- * {@code java -cp target/classes bench/reference/CtcLossTiming.java [threads] [reps] [iters] [logspace]}.
- * Threads sets the common fork-join pool (the batch is split over it plus the calling thread).
+ * {@code java -Djava.util.concurrent.ForkJoinPool.common.parallelism=1 -cp target/classes
+ * bench/reference/CtcLossTiming.java [unused] [reps] [iters] [logspace]}. The batch is split over the
+ * common fork-join pool plus the calling thread, so parallelism 1 means 2 threads.
  * Prints one line per repetition (wall and process CPU ms per iteration), then the medians. Process
  * CPU time includes the JIT and GC threads.
  */
@@ -46,8 +47,8 @@ public class CtcLossTiming {
         }
         Arrays.sort(times);
         Arrays.sort(cpus);
-        System.out.printf("lmu %s threads=%d cpu-median %.3f ms median %.3f ms (checksum %.3f)%n", logSpace ? "log-space" : "rescaled",
-                java.util.concurrent.ForkJoinPool.getCommonPoolParallelism() + 1, cpus[reps / 2], times[reps / 2],
-                sink / (300 + reps * iters));
+        System.out.printf("lmu %s common-pool-parallelism=%d cpu-median %.3f ms median %.3f ms (checksum %.3f)%n",
+                logSpace ? "log-space" : "rescaled", java.util.concurrent.ForkJoinPool.getCommonPoolParallelism(), cpus[reps / 2],
+                times[reps / 2], sink / (300 + reps * iters));
     }
 }
