@@ -3,6 +3,10 @@ package lmu.cli;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import lmu.train.TrainConfig;
+import lmu.train.TrainSession;
+import lmu.train.Trainer;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -63,8 +67,58 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--debug", description = "one short epoch on a small subset")
     boolean debug;
 
+    @Option(names = "--profile", description = "print the time per op (forward and backward) after each epoch")
+    boolean profile;
+
     @Override
-    public Integer call() {
-        throw new UnavailableException("train: not built yet in this version (tracked in issue #6)");
+    public Integer call() throws Exception {
+        if (threads < 0) throw new IllegalArgumentException("--threads: expected 0 (all cores) or more, got " + threads);
+        if (threads > 0) System.setProperty("lmu.threads", Integer.toString(threads));
+        Device dev = Device.choose(device, System.out);
+        TrainConfig cfg = TrainConfig.resolve(resolveRoot(dev));
+        lmu.autograd.Profiler.enable(profile);
+        TrainSession.Options opt = new TrainSession.Options(outputDir, resume, dryRun, debug, subset);
+        Trainer.Summary s = TrainSession.run(cfg, opt, System.out);
+        return s == null || s.stop() != Trainer.Stop.DIVERGED ? 0 : Main.EXIT_FAILURE;
+    }
+
+    /** Config file (or the built-in one for the device), then preset, then flags, then --set. */
+    Map<String, Object> resolveRoot(Device dev) {
+        Map<String, Object> root = config != null ? TrainConfig.loadYaml(config)
+                : TrainConfig.loadBuiltin(dev == Device.CUDA ? "configs/seed.yaml" : "configs/small.yaml");
+        if (preset != null) TrainConfig.preset(preset).forEach((k, v) -> TrainConfig.override(root, k, v));
+        if (batchSize != null) TrainConfig.override(root, "train.batch_size", batchSize);
+        if (lr != null) TrainConfig.override(root, "optim.lr", lr);
+        if (epochs != null) TrainConfig.override(root, "train.epochs", epochs);
+        if (mixedPrecision != null) TrainConfig.override(root, "train.mixed_precision", mixedPrecision);
+        if (data != null) {
+            TrainConfig.override(root, "data.train", data);
+            if (validData == null && !data.equals("builtin")) TrainConfig.override(root, "data.valid", "");
+        }
+        if (validData != null) TrainConfig.override(root, "data.valid", validData);
+        if (subset != null) TrainConfig.override(root, "data.subset", subset);
+        if (seed != null) TrainConfig.override(root, "train.seed", seed);
+        if (debug) TrainConfig.override(root, "train.epochs", 1);
+        TrainConfig.overrideAll(root, overrides);
+        return root;
+    }
+
+    /** Which device runs the job, and why. */
+    enum Device {
+        CPU, CUDA;
+
+        static Device choose(String flag, java.io.PrintStream out) {
+            String f = flag.trim().toLowerCase(java.util.Locale.ROOT);
+            if (f.equals("cpu")) return CPU;
+            if (f.equals("auto")) {
+                out.println("device: auto -> cpu (the CUDA training path is not part of this build yet; see `check`)");
+                return CPU;
+            }
+            if (f.equals("cuda") || f.startsWith("cuda:")) {
+                throw new UnavailableException("--device " + flag + ": CUDA training is not built yet in this version"
+                        + " (tracked in issue #7); use --device cpu");
+            }
+            throw new IllegalArgumentException("--device: expected auto, cpu, cuda or cuda:N, got '" + flag + "'");
+        }
     }
 }

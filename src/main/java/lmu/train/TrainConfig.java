@@ -144,6 +144,9 @@ public record TrainConfig(
                 nonNegative(o, "min_lr", o.getDouble("min_lr", 0)));
         o.rejectUnknown();
         ConfigMap t = root.section("train");
+        if (t.asMap().get("mixed_precision") instanceof Boolean b) {
+            t.asMap().put("mixed_precision", b ? "auto" : "off"); // YAML 1.1 reads a bare off/on as a boolean
+        }
         Train train = new Train(
                 (int) positive(t, "batch_size", t.getInt("batch_size", 16)),
                 (int) nonNegative(t, "max_frames", t.getInt("max_frames", 0)),
@@ -204,10 +207,33 @@ public record TrainConfig(
         return m.path().isEmpty() ? k : m.path() + "." + k;
     }
 
-    /** The whole resolved config as YAML text (printed by --dry-run and stored in checkpoints). */
+    /**
+     * The whole resolved config as YAML text, every default filled in (printed by --dry-run and
+     * stored in checkpoints; reading it back gives the same config).
+     */
     public String toYaml() {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("model", raw.getOrDefault("model", new LinkedHashMap<>()));
+        out.put("optim", asMap(optim));
+        out.put("train", asMap(train));
+        out.put("data", asMap(data));
         org.yaml.snakeyaml.DumperOptions opts = new org.yaml.snakeyaml.DumperOptions();
         opts.setDefaultFlowStyle(org.yaml.snakeyaml.DumperOptions.FlowStyle.BLOCK);
-        return new Yaml(opts).dump(raw);
+        return new Yaml(opts).dump(out);
+    }
+
+    /** A record's components as a map with snake_case keys (nested records become maps). */
+    private static Map<String, Object> asMap(Record r) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (java.lang.reflect.RecordComponent c : r.getClass().getRecordComponents()) {
+            try {
+                Object v = c.getAccessor().invoke(r);
+                m.put(c.getName().replaceAll("([A-Z])", "_$1").toLowerCase(java.util.Locale.ROOT),
+                        v instanceof Record nested ? asMap(nested) : v);
+            } catch (ReflectiveOperationException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        return m;
     }
 }
