@@ -56,6 +56,7 @@ EXCLUDES=(
     'org/bytedeco/cuda/linux-x86_64/libjninvblas.so' 'org/bytedeco/cuda/linux-x86_64/libjnicufftw.so'
     'org/bytedeco/cuda/linux-x86_64/libjnicurand.so' 'org/bytedeco/cuda/linux-x86_64/libjninvrtc.so'
     'META-INF/native-image/*'
+    'corpus/builtin/*'
 )
 
 need() { command -v "$1" >/dev/null || { echo "make_bundle.sh: '$1' is required" >&2; exit 1; }; }
@@ -88,6 +89,11 @@ cp "$JAR" "$OUT/lmu-engine.jar"
 zip -q -d "$OUT/lmu-engine.jar" "${EXCLUDES[@]}" || true   # zip exits 12 when a pattern matches nothing
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
+# The built-in corpus (12 MB of Opus) would push the bundle past 64 MiB: ship its test split only,
+# as a manifest with audio beside it, for the short training run of run_all.sh.
+mkdir -p "$OUT/corpus/audio"
+cp "$ROOT/src/main/resources/corpus/builtin/test.jsonl" "$OUT/corpus/"
+cp "$ROOT"/src/main/resources/corpus/builtin/audio/test-*.opus "$OUT/corpus/audio/"
 cp "$HERE/run_all.sh" "$HERE/README.md" "$OUT/"
 chmod +x "$OUT/run_all.sh"
 {

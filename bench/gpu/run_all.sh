@@ -7,7 +7,8 @@
 #   ./run_all.sh [--out DIR] [--skip STEP]...     STEP: environment gpu-environment cuda-selftest
 #                                                  check bench-kernels train
 #
-# Environment: JAVA_OPTS (default -Xmx16g), TRAIN_ARGS (default "--debug --device cuda"),
+# Environment: JAVA_OPTS (default -Xmx16g), TRAIN_ARGS (default: a short run on the bundled test
+# split of the built-in corpus, "--debug --device cuda --data corpus/test.jsonl ..."),
 # TRAIN_TIMEOUT seconds (default 900), LMU_NO_LIB_SEARCH=1 to skip searching the disk for the
 # CUDA 13 libraries (cuBLAS, cuFFT, cuDNN, NCCL) to put on LD_LIBRARY_PATH.
 set -uo pipefail
@@ -16,7 +17,7 @@ HERE="$(cd "$(dirname "$0")" && pwd)"
 JAVA="$HERE/runtime/bin/java"
 JAR="$HERE/lmu-engine.jar"
 JAVA_OPTS="${JAVA_OPTS:--Xmx16g}"
-TRAIN_ARGS="${TRAIN_ARGS:---debug --device cuda}"
+TRAIN_ARGS="${TRAIN_ARGS:---debug --device cuda --data $HERE/corpus/test.jsonl --valid-data $HERE/corpus/test.jsonl}"
 TRAIN_TIMEOUT="${TRAIN_TIMEOUT:-900}"
 OUT=""
 SKIP=" "
