@@ -7,9 +7,11 @@ import lmu.speech.ctc.CtcLoss;
  * B=16, V=29, L=50, all utterances full length, engine layout (B, T, V).
  *
  * <p>Run from the repository root after {@code mvn -o -q -Dkernels.skip compile}:
- * {@code java -cp target/classes bench/reference/CtcLossTiming.java [threads] [reps] [iters] [logspace]}.
- * Threads sets the common fork-join pool (the batch is split over it plus the calling thread).
- * Prints one line per repetition, then the median in ms per iteration.
+ * {@code java -Djava.util.concurrent.ForkJoinPool.common.parallelism=1 -cp target/classes
+ * bench/reference/CtcLossTiming.java [unused] [reps] [iters] [logspace]}. The batch is split over the
+ * common fork-join pool plus the calling thread, so parallelism 1 means 2 threads.
+ * Prints one line per repetition (wall and process CPU ms per iteration), then the medians. Process
+ * CPU time includes the JIT and GC threads.
  */
 public class CtcLossTiming {
     public static void main(String[] args) {
@@ -31,15 +33,22 @@ public class CtcLossTiming {
         CtcLoss ctc = CtcLoss.batchMajor().withLogSpace(logSpace);
         double sink = 0;
         for (int i = 0; i < 300; i++) sink += ctc.forwardBackward(logits, shape, il, targets, tl, grad, null).loss();
+        com.sun.management.OperatingSystemMXBean os =
+                (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
         double[] times = new double[reps];
+        double[] cpus = new double[reps];
         for (int r = 0; r < reps; r++) {
             long t0 = System.nanoTime();
+            long c0 = os.getProcessCpuTime();
             for (int i = 0; i < iters; i++) sink += ctc.forwardBackward(logits, shape, il, targets, tl, grad, null).loss();
             times[r] = (System.nanoTime() - t0) / 1e6 / iters;
-            System.out.printf("lmu rep %d %.3f ms%n", r, times[r]);
+            cpus[r] = (os.getProcessCpuTime() - c0) / 1e6 / iters;
+            System.out.printf("lmu rep %d %.3f ms wall, %.3f ms cpu%n", r, times[r], cpus[r]);
         }
         Arrays.sort(times);
-        System.out.printf("lmu %s threads=%d median %.3f ms (checksum %.3f)%n", logSpace ? "log-space" : "rescaled",
-                java.util.concurrent.ForkJoinPool.getCommonPoolParallelism() + 1, times[reps / 2], sink / (300 + reps * iters));
+        Arrays.sort(cpus);
+        System.out.printf("lmu %s common-pool-parallelism=%d cpu-median %.3f ms median %.3f ms (checksum %.3f)%n",
+                logSpace ? "log-space" : "rescaled", java.util.concurrent.ForkJoinPool.getCommonPoolParallelism(), cpus[reps / 2],
+                times[reps / 2], sink / (300 + reps * iters));
     }
 }

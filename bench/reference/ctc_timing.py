@@ -2,7 +2,7 @@
 """PyTorch CPU timing of log_softmax + ctc_loss forward and backward (mean reduction).
 
 Shape T=200, B=16, V=29, L=50 (all utterances full length), time-major as PyTorch expects.
-Prints one line per repetition: "torch rep <i> <ms per iteration>", then the median.
+Prints one line per repetition (wall and process CPU ms per iteration), then the medians.
 Usage: /usr/bin/python3 bench/reference/ctc_timing.py [threads] [reps] [iters]
 """
 import statistics
@@ -34,11 +34,15 @@ def step():
 for _ in range(20):
     step()
 times = []
+cpus = []
 for r in range(reps):
     t0 = time.perf_counter()
+    c0 = time.process_time()
     for _ in range(iters):
         step()
     ms = (time.perf_counter() - t0) * 1000 / iters
+    cpu = (time.process_time() - c0) * 1000 / iters
     times.append(ms)
-    print(f"torch rep {r} {ms:.3f} ms")
-print(f"torch {torch.__version__} threads={threads} median {statistics.median(times):.3f} ms")
+    cpus.append(cpu)
+    print(f"torch rep {r} {ms:.3f} ms wall, {cpu:.3f} ms cpu")
+print(f"torch {torch.__version__} threads={threads} cpu-median {statistics.median(cpus):.3f} ms median {statistics.median(times):.3f} ms")

@@ -14,6 +14,7 @@ g722() { # seconds frequency output
 g722 0.5 400 "$root/sounds/hello.g722"
 g722 0.75 500 "$root/sounds/press-one.g722"
 g722 0.25 600 "$root/sounds/beep.g722"
+g722 0.25 650 "$root/sounds/tone.g722"
 g722 1.0 700 "$root/sounds/digits/5.g722"
 printf '%s\n' \
     "; Core sounds fixture" \
@@ -21,6 +22,7 @@ printf '%s\n' \
     "hello: Hello, there!" \
     "press-one: Press 1, then # (the pound key) or *." \
     "beep: [this is a simple beep tone]" \
+    "tone: <beep ascending>" \
     "missing: This prompt has no audio file." \
     "digits/5: five" > "$root/core-sounds-en.txt"
 ls -lR "$root"

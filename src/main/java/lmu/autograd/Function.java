@@ -39,9 +39,11 @@ public abstract class Function {
         }
         Ctx ctx = new Ctx(needs);
         Tensor out;
+        long t0 = Profiler.enabled() ? System.nanoTime() : 0;
         try (GradMode g = GradMode.off()) {
             out = forward(ctx, inputs);
         }
+        if (t0 != 0) Profiler.record(name() + " forward", System.nanoTime() - t0);
         if (any) out.attach(new Node(this, ctx, inputs.clone()));
         return out;
     }

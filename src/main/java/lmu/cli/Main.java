@@ -19,6 +19,8 @@ import picocli.CommandLine.Command;
             TranscribeCommand.class,
             PrepareCommand.class,
             CheckCommand.class,
+            ValidateCheckpointCommand.class,
+            BenchStepCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {

@@ -67,12 +67,16 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--debug", description = "one short epoch on a small subset")
     boolean debug;
 
+    @Option(names = "--profile", description = "print the time per op (forward and backward) after each epoch")
+    boolean profile;
+
     @Override
     public Integer call() throws Exception {
         if (threads < 0) throw new IllegalArgumentException("--threads: expected 0 (all cores) or more, got " + threads);
         if (threads > 0) System.setProperty("lmu.threads", Integer.toString(threads));
         Device dev = Device.choose(device, System.out);
         TrainConfig cfg = TrainConfig.resolve(resolveRoot(dev));
+        lmu.autograd.Profiler.enable(profile);
         TrainSession.Options opt = new TrainSession.Options(outputDir, resume, dryRun, debug, subset);
         Trainer.Summary s = TrainSession.run(cfg, opt, System.out);
         return s == null || s.stop() != Trainer.Stop.DIVERGED ? 0 : Main.EXIT_FAILURE;

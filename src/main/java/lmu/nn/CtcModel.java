@@ -80,6 +80,11 @@ public final class CtcModel extends Module {
         return new Output(o.values().logSoftmax(-1), o.lengths());
     }
 
+    /** Output frames per sequence for the given input lengths, without running the model (for CTC feasibility checks). */
+    public int[] outputLengths(int[] lengths) {
+        return encoder.outputLengths(lengths);
+    }
+
     public Vocabulary vocabulary() {
         return vocabulary;
     }

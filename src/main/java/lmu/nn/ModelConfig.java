@@ -7,8 +7,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import lmu.speech.text.Vocabulary;
 import lmu.util.ConfigMap;
 import org.yaml.snakeyaml.LoaderOptions;
@@ -274,6 +276,52 @@ public record ModelConfig(int inputDim, int hidden, int blocks, boolean lmuFirst
     private static double probability(ConfigMap s, String key, double v) {
         if (!(v >= 0 && v < 1)) throw bad(s, key, "expected a probability in [0, 1), got " + v);
         return v;
+    }
+
+    /**
+     * The resolved {@code model:} section, every key present (defaults filled in): what a checkpoint
+     * stores so the model can be rebuilt; {@code parse(new ConfigMap("model", toMap()))} gives back an
+     * equal config.
+     */
+    public Map<String, Object> toMap() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("input_dim", inputDim);
+        m.put("hidden", hidden);
+        m.put("blocks", blocks);
+        m.put("block_order", lmuFirst ? "lmu_first" : "attention_first");
+        m.put("norm", preNorm ? "pre" : "post");
+        m.put("dropout", dropout);
+        m.put("feed_forward", feedForward);
+        m.put("lmu_residual", lmuResidual);
+        m.put("layer_norm_eps", layerNormEps);
+        m.put("max_frames", maxFrames);
+        Map<String, Object> a = new LinkedHashMap<>();
+        a.put("heads", heads);
+        a.put("dropout", attentionDropout);
+        m.put("attention", a);
+        Map<String, Object> l = new LinkedHashMap<>();
+        l.put("memory_order", lmu.order());
+        l.put("theta", lmu.theta());
+        l.put("memory_d", lmu.memoryD());
+        l.put("mode", lmu.parallel() ? "parallel" : "recurrent");
+        l.put("discretizer", lmu.discretizer());
+        l.put("activation", lmu.activation());
+        l.put("hidden_to_memory", lmu.hiddenToMemory());
+        l.put("memory_to_memory", lmu.memoryToMemory());
+        l.put("input_to_hidden", lmu.inputToHidden());
+        l.put("hidden_to_hidden", lmu.hiddenToHidden());
+        l.put("memory_bias", lmu.memoryBias());
+        l.put("hidden_bias", lmu.hiddenBias());
+        m.put("lmu", l);
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("after", new ArrayList<>(downsampleAfter));
+        d.put("kernel", downsampleKernel);
+        d.put("stride", downsampleStride);
+        d.put("padding", downsamplePadding);
+        m.put("downsample", d);
+        m.put("vocabulary", vocabulary.characters());
+        m.put("blank_bias", blankBias);
+        return m;
     }
 
     /** A readable multi-line summary of the architecture. */

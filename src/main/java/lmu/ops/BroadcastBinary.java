@@ -35,6 +35,11 @@ abstract class BroadcastBinary extends Function {
         for (int i = 0; i < 2; i++) {
             if (!ctx.needsInputGrad(i)) continue;
             Tensor target = i == 0 ? a : b;
+            boolean passThrough = op == BinaryOp.ADD || (op == BinaryOp.SUB && i == 0);
+            if (passThrough && java.util.Arrays.equals(target.shape(), dOut.shape())) {
+                g[i] = dOut; // gradients are never modified in place (see lmu.autograd), so sharing is safe
+                continue;
+            }
             g[i] = be.empty(target.dtype(), target.shape());
             be.binaryBackward(op, i, g[i], a, b, dOut);
         }

@@ -34,6 +34,14 @@ public final class DataPipeline {
         return keep;
     }
 
+    /** The feature cache directory a config asks for, or null for none. */
+    static java.nio.file.Path featureCache(TrainConfig cfg) {
+        String c = cfg.data().featureCache();
+        if (c.equals("none")) return null;
+        if (c.equals("auto")) return java.nio.file.Path.of(System.getProperty("user.home"), ".cache", "lmu-engine", "features");
+        return java.nio.file.Path.of(c);
+    }
+
     /** The training loader: bucketed, shuffled per epoch, augmented, sharded for {@code rank} of {@code world}. */
     public static DataLoader trainLoader(TrainConfig cfg, List<Utterance> utts, Vocabulary vocab, int rank, int world, int batchPerRank) {
         TrainConfig.SpecAugmentConfig sa = cfg.data().specAugment();
@@ -47,6 +55,7 @@ public final class DataPipeline {
         if (cfg.train().maxFrames() > 0) b.maxFramesPerBatch(cfg.train().maxFrames());
         if (cfg.data().cmvn().equals("none")) b.noCmvn();
         else b.utteranceCmvn();
+        if (featureCache(cfg) != null) b.featureCache(featureCache(cfg));
         if (sa.freqMasks() + sa.timeMasks() > 0) {
             b.specAugment(sa.adaptive()
                     ? new SpecAugment(sa.freqMasks(), sa.freqWidth(), 20, Integer.MAX_VALUE, true, 0.04, sa.timeWidth(), 0f)
@@ -66,6 +75,7 @@ public final class DataPipeline {
         if (cfg.train().maxFrames() > 0) b.maxFramesPerBatch(cfg.train().maxFrames());
         if (cfg.data().cmvn().equals("none")) b.noCmvn();
         else b.utteranceCmvn();
+        if (featureCache(cfg) != null) b.featureCache(featureCache(cfg));
         return b.build();
     }
 

@@ -34,8 +34,37 @@ public final class Evaluator {
         }
     }
 
-    /** Evaluates in eval mode (no dropout), restoring the model's previous mode. */
+    /** Turns logits (B, T', V) with valid lengths into one text per utterance. */
+    @FunctionalInterface
+    public interface Decoder {
+        List<String> decode(Tensor logits, int[] lengths, lmu.speech.text.Vocabulary vocab);
+    }
+
+    /** Greedy (best path) decoding. */
+    public static final Decoder GREEDY = (logits, lengths, vocab) -> GreedyDecoder.decodeText(logits.toFloatArray(), logits.shape(), lengths, vocab);
+
+    /** CTC prefix beam search of width {@code beam} on log-probabilities. */
+    public static Decoder beam(int beam) {
+        return (logits, lengths, vocab) -> {
+            float[] lp = logits.logSoftmax(-1).toFloatArray();
+            int t = logits.dim(1), v = logits.dim(2);
+            lmu.speech.decode.PrefixBeamSearch search = new lmu.speech.decode.PrefixBeamSearch(vocab, beam);
+            List<String> out = new ArrayList<>();
+            for (int b = 0; b < lengths.length; b++) {
+                List<lmu.speech.decode.PrefixBeamSearch.Hypothesis> h = search.search(lp, b * t * v, lengths[b]);
+                out.add(h.isEmpty() ? "" : h.get(0).text());
+            }
+            return out;
+        };
+    }
+
+    /** Evaluates with greedy decoding. */
     public static Result evaluate(CtcModel model, Iterator<TrainBatch> batches) {
+        return evaluate(model, batches, GREEDY);
+    }
+
+    /** Evaluates in eval mode (no dropout), restoring the model's previous mode. */
+    public static Result evaluate(CtcModel model, Iterator<TrainBatch> batches, Decoder decoder) {
         boolean wasTraining = model.isTraining();
         model.train(false);
         ErrorRate wer = ErrorRate.words(), cer = ErrorRate.characters();
@@ -58,8 +87,7 @@ public final class Evaluator {
                     counted++;
                 }
                 infeasible += bad.length;
-                List<String> texts = GreedyDecoder.decodeText(out.values().toFloatArray(), out.values().shape(), out.lengths(),
-                        model.vocabulary());
+                List<String> texts = decoder.decode(out.values(), out.lengths(), model.vocabulary());
                 for (int i = 0; i < b.size(); i++) {
                     wer.add(b.texts()[i], texts.get(i));
                     cer.add(b.texts()[i], texts.get(i));

@@ -22,11 +22,16 @@ public final class Models {
         return new CtcModel(mc, LmuSequenceLayers.factory(mc, DType.F32), Rng.derive(cfg.train().seed(), 0));
     }
 
+    /** The resolved config a checkpoint was trained with. */
+    public static TrainConfig config(Checkpoints.Loaded ck) {
+        if (!ck.state().has("config")) throw new IllegalArgumentException("checkpoint " + ck.dir() + ": state.json has no config");
+        String yaml = ck.state().get("config").getAsString();
+        return TrainConfig.resolve(TrainConfig.parseYaml(new StringReader(yaml), ck.dir() + "/state.json config"));
+    }
+
     /** A model with a checkpoint's config, vocabulary and weights. */
     public static CtcModel load(Checkpoints.Loaded ck) {
-        String yaml = ck.state().get("config").getAsString();
-        TrainConfig cfg = TrainConfig.resolve(TrainConfig.parseYaml(new StringReader(yaml), ck.dir() + "/state.json config"));
-        CtcModel m = create(cfg);
+        CtcModel m = create(config(ck));
         String vocab = ck.state().has("vocabulary") ? ck.state().get("vocabulary").getAsString() : null;
         if (vocab != null && !vocab.equals(m.vocabulary().characters())) {
             throw new IllegalArgumentException("checkpoint " + ck.dir() + ": saved vocabulary \"" + vocab

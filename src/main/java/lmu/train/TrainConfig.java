@@ -31,6 +31,8 @@ import org.yaml.snakeyaml.error.YAMLException;
  *         max_bad_steps (20 consecutive non-finite steps before stopping)
  * data:   train (builtin), valid (builtin-test when train is builtin), subset (xs), loader_threads (2),
  *         cmvn utterance | none (utterance), max_duration (20.0 s; longer utterances are skipped),
+ *         feature_cache (auto = ~/.cache/lmu-engine/features; none; or a directory: log-mel
+ *         features are computed once and reused by later epochs and runs),
  *         spec_augment: freq_masks (2), freq_width (15), time_masks (2), time_width (40 frames),
  *                       adaptive (false: time_width in frames; true: fraction of length)
  * model:  see lmu.nn.ModelConfig
@@ -52,7 +54,7 @@ public record TrainConfig(
     public record SpecAugmentConfig(int freqMasks, int freqWidth, int timeMasks, double timeWidth, boolean adaptive) {}
 
     public record Data(String train, String valid, String subset, int loaderThreads, String cmvn, double maxDuration,
-            SpecAugmentConfig specAugment) {}
+            String featureCache, SpecAugmentConfig specAugment) {}
 
     /** Preset values of the prototype: batch, lr, mixed precision. */
     public static Map<String, Object> preset(String name) {
@@ -178,6 +180,7 @@ public record TrainConfig(
                 (int) positive(d, "loader_threads", d.getInt("loader_threads", 2)),
                 d.getChoice("cmvn", "utterance", "utterance", "none"),
                 positive(d, "max_duration", d.getDouble("max_duration", 20.0)),
+                d.getString("feature_cache", "auto"),
                 spec);
         d.rejectUnknown();
         for (String k : rootMap.keySet()) {

@@ -112,7 +112,9 @@ public final class Trainer {
         for (; epoch <= t.epochs(); epoch++, batchInEpoch = 0) {
             Iterator<TrainBatch> it = train.epoch(epoch, batchInEpoch);
             while (it.hasNext()) {
+                long tw = System.nanoTime();
                 TrainBatch b = it.next();
+                lmu.autograd.Profiler.add("data (waiting for the loader)", System.nanoTime() - tw);
                 Dropout.reseed(model, Rng.derive(t.seed(), step * t.gradAccum() + accum).nextLong());
                 CtcModel.Output o = model.forward(b.features(), b.frames());
                 CtcLossFunction f = new CtcLossFunction(ctc, o.lengths(), b.labels(), b.labelLengths());
@@ -169,6 +171,10 @@ public final class Trainer {
                     return new Summary(signal != null ? Stop.SIGNAL : Stop.MAX_STEPS, epoch, step, bestWer, last, losses);
                 }
             }
+            if (lmu.autograd.Profiler.enabled()) {
+                progress.println("time per op, epoch " + epoch + ":\n" + lmu.autograd.Profiler.table());
+                lmu.autograd.Profiler.reset();
+            }
             Evaluator.Result r = valid == null ? null : Evaluator.evaluate(model, valid.get());
             model.train(true);
             boolean best = false;
@@ -205,9 +211,11 @@ public final class Trainer {
             return false;
         }
         consecutiveBad = 0;
+        long t0 = System.nanoTime();
         try (GradMode g = GradMode.off()) {
             optimizer.step(schedule.lr(step));
         }
+        lmu.autograd.Profiler.add("optimizer (AdamW)", System.nanoTime() - t0);
         optimizer.zeroGrad();
         step++;
         return true;

@@ -74,8 +74,12 @@ public final class Rng {
 
     /** Counter-based uniform in [0, 1): a pure function of (seed, counter). */
     public static double uniform(long seed, long counter) {
-        long h = mix(seed ^ mix(counter + 0x9E3779B97F4A7C15L));
-        return (h >>> 11) * 0x1.0p-53;
+        return (bits(seed, counter) >>> 11) * 0x1.0p-53;
+    }
+
+    /** 64 random bits as a pure function of (seed, counter): one SplitMix64 finalisation of a Weyl step. */
+    public static long bits(long seed, long counter) {
+        return mix(seed + (counter + 1) * 0x9E3779B97F4A7C15L);
     }
 
     /** SplitMix64 finaliser. */

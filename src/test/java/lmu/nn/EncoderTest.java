@@ -110,4 +110,17 @@ class EncoderTest {
         assertTrue(last < 0.5 * first, "loss did not fall enough: " + losses);
         for (double l : losses) assertTrue(Double.isFinite(l));
     }
+
+    @Test
+    void gradientThroughBlocksAndDownsampling() {
+        ModelConfig cfg = ModelConfig.fromYamlText("model:\n  input_dim: 3\n  hidden: 4\n  blocks: 2\n  dropout: 0\n"
+                + "  feed_forward: 5\n  attention: {heads: 2, dropout: 0}\n  downsample: {after: [1]}\n");
+        Encoder e = new Encoder(cfg, CausalStandIn.factory(DType.F64), new Rng(12), DType.F64);
+        Tensor x = lmu.autograd.GradCheck.leaf(new Rng(13), 2, 5, 3);
+        int[] lengths = {5, 2};
+        List<Tensor> leaves = new ArrayList<>();
+        leaves.add(x);
+        leaves.addAll(e.parameters());
+        lmu.autograd.GradCheck.check("Encoder", in -> e.forward(in[0], lengths).features(), leaves.toArray(new Tensor[0]));
+    }
 }

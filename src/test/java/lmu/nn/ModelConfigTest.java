@@ -122,4 +122,18 @@ class ModelConfigTest {
         assertFalse(c.lmu().parallel());
         assertTrue(c.lmu().hiddenToMemory());
     }
+
+    @Test
+    void resolvedMapReadsBackToAnEqualConfig() {
+        for (String yaml : new String[] {"model: {}\n", "model: {norm: post, block_order: attention_first, feed_forward: 32, "
+                + "lmu_residual: false, lmu: {mode: recurrent, memory_to_memory: true, activation: relu, theta: 12.5}, "
+                + "downsample: {after: [0, 2], kernel: 5, stride: 3, padding: 2}, vocabulary: \"ab c\", blank_bias: -1.5}\n"}) {
+            ModelConfig c = ModelConfig.fromYamlText(yaml);
+            ModelConfig back = ModelConfig.parse(new lmu.util.ConfigMap("model", c.toMap()));
+            assertEquals(c, back, yaml);
+        }
+        ModelConfig seed = ModelConfig.fromYaml(Path.of("configs/seed.yaml"));
+        String dumped = new org.yaml.snakeyaml.Yaml().dump(java.util.Map.of("model", seed.toMap()));
+        assertEquals(seed, ModelConfig.fromYamlText(dumped), dumped);
+    }
 }

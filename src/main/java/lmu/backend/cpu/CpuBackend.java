@@ -94,6 +94,11 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void binary(BinaryOp op, Tensor out, Tensor a, Tensor b) {
+        if (out.storage() instanceof F32Storage o32 && a.storage() instanceof F32Storage a32 && b.storage() instanceof F32Storage b32
+                && a.numel() == out.numel() && out.numel() % Math.max(1, b.numel()) == 0 && trailing(b.shape(), out.shape())) {
+            CpuFloatKernels.binaryRepeating(op, o32.data(), a32.data(), b32.data());
+            return;
+        }
         int[] shape = atLeast1d(out.shape());
         int[] sa = Shape.broadcastStrides(a.shape(), shape);
         int[] sb = Shape.broadcastStrides(b.shape(), shape);
@@ -135,6 +140,16 @@ public final class CpuBackend implements Backend {
             });
         }
         reduceTo(out, full, target.shape());
+    }
+
+    /** Whether {@code small} equals the trailing dimensions of {@code big} (after dropping leading 1s). */
+    private static boolean trailing(int[] small, int[] big) {
+        int lead = 0;
+        while (lead < small.length && small[lead] == 1) lead++;
+        int n = small.length - lead;
+        if (n > big.length) return false;
+        for (int i = 0; i < n; i++) if (small[lead + i] != big[big.length - n + i]) return false;
+        return true;
     }
 
     /** out (shape {@code targetShape}) = full summed over the axes it was broadcast along. */
@@ -205,6 +220,10 @@ public final class CpuBackend implements Backend {
     @Override
     public void unary(UnaryOp op, Tensor out, Tensor x, double param) {
         Storage o = out.storage(), s = x.storage();
+        if (o instanceof F32Storage o32 && s instanceof F32Storage x32) {
+            CpuFloatKernels.unary(op, o32.data(), x32.data(), (float) param);
+            return;
+        }
         chunks(out.numel(), (lo, hi) -> {
             for (int i = lo; i < hi; i++) o.set(i, unaryValue(op, s.get(i), param));
         });
@@ -234,6 +253,14 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void sumAxes(Tensor out, Tensor x, boolean[] reduce) {
+        int lead = 0;
+        while (lead < reduce.length && reduce[lead]) lead++;
+        boolean prefixOnly = true;
+        for (int i = lead; i < reduce.length; i++) prefixOnly &= !reduce[i];
+        if (prefixOnly && lead > 0 && out.storage() instanceof F32Storage o32 && x.storage() instanceof F32Storage x32) {
+            CpuFloatKernels.sumLeadingRows(o32.data(), x32.data(), x.numel() / Math.max(1, out.numel()), out.numel());
+            return;
+        }
         int[] shape = atLeast1d(x.shape());
         int[] so = Shape.broadcastStrides(atLeast1d(out.shape()), shape);
         Storage xs = x.storage(), os = out.storage();
@@ -389,6 +416,10 @@ public final class CpuBackend implements Backend {
     public void softmax(Tensor out, Tensor x, int axis, boolean log) {
         int[] v = around(x.shape(), axis);
         int n = v[1], inner = v[2];
+        if (inner == 1 && out.storage() instanceof F32Storage o32 && x.storage() instanceof F32Storage x32) {
+            CpuFloatKernels.softmaxRows(o32.data(), x32.data(), x.numel() / Math.max(n, 1), n, log);
+            return;
+        }
         Storage xs = x.storage(), os = out.storage();
         rows(x.numel(), n, r -> {
             int o = r / inner, i = r % inner;
@@ -412,6 +443,11 @@ public final class CpuBackend implements Backend {
     public void softmaxBackward(Tensor dx, Tensor y, Tensor dy, int axis, boolean log) {
         int[] v = around(y.shape(), axis);
         int n = v[1], inner = v[2];
+        if (inner == 1 && dx.storage() instanceof F32Storage d32 && y.storage() instanceof F32Storage y32
+                && dy.storage() instanceof F32Storage g32) {
+            CpuFloatKernels.softmaxBackwardRows(d32.data(), y32.data(), g32.data(), y.numel() / Math.max(n, 1), n, log);
+            return;
+        }
         Storage ys = y.storage(), gs = dy.storage(), ds = dx.storage();
         rows(y.numel(), n, r -> {
             int o = r / inner, i = r % inner;
@@ -438,6 +474,10 @@ public final class CpuBackend implements Backend {
     @Override
     public void layerNorm(Tensor out, Tensor mean, Tensor rstd, Tensor x, Tensor w, Tensor b, double eps) {
         int c = x.dim(-1);
+        if (x.storage() instanceof F32Storage && out.storage() instanceof F32Storage && w != null && b != null) {
+            CpuFloatKernels.layerNorm(out.f32(), mean.f32(), rstd.f32(), x.f32(), w.f32(), b.f32(), c, (float) eps);
+            return;
+        }
         Storage xs = x.storage(), os = out.storage(), ms = mean.storage(), rs = rstd.storage();
         Storage ws = w == null ? null : w.storage(), bs = b == null ? null : b.storage();
         rows(x.numel(), c, r -> {
@@ -465,6 +505,10 @@ public final class CpuBackend implements Backend {
     @Override
     public void layerNormBackward(Tensor dx, Tensor dw, Tensor db, Tensor dy, Tensor x, Tensor mean, Tensor rstd, Tensor w) {
         int c = x.dim(-1);
+        if (x.storage() instanceof F32Storage && w != null && dx != null && dw != null && db != null) {
+            CpuFloatKernels.layerNormBackward(dx.f32(), dw.f32(), db.f32(), dy.f32(), x.f32(), mean.f32(), rstd.f32(), w.f32(), c);
+            return;
+        }
         int rowsN = x.numel() / c;
         Storage xs = x.storage(), gs = dy.storage(), ms = mean.storage(), rs = rstd.storage();
         Storage ws = w == null ? null : w.storage();
@@ -510,6 +554,10 @@ public final class CpuBackend implements Backend {
     @Override
     public void dropout(Tensor out, Tensor x, double p, long seed) {
         Storage o = out.storage(), s = x.storage();
+        if (o instanceof F32Storage o32 && s instanceof F32Storage x32) {
+            CpuFloatKernels.dropout(o32.data(), x32.data(), p, seed);
+            return;
+        }
         double scale = 1 / (1 - p);
         chunks(out.numel(), (lo, hi) -> {
             for (int i = lo; i < hi; i++) o.set(i, Rng.uniform(seed, i) >= p ? s.get(i) * scale : 0);
@@ -523,6 +571,15 @@ public final class CpuBackend implements Backend {
         Storage o = out.storage(), s = x.storage();
         int inner = shape[shape.length - 1];
         int im = sm[sm.length - 1];
+        if (o instanceof F32Storage o32 && s instanceof F32Storage x32) {
+            float[] od = o32.data(), xd = x32.data();
+            float v = (float) value;
+            rows(x.numel(), inner, r -> {
+                int mo = rowOffset(r, shape, sm), oo = r * inner;
+                for (int j = 0; j < inner; j++) od[oo + j] = mask[mo + j * im] ? v : xd[oo + j];
+            });
+            return;
+        }
         rows(x.numel(), inner, r -> {
             int mo = rowOffset(r, shape, sm), oo = r * inner;
             for (int j = 0; j < inner; j++) o.set(oo + j, mask[mo + j * im] ? value : s.get(oo + j));

@@ -76,7 +76,7 @@ public final class AudioReader {
                     return OggOpusDecoder.info(ch, file).totalSamples() / (double) OggOpusDecoder.RATE;
                 }
                 default -> {
-                    return FlacDecoder.read(ch, file, 0, -1).durationSeconds();
+                    return FlacDecoder.durationSeconds(ch, file);
                 }
             }
         } catch (NoSuchFileException e) {

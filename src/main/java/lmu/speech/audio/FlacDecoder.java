@@ -18,6 +18,21 @@ import org.jflac.metadata.StreamInfo;
 final class FlacDecoder {
     private FlacDecoder() {}
 
+    /** Length in seconds from STREAMINFO, or by decoding when STREAMINFO does not give the sample count. */
+    static double durationSeconds(FileChannel ch, Path file) throws IOException {
+        FLACDecoder dec = new FLACDecoder(new BufferedInputStream(Channels.newInputStream(ch.position(0)), 1 << 12));
+        StreamInfo info;
+        try {
+            info = dec.readStreamInfo();
+        } catch (IOException | RuntimeException e) {
+            throw new AudioFormatException(file, "bad FLAC metadata: " + e, e);
+        }
+        if (info != null && info.getTotalSamples() > 0 && info.getSampleRate() > 0) {
+            return info.getTotalSamples() / (double) info.getSampleRate();
+        }
+        return read(ch, file, 0, -1).durationSeconds();
+    }
+
     static Audio read(FileChannel ch, Path file, double offsetSec, double durationSec) throws IOException {
         InputStream in = new BufferedInputStream(Channels.newInputStream(ch.position(0)), 1 << 16);
         FLACDecoder dec = new FLACDecoder(in);

@@ -7,7 +7,9 @@ import lmu.util.Parallel;
 
 /**
  * CTC loss (Graves et al. 2006) with log-softmax fused in: it takes raw <b>logits</b>, not
- * log-probabilities, and its gradient is taken with respect to those logits.
+ * log-probabilities, and its gradient is taken with respect to those logits. (Log-probabilities
+ * also give the right loss and, through the caller's log-softmax, the right gradient, since
+ * log-softmax is idempotent; the second log-softmax is merely redundant work.)
  *
  * <h2>Layout</h2>
  *

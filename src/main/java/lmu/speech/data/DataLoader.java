@@ -64,7 +64,8 @@ public final class DataLoader implements AutoCloseable {
         this.report = b.report;
         this.mode = b.mode;
         this.prefetch = b.prefetch;
-        this.extractor = new FeatureExtractor(b.features, b.cmvnMode, b.globalCmvn, b.specAugment, b.speed, b.seed);
+        this.extractor = new FeatureExtractor(b.features, b.cmvnMode, b.globalCmvn, b.specAugment, b.speed, b.seed,
+                b.cacheDir == null ? null : new FeatureCache(b.cacheDir, b.features));
         FeatureConfig cfg = b.features;
         List<Utterance> ok = new ArrayList<>();
         List<int[]> labs = new ArrayList<>();
@@ -101,6 +102,10 @@ public final class DataLoader implements AutoCloseable {
         labels = labs.toArray(new int[0][]);
         sampler = new BucketBatchSampler(frames.stream().mapToInt(Integer::intValue).toArray(), b.maxFramesPerBatch, b.maxBatchSize,
                 b.buckets, b.shuffle == null ? mode == Mode.TRAIN : b.shuffle, b.seed, b.rank, b.worldSize, mode);
+        if (mode == Mode.TRAIN && sampler.batches(0).isEmpty()) {
+            throw new IllegalArgumentException("DataLoader: " + utterances.size() + " usable utterances make fewer batches than the "
+                    + b.worldSize + " ranks; lower maxBatchSize/maxFramesPerBatch or use fewer ranks");
+        }
         AtomicInteger n = new AtomicInteger();
         pool = Executors.newFixedThreadPool(b.threads, r -> {
             Thread t = new Thread(r, "lmu-loader-" + n.incrementAndGet());
@@ -259,7 +264,7 @@ public final class DataLoader implements AutoCloseable {
         /** Cancels the batches still being prepared. */
         @Override
         public void close() {
-            for (Future<Batch> f : inFlight) f.cancel(true);
+            for (Future<Batch> f : inFlight) f.cancel(false); // no interrupt: it would close a file channel mid-read
             inFlight.clear();
             nextToSubmit = plan.size();
         }
@@ -277,6 +282,9 @@ public final class DataLoader implements AutoCloseable {
             try {
                 f = extractor.extract(u, epoch, augment);
             } catch (RuntimeException e) {
+                if (Thread.currentThread().isInterrupted()) {
+                    throw new CancellationException("DataLoader: shut down while loading " + u.id()); // not the file's fault
+                }
                 report.skip(u, "unreadable audio", e.getMessage());
                 continue;
             }
@@ -316,6 +324,7 @@ public final class DataLoader implements AutoCloseable {
         private SpecAugment specAugment;
         private SpeedPerturbation speed;
         private SkipReport report = new SkipReport();
+        private java.nio.file.Path cacheDir;
 
         private Builder(List<Utterance> utterances, Vocabulary vocabulary) {
             this.utterances = List.copyOf(Objects.requireNonNull(utterances, "utterances"));
@@ -353,6 +362,8 @@ public final class DataLoader implements AutoCloseable {
         public Builder specAugment(SpecAugment s) { specAugment = s; return this; }
         /** Speed perturbation in TRAIN mode (default: none). */
         public Builder speedPerturbation(SpeedPerturbation s) { speed = s; return this; }
+        /** Cache raw log-mel features in this directory ({@link FeatureCache}; default: no cache). */
+        public Builder featureCache(java.nio.file.Path dir) { cacheDir = Objects.requireNonNull(dir); return this; }
         /** Where skips are recorded (default: a new report). */
         public Builder report(SkipReport r) { report = Objects.requireNonNull(r); return this; }
 

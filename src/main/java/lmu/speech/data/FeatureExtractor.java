@@ -1,5 +1,11 @@
 package lmu.speech.data;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import lmu.speech.audio.Audio;
 import lmu.speech.audio.AudioReader;
 import lmu.speech.audio.Resampler;
@@ -15,7 +21,8 @@ import lmu.speech.features.SpeedPerturbation;
  * The feature pipeline of one utterance: decode its segment ({@link AudioReader}), resample to
  * the feature rate, speed-perturb (augmenting only), log-mel, normalise (per utterance or with
  * global statistics), SpecAugment (augmenting only). Augmentation is seeded by (run seed, epoch,
- * utterance id). Thread-safe.
+ * utterance id). With a {@link FeatureCache}, the raw log-mel of each (segment, speed factor) is
+ * computed once and read back afterwards. Thread-safe.
  */
 public final class FeatureExtractor {
     /** How features are normalised. */
@@ -28,6 +35,7 @@ public final class FeatureExtractor {
     private final SpecAugment specAugment;
     private final SpeedPerturbation speed;
     private final long seed;
+    private final FeatureCache cache;
 
     /**
      * @param global statistics for {@link CmvnMode#GLOBAL} (null otherwise)
@@ -37,6 +45,14 @@ public final class FeatureExtractor {
      * @throws IllegalArgumentException when GLOBAL has no statistics or their dimension is not nMels
      */
     public FeatureExtractor(FeatureConfig cfg, CmvnMode cmvnMode, Cmvn global, SpecAugment specAugment, SpeedPerturbation speed, long seed) {
+        this(cfg, cmvnMode, global, specAugment, speed, seed, null);
+    }
+
+    /**
+     * As above, reading and writing raw log-mel features through {@code cache} (null for none).
+     */
+    public FeatureExtractor(FeatureConfig cfg, CmvnMode cmvnMode, Cmvn global, SpecAugment specAugment, SpeedPerturbation speed, long seed,
+                            FeatureCache cache) {
         if (cmvnMode == CmvnMode.GLOBAL && (global == null || global.dim() != cfg.nMels())) {
             throw new IllegalArgumentException("FeatureExtractor: global CMVN needs statistics of dimension " + cfg.nMels() + ", got "
                     + (global == null ? "none" : global.dim()));
@@ -48,6 +64,7 @@ public final class FeatureExtractor {
         this.specAugment = specAugment;
         this.speed = speed;
         this.seed = seed;
+        this.cache = cache;
     }
 
     public FeatureConfig config() {
@@ -71,16 +88,12 @@ public final class FeatureExtractor {
      *     when the segment holds no samples
      */
     public FeatureMatrix extract(Utterance u, int epoch, boolean augment) {
-        Audio a = AudioReader.read(u.audio(), u.offset(), u.duration());
-        float[] x = a.samples();
-        if (a.sampleRate() != cfg.sampleRate()) x = Resampler.of(a.sampleRate(), cfg.sampleRate()).process(x);
-        if (augment && speed != null) {
-            x = speed.apply(x, speed.choose(AugmentSeed.of(seed, epoch, u.id(), SpeedPerturbation.SEED_PURPOSE)));
+        double factor = augment && speed != null ? speed.choose(AugmentSeed.of(seed, epoch, u.id(), SpeedPerturbation.SEED_PURPOSE)) : 1.0;
+        FeatureMatrix f = cache == null ? null : cache.get(u, factor);
+        if (f == null) {
+            f = rawFeatures(u, factor);
+            if (cache != null) cache.put(u, factor, f);
         }
-        if (x.length == 0) {
-            throw new IllegalArgumentException(u.audio() + ": no audio samples in the segment at " + u.offset() + " s");
-        }
-        FeatureMatrix f = logMel.compute(x);
         switch (cmvnMode) {
             case UTTERANCE -> Cmvn.normalizeUtteranceInPlace(f);
             case GLOBAL -> global.applyInPlace(f);
@@ -90,5 +103,59 @@ public final class FeatureExtractor {
             specAugment.applyInPlace(f, AugmentSeed.of(seed, epoch, u.id(), SpecAugment.SEED_PURPOSE));
         }
         return f;
+    }
+
+    private FeatureMatrix rawFeatures(Utterance u, double factor) {
+        Audio a = AudioReader.read(u.audio(), u.offset(), u.duration());
+        float[] x = a.samples();
+        if (a.sampleRate() != cfg.sampleRate()) x = Resampler.of(a.sampleRate(), cfg.sampleRate()).process(x);
+        if (factor != 1.0) x = speed.apply(x, factor);
+        if (x.length == 0) {
+            throw new IllegalArgumentException(u.audio() + ": no audio samples in the segment at " + u.offset() + " s");
+        }
+        return logMel.compute(x);
+    }
+
+    /**
+     * Global CMVN statistics of raw log-mel features over {@code utterances} (no augmentation),
+     * computed on {@code threads} threads; utterances that fail to decode are recorded in
+     * {@code report} and left out.
+     *
+     * @throws IllegalArgumentException when no utterance could be read
+     */
+    public static Cmvn globalStats(List<Utterance> utterances, FeatureConfig cfg, int threads, SkipReport report) {
+        FeatureExtractor fx = new FeatureExtractor(cfg, CmvnMode.NONE, null, null, null, 0);
+        ExecutorService pool = Executors.newFixedThreadPool(lmu.util.Checks.positive("threads", threads));
+        try {
+            List<Future<Cmvn.Accumulator>> parts = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int first = t;
+                parts.add(pool.submit(() -> {
+                    Cmvn.Accumulator acc = new Cmvn.Accumulator(cfg.nMels());
+                    for (int i = first; i < utterances.size(); i += threads) {
+                        Utterance u = utterances.get(i);
+                        try {
+                            acc.add(fx.extract(u, 0, false));
+                        } catch (RuntimeException e) {
+                            report.skip(u, "unreadable audio", e.getMessage());
+                        }
+                    }
+                    return acc;
+                }));
+            }
+            Cmvn.Accumulator total = new Cmvn.Accumulator(cfg.nMels());
+            for (Future<Cmvn.Accumulator> f : parts) total.merge(f.get());
+            if (total.frames() == 0) {
+                throw new IllegalArgumentException("FeatureExtractor: no audio could be read for CMVN statistics: " + report.summary(10));
+            }
+            return total.toCmvn();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("FeatureExtractor: interrupted", e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("FeatureExtractor: CMVN statistics failed: " + e.getCause(), e.getCause());
+        } finally {
+            pool.shutdownNow();
+        }
     }
 }

@@ -37,7 +37,7 @@ public final class Prepare {
     /** Where Debian's {@code asterisk-core-sounds-en} puts the transcripts. */
     public static final Path ASTERISK_TRANSCRIPTS = Path.of("/usr/share/doc/asterisk-core-sounds-en/core-sounds-en.txt.gz");
 
-    private static final Pattern ANNOTATION = Pattern.compile("\\[[^\\]]*\\]|\\([^)]*\\)");
+    private static final Pattern ANNOTATION = Pattern.compile("\\[[^\\]]*\\]|\\([^)]*\\)|<[^>]*>");
 
     private Prepare() {}
 
@@ -105,7 +105,8 @@ public final class Prepare {
      * exists is decoded by ffmpeg to 16 kHz mono 16-bit WAV under {@code outDir/wav/}, and listed
      * in {@code outDir/train.jsonl} or {@code outDir/test.jsonl}.
      *
-     * <p>Transcripts: bracketed notes ({@code [beep tone]}, {@code (10 seconds of silence)}) are
+     * <p>Transcripts: bracketed notes ({@code [beep tone]}, {@code (10 seconds of silence)},
+     * {@code <beep ascending>}) are
      * removed, {@code *} and {@code #} read as "star" and "pound", numbers are spelled out
      * ({@link TextNormalizer#spellingNumbers()}); prompts left with no text are skipped and
      * reported. Test split: every 10th prompt in sorted name order, plus any other prompt with
@@ -115,7 +116,8 @@ public final class Prepare {
      * @param transcripts {@code core-sounds-en.txt} or {@code .txt.gz}
      * @param outDir where {@code wav/}, {@code train.jsonl} and {@code test.jsonl} go
      * @param ffmpeg the ffmpeg executable
-     * @return listings by manifest name: train, test
+     * @return listings by manifest name: train, test; the prompts skipped (with transcript line)
+     *     are reported in the train listing
      * @throws IllegalStateException when ffmpeg cannot be run
      * @throws IllegalArgumentException when the transcript file does not exist
      * @throws UncheckedIOException when reading or writing fails
@@ -166,7 +168,7 @@ public final class Prepare {
                     skipped.add(new DatasetListing.Skipped(transcripts, no, "prompt '" + name + "' listed twice"));
                     continue;
                 }
-                prompts.put(name, new String[] {text, Long.toString(no)});
+                prompts.put(name, new String[] {text, Long.toString(no), raw});
             }
         } catch (IOException e) {
             throw new UncheckedIOException("Prepare.asterisk: cannot read " + transcripts + ": " + e.getMessage(), e);
@@ -204,9 +206,16 @@ public final class Prepare {
         }
         JsonlManifest.write(outDir.resolve("train.jsonl"), train);
         JsonlManifest.write(outDir.resolve("test.jsonl"), test);
+        // text counts per split (the prompts skipped before the split were counted in `stats`)
+        TextNormalizer.Stats trainStats = new TextNormalizer.Stats();
+        TextNormalizer.Stats testStats = new TextNormalizer.Stats();
+        for (int i = 0; i < names.size(); i++) {
+            if (decoded[i] == null) continue;
+            normalizer.normalize(prompts.get(names.get(i))[2], test.contains(decoded[i]) ? testStats : trainStats);
+        }
         Map<String, DatasetListing> out = new LinkedHashMap<>();
-        out.put("train", new DatasetListing(train, skipped, stats));
-        out.put("test", new DatasetListing(test, List.of(), new TextNormalizer.Stats()));
+        out.put("train", new DatasetListing(train, skipped, trainStats));
+        out.put("test", new DatasetListing(test, List.of(), testStats));
         return out;
     }
 

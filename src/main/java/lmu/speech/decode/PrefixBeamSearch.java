@@ -180,11 +180,16 @@ public final class PrefixBeamSearch {
         int[] label = new int[256];
         double[] lm = new double[256]; // word scores accumulated along the prefix
         int nodes = 1;
-        final Map<Long, Integer> children = new HashMap<>();
+        final LongIntMap children = new LongIntMap(1024);
 
-        // candidates of the next frame, merged by node
-        final Map<Integer, Integer> slot = new HashMap<>();
+        final Map<Integer, Double> spaceScores = new HashMap<>(); // word score when a space follows node
+
+        // candidates of the next frame, merged by prefix; an extension whose prefix is not in the trie
+        // yet has cNode = -1 and is added to the trie only if it survives the beam
+        final LongIntMap slot = new LongIntMap(256);
         int[] cNode = new int[16];
+        int[] cParent = new int[16];
+        int[] cLabel = new int[16];
         double[] cPb = new double[16];
         double[] cPnb = new double[16];
         int nCand;
@@ -218,21 +223,23 @@ public final class PrefixBeamSearch {
                         if (l < pruneLogProb) continue;
                         if (c == last) {
                             add(node, NEG_INF, pnb + l); // repeat collapses into the same prefix
-                            if (pb != NEG_INF) add(child(node, c), NEG_INF, pb + l); // blank-separated repeat
+                            if (pb != NEG_INF) extend(node, c, pb + l); // blank-separated repeat
                         } else if (total != NEG_INF) {
-                            add(child(node, c), NEG_INF, total + l);
+                            extend(node, c, total + l);
                         }
                     }
                 }
                 // keep the best beamWidth candidates
-                Integer[] order = rank(nCand, i -> logAdd(cPb[i], cPnb[i]) + lm[cNode[i]]);
-                nBeams = Math.min(beamWidth, order.length);
+                double[] cs = new double[nCand];
+                for (int i = 0; i < nCand; i++) cs[i] = logAdd(cPb[i], cPnb[i]) + candidateLm(i);
+                int[] order = best(cs, nCand, beamWidth);
+                nBeams = order.length;
                 bNode = new int[nBeams];
                 bPb = new double[nBeams];
                 bPnb = new double[nBeams];
                 for (int i = 0; i < nBeams; i++) {
                     int k = order[i];
-                    bNode[i] = cNode[k];
+                    bNode[i] = cNode[k] >= 0 ? cNode[k] : child(cParent[k], cLabel[k]);
                     bPb[i] = cPb[k];
                     bPnb[i] = cPnb[k];
                 }
@@ -244,7 +251,9 @@ public final class PrefixBeamSearch {
                 finalLm[i] = lm[bNode[i]] + trailingWord(bNode[i]);
             }
             int[] nodeOf = bNode;
-            Integer[] order = rank(nBeams, i -> acoustic[i] + finalLm[i]);
+            double[] fs = new double[nBeams];
+            for (int i = 0; i < nBeams; i++) fs[i] = acoustic[i] + finalLm[i];
+            int[] order = best(fs, nBeams, nBeams);
             List<Hypothesis> out = new ArrayList<>(order.length);
             for (int k : order) {
                 int[] labels = labels(nodeOf[k]);
@@ -253,17 +262,54 @@ public final class PrefixBeamSearch {
             return out;
         }
 
-        /** Indices 0..n-1 whose score is above -inf, best first; ties keep candidate order (deterministic). */
-        private Integer[] rank(int n, java.util.function.IntToDoubleFunction score) {
-            double[] s = new double[n];
-            List<Integer> idx = new ArrayList<>(n);
+        /**
+         * The (at most k) indices in [0, n) with the highest scores above -inf, best first; equal
+         * scores keep index order, so results are deterministic. A min-heap of size k: O(n log k).
+         */
+        private int[] best(double[] s, int n, int k) {
+            int[] heap = new int[Math.min(n, k)];
+            int size = 0;
             for (int i = 0; i < n; i++) {
-                s[i] = score.applyAsDouble(i);
-                if (s[i] != NEG_INF) idx.add(i);
+                if (s[i] == NEG_INF) continue;
+                if (size < heap.length) {
+                    int j = size++;
+                    heap[j] = i;
+                    while (j > 0 && worse(s, heap[j], heap[(j - 1) / 2])) { // sift up
+                        int p = (j - 1) / 2;
+                        int tmp = heap[p];
+                        heap[p] = heap[j];
+                        heap[j] = tmp;
+                        j = p;
+                    }
+                } else if (size > 0 && worse(s, heap[0], i)) {
+                    heap[0] = i;
+                    siftDown(s, heap, size, 0);
+                }
             }
-            Integer[] order = idx.toArray(new Integer[0]);
-            Arrays.sort(order, (a, b) -> s[a] != s[b] ? Double.compare(s[b], s[a]) : Integer.compare(a, b));
-            return order;
+            int[] out = new int[size];
+            for (int m = size - 1; m >= 0; m--) { // pop the worst first
+                out[m] = heap[0];
+                heap[0] = heap[--size];
+                siftDown(s, heap, size, 0);
+            }
+            return out;
+        }
+
+        private boolean worse(double[] s, int a, int b) {
+            return s[a] < s[b] || (s[a] == s[b] && a > b);
+        }
+
+        private void siftDown(double[] s, int[] heap, int size, int j) {
+            while (true) {
+                int l = 2 * j + 1, r = l + 1, m = j;
+                if (l < size && worse(s, heap[l], heap[m])) m = l;
+                if (r < size && worse(s, heap[r], heap[m])) m = r;
+                if (m == j) return;
+                int tmp = heap[m];
+                heap[m] = heap[j];
+                heap[j] = tmp;
+                j = m;
+            }
         }
 
         private void logSoftmax(int base, double[] lp) {
@@ -275,16 +321,36 @@ public final class PrefixBeamSearch {
             for (int k = 0; k < v; k++) lp[k] = scores[base + k] - z;
         }
 
+        /** Adds probability mass to the prefix of trie node {@code node}. */
         private void add(int node, double pb, double pnb) {
-            Integer s = slot.get(node);
-            if (s == null) {
+            merge(node, node, -1, -1, pb, pnb);
+        }
+
+        /** Adds non-blank mass to the prefix {@code node} + label {@code c}. */
+        private void extend(int node, int c, double pnb) {
+            long key = (long) node * v + c;
+            int found = children.get(key);
+            if (found >= 0) {
+                merge(found, found, -1, -1, NEG_INF, pnb);
+            } else {
+                merge(-1 - key, -1, node, c, NEG_INF, pnb);
+            }
+        }
+
+        private void merge(long key, int node, int par, int c, double pb, double pnb) {
+            int s = slot.get(key);
+            if (s < 0) {
                 if (nCand == cNode.length) {
                     cNode = Arrays.copyOf(cNode, 2 * nCand);
+                    cParent = Arrays.copyOf(cParent, 2 * nCand);
+                    cLabel = Arrays.copyOf(cLabel, 2 * nCand);
                     cPb = Arrays.copyOf(cPb, 2 * nCand);
                     cPnb = Arrays.copyOf(cPnb, 2 * nCand);
                 }
-                slot.put(node, nCand);
+                slot.put(key, nCand);
                 cNode[nCand] = node;
+                cParent[nCand] = par;
+                cLabel[nCand] = c;
                 cPb[nCand] = pb;
                 cPnb[nCand] = pnb;
                 nCand++;
@@ -294,10 +360,25 @@ public final class PrefixBeamSearch {
             }
         }
 
+        /** Accumulated word score of candidate i's prefix. */
+        private double candidateLm(int i) {
+            if (cNode[i] >= 0) return lm[cNode[i]];
+            return lm[cParent[i]] + (cLabel[i] == space ? spaceScore(cParent[i]) : 0.0);
+        }
+
+        private double spaceScore(int node) {
+            Double cached = spaceScores.get(node);
+            if (cached == null) {
+                cached = wordScore(node);
+                spaceScores.put(node, cached);
+            }
+            return cached;
+        }
+
         private int child(int node, int c) {
             long key = (long) node * v + c;
-            Integer found = children.get(key);
-            if (found != null) return found;
+            int found = children.get(key);
+            if (found >= 0) return found;
             if (nodes == parent.length) {
                 parent = Arrays.copyOf(parent, 2 * nodes);
                 label = Arrays.copyOf(label, 2 * nodes);
@@ -306,7 +387,7 @@ public final class PrefixBeamSearch {
             int id = nodes++;
             parent[id] = node;
             label[id] = c;
-            lm[id] = lm[node] + (c == space ? wordScore(node) : 0.0);
+            lm[id] = lm[node] + (c == space ? spaceScore(node) : 0.0);
             children.put(key, id);
             return id;
         }

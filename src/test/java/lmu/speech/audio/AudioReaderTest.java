@@ -123,6 +123,8 @@ class AudioReaderTest {
         assertEquals(44100, b.sampleRate());
         assertEquals(11025, b.samples().length);
         assertEquals(0.25 / Math.sqrt(2), b.rms(), 1e-3);
+        assertEquals(0.25, AudioReader.durationSeconds(fixture("sine1k_44k_24bit.flac")), 1e-12);
+        assertSineFit(b.samples(), 1000.0 / 44100, 0.25, 1e-3);
         // a segment equals the same slice of the whole
         Audio seg = AudioReader.read(fixture("sine1k_44k_24bit.flac"), 0.1, 0.05);
         assertArrayEquals(Arrays.copyOfRange(b.samples(), 4410, 4410 + 2205), seg.samples());

@@ -73,6 +73,20 @@ class CtcLossFunctionTest {
         return losses.mul(Tensor.of(weights.clone(), B)).sum();
     }
 
+    /** Feeding log-probabilities (a caller's log-softmax first) gives the same loss and logit gradient. */
+    @Test
+    void logProbabilityInputIsEquivalent() {
+        double[] x = random(new Random(4), B * T * V);
+        CtcLoss ctc = CtcLoss.batchMajor();
+        Tensor z = Tensor.of(x.clone(), B, T, V).requiresGrad(true);
+        Tensor loss = CtcLossFunction.apply(ctc, z.logSoftmax(2), IL, TG, TL);
+        loss.backward();
+        double[] want = new double[x.length];
+        double ref = ctc.forwardBackward(x, new int[] {B, T, V}, IL, TG, TL, want, null).loss();
+        assertEquals(ref, loss.item(), 1e-12);
+        assertArrayEquals(want, z.grad().f64(), 1e-12);
+    }
+
     @Test
     void timeMajorAndFloat32() {
         Random rnd = new Random(3);

@@ -182,6 +182,40 @@ class CtcLossTest {
         }
     }
 
+    /** A model collapsed onto the blank: p(label) ~ e^-20 per frame, loss > 800 nats; both paths agree. */
+    @Test
+    void blankCollapsedModelMatchesLogSpace() {
+        int t = 200, v = 29, l = 50;
+        Random rnd = new Random(11);
+        double[] x = new double[t * v];
+        for (int i = 0; i < t; i++) {
+            x[i * v] = 20 + rnd.nextGaussian();
+            for (int k = 1; k < v; k++) x[i * v + k] = rnd.nextGaussian();
+        }
+        int[] targets = new int[l];
+        for (int i = 0; i < l; i++) targets[i] = 1 + rnd.nextInt(v - 1);
+        CtcLoss ctc = new CtcLoss(Layout.BATCH_MAJOR, Reduction.SUM, false);
+        double[] g1 = new double[x.length];
+        double[] g2 = new double[x.length];
+        double l1 = ctc.forwardBackward(x, new int[] {1, t, v}, new int[] {t}, targets, new int[] {l}, g1, null).loss();
+        double l2 = ctc.withLogSpace(true).forwardBackward(x, new int[] {1, t, v}, new int[] {t}, targets, new int[] {l}, g2, null).loss();
+        assertTrue(l2 > 800, "loss " + l2);
+        assertEquals(l2, l1, 1e-12 * l2);
+        assertArrayEquals(g2, g1, 1e-10);
+    }
+
+    @Test
+    void nanLogitsGiveNanLossForThatUtteranceOnly() {
+        float[] x = new float[2 * 3 * 4];
+        x[5] = Float.NaN; // utterance 0, frame 1
+        float[] g = new float[x.length];
+        CtcLoss.Result r = new CtcLoss(Layout.BATCH_MAJOR, Reduction.NONE, false)
+                .forwardBackward(x, new int[] {2, 3, 4}, new int[] {3, 3}, new int[] {1, 2}, new int[] {1, 1}, g, null);
+        assertTrue(Double.isNaN(r.losses()[0]));
+        assertEquals(3 * Math.log(4) - Math.log(6), r.losses()[1], 1e-6);
+        assertTrue(Float.isNaN(g[4]));
+    }
+
     @Test
     void zeroInputAndTargetLengthGiveZeroLoss() {
         float[] x = new float[2 * 3 * 4];

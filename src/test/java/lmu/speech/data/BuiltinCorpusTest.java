@@ -59,6 +59,18 @@ class BuiltinCorpusTest {
     }
 
     @Test
+    void audioDecodesToTheListedDurations() {
+        List<Utterance> all = new java.util.ArrayList<>(BuiltinCorpus.train().utterances());
+        all.addAll(BuiltinCorpus.test().utterances());
+        for (int i = 0; i < all.size(); i += 97) { // a spread of voices and lengths
+            Utterance u = all.get(i);
+            lmu.speech.audio.Audio a = lmu.speech.audio.AudioReader.read(u.audio());
+            assertEquals(u.duration(), a.durationSeconds(), 0.01, u.id());
+            assertTrue(a.rms() > 0.01, u.id() + " rms " + a.rms());
+        }
+    }
+
+    @Test
     void extractsFromAJarOnceAndReusesTheCopy(@TempDir Path dir) throws Exception {
         Path jar = dir.resolve("corpus.jar");
         String train = "{\"audio_filepath\": \"audio/a.opus\", \"duration\": 1.5, \"text\": \"one\"}\n"

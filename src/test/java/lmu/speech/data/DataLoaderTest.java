@@ -197,11 +197,45 @@ class DataLoaderTest {
                 () -> builder(List.of(new Utterance("a", dir.resolve("gone.wav"), 0, 1, "hi"), new Utterance("b", good.get(0).audio(), 0, 1, ""))).build());
         assertTrue(e.getMessage().contains("none of the 2") && e.getMessage().contains("missing file") && e.getMessage().contains("empty transcript"),
                 e.getMessage());
+        IllegalArgumentException few = assertThrows(IllegalArgumentException.class,
+                () -> builder(good.subList(0, 2)).maxBatchSize(8).worldSize(4).rank(1).build());
+        assertTrue(few.getMessage().contains("fewer batches than the 4 ranks"), few.getMessage());
+        // evaluation on more ranks than utterances is fine: the extra ranks just have no batches
+        try (DataLoader dl = builder(good.subList(0, 2)).mode(DataLoader.Mode.EVAL).worldSize(4).rank(3).build()) {
+            assertEquals(0, dl.batchesPerEpoch(0));
+            assertTrue(!dl.iterator(0).hasNext());
+        }
         Path junk = dir.resolve("junk2.wav");
         Files.writeString(junk, "RIFF....WAVEjunk");
         try (DataLoader dl = builder(List.of(new Utterance("j", junk, 0, 1, "hi"))).build(); DataLoader.Epoch it = dl.iterator(0)) {
             IllegalStateException s = assertThrows(IllegalStateException.class, it::hasNext);
             assertTrue(s.getMessage().contains("no utterance of epoch 0") && s.getMessage().contains("junk2.wav"), s.getMessage());
+        }
+    }
+
+    @Test
+    void globalCmvnStatsEqualDirectAccumulation() {
+        FeatureConfig cfg = FeatureConfig.defaults();
+        List<Utterance> some = good.subList(0, 6);
+        lmu.speech.features.Cmvn.Accumulator acc = new lmu.speech.features.Cmvn.Accumulator(80);
+        FeatureExtractor fx = new FeatureExtractor(cfg, FeatureExtractor.CmvnMode.NONE, null, null, null, 0);
+        for (Utterance u : some) acc.add(fx.extract(u, 0, false));
+        lmu.speech.features.Cmvn expect = acc.toCmvn();
+        lmu.speech.features.Cmvn got = FeatureExtractor.globalStats(some, cfg, 2, new SkipReport());
+        assertEquals(expect.frames(), got.frames());
+        assertArrayEquals(expect.mean(), got.mean(), 1e-9);
+        assertArrayEquals(expect.std(), got.std(), 1e-9);
+        // and the loader applies them: features of a batch have roughly zero mean per bin overall
+        try (DataLoader dl = builder(some).mode(DataLoader.Mode.EVAL).globalCmvn(got).build(); DataLoader.Epoch it = dl.iterator(0)) {
+            double sum = 0;
+            long n = 0;
+            while (it.hasNext()) {
+                Batch b = it.next();
+                for (int k = 0; k < b.size(); k++) {
+                    for (int t = 0; t < b.frameLengths()[k]; t++) { sum += b.features()[(k * b.frames() + t) * 80 + 10]; n++; }
+                }
+            }
+            assertEquals(0, sum / n, 1e-4);
         }
     }
 }

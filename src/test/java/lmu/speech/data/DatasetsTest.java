@@ -30,6 +30,7 @@ class DatasetsTest {
         assertEquals(1, Datasets.open(dir.resolve("manifest.json").toString()).utterances().size());
         assertEquals(1, Datasets.open(dir.toString()).utterances().size());          // folder: train.jsonl
         assertEquals(2, Datasets.open(dir.toString(), "test").utterances().size()); // folder: test.jsonl
+        assertEquals(BuiltinCorpus.test().utterances(), Datasets.open("builtin", "test").utterances());
     }
 
     @Test

@@ -56,6 +56,18 @@ class GigaSpeechTest {
     }
 
     @Test
+    void fixtureAudioMatchesTheSegments() throws Exception {
+        Path opus = release().resolve("audio/podcast/P0000/POD0000000001.opus");
+        assertEquals(8.0, lmu.speech.audio.AudioReader.durationSeconds(opus), 0.01);
+        // speech where the segments say so, silence in the <SIL> segment
+        for (Utterance u : GigaSpeech.read(release(), "xl").utterances()) {
+            double rms = lmu.speech.audio.AudioReader.read(u.audio(), u.offset(), u.duration()).rms();
+            assertTrue(rms > 0.01, u.id() + " rms " + rms);
+        }
+        assertTrue(lmu.speech.audio.AudioReader.read(opus, 2.05, 0.9).rms() < 1e-3);
+    }
+
+    @Test
     void brokenSegmentsAreSkippedWithLines() throws Exception {
         Path json = release().resolve("GigaSpeech.json");
         List<String> lines = Files.readAllLines(json);

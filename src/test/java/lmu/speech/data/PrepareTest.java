@@ -52,9 +52,15 @@ class PrepareTest {
         assertEquals(0.5, test.get(0).duration(), 1e-3);
         assertTrue(Files.isRegularFile(out.resolve("wav/asterisk-hello.wav")));
         List<DatasetListing.Skipped> skipped = r.get("train").skipped();
-        assertEquals(List.of(5L, 6L), skipped.stream().map(DatasetListing.Skipped::line).toList());
+        assertEquals(List.of(5L, 6L, 7L), skipped.stream().map(DatasetListing.Skipped::line).toList());
         assertTrue(skipped.get(0).reason().startsWith("empty transcript"), skipped.get(0).reason());
-        assertTrue(skipped.get(1).reason().startsWith("audio file not found"), skipped.get(1).reason());
+        assertTrue(skipped.get(1).reason().startsWith("empty transcript"), skipped.get(1).reason());
+        assertTrue(skipped.get(2).reason().startsWith("audio file not found"), skipped.get(2).reason());
+        // text counts per split: "Press 1, then # ... or *." in train, "Hello, there!" in test
+        assertEquals(2, r.get("train").text().texts());
+        assertEquals(1, r.get("train").text().dropped('.'));
+        assertEquals(1, r.get("test").text().texts());
+        assertEquals(1, r.get("test").text().dropped('!'));
         // the manifests read back to the same utterances
         assertEquals(train, JsonlManifest.read(out.resolve("train.jsonl")).utterances());
         assertEquals(test, JsonlManifest.read(out.resolve("test.jsonl")).utterances());
