@@ -31,6 +31,8 @@ final class TranscribeCommand implements Callable<Integer> {
     @Parameters(arity = "1..*", paramLabel = "FILE", description = "audio files")
     List<Path> files;
 
+    @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
         if (beam < 1) throw new IllegalArgumentException("--beam: expected 1 or more, got " + beam);
@@ -50,7 +52,7 @@ final class TranscribeCommand implements Callable<Integer> {
                 System.out.println(f + "\t" + decoder.decode(o.values(), o.lengths(), model.vocabulary()).get(0));
             } catch (RuntimeException e) {
                 failed++;
-                System.err.println(f + ": " + e.getMessage());
+                spec.commandLine().getErr().println(f + ": " + e.getMessage());
             }
         }
         return failed == 0 ? 0 : Main.EXIT_FAILURE;
