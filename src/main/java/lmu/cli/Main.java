@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
             PrepareCommand.class,
             CheckCommand.class,
             ValidateCheckpointCommand.class,
+            PlotCommand.class,
             BenchStepCommand.class,
             CommandLine.HelpCommand.class
         })
