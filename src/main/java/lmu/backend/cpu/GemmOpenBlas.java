@@ -35,6 +35,11 @@ final class GemmOpenBlas {
 
     /** Below this many multiply-adds a product runs on the calling thread. */
     static final long PARALLEL_MIN_MACS = 1L << 20;
+    /**
+     * Panels per thread one product is split into: handed out dynamically, two per thread keep both
+     * cores busy when one is slowed by other load, at the price of packing B once more per panel.
+     */
+    static final int PANELS_PER_THREAD = 2;
     /** Staging buffers larger than this are freed after each product instead of kept. */
     private static final long KEEP_BYTES = 64L << 20;
 
@@ -118,7 +123,7 @@ final class GemmOpenBlas {
             Staged sb = stageF(stage, 1, b, bOff, transB ? n : k, transB ? k : n, ldb);
             long macs = (long) m * n * k;
             int parts = Parallel.inParallelRegion() ? 1
-                    : (int) Math.min(Parallel.threads(), Math.max(1, macs / PARALLEL_MIN_MACS));
+                    : (int) Math.min((long) PANELS_PER_THREAD * Parallel.threads(), Math.max(1, macs / PARALLEL_MIN_MACS));
             if (parts <= 1) {
                 panelF(transA, transB, m, n, k, alpha, sa, 0, sb, 0, beta, c, cOff, ldc, 0, m, 0, n);
                 return;
@@ -218,7 +223,7 @@ final class GemmOpenBlas {
             Staged sb = stageD(stage, 1, b, bOff, transB ? n : k, transB ? k : n, ldb);
             long macs = (long) m * n * k;
             int parts = Parallel.inParallelRegion() ? 1
-                    : (int) Math.min(Parallel.threads(), Math.max(1, macs / PARALLEL_MIN_MACS));
+                    : (int) Math.min((long) PANELS_PER_THREAD * Parallel.threads(), Math.max(1, macs / PARALLEL_MIN_MACS));
             if (parts <= 1) {
                 panelD(transA, transB, m, n, k, alpha, sa, sb, beta, c, cOff, ldc, 0, m, 0, n);
                 return;
