@@ -5,7 +5,7 @@
 # the median over repetitions of those medians, and ours/PyTorch.
 #
 # usage: bench/gemm_side_by_side.sh [-t THREADS] [-r REPETITIONS] [-o OUT.md] [SHAPE ...]
-#   SHAPE is m x n x k, e.g. 3200x384x384 (default: 3200x384x384 2048x2048x2048)
+#   SHAPE is m x k x n (A m×k times B k×n), e.g. 3200x384x384 (default: 3200x384x384 2048x2048x2048)
 # needs: bench/target/benchmarks.jar (built here if missing), /usr/bin/python3 with torch
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,7 +42,7 @@ done
 
 median() { sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
 {
-  echo "| shape (m x n x k) | PyTorch GFLOP/s | lmu Gemm GFLOP/s | ours / PyTorch | runs (PyTorch; ours) |"
+  echo "| shape (m x k x n) | PyTorch GFLOP/s | lmu Gemm GFLOP/s | ours / PyTorch | runs (PyTorch; ours) |"
   echo "|---|---|---|---|---|"
   for s in "${shapes[@]}"; do
     t=$(awk -v s="$s" '$1 == s {print $2}' "$tmp/torch" | median)

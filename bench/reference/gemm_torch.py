@@ -39,7 +39,7 @@ def main():
     torch.set_num_threads(args.threads)
     impl = "PyTorch_%s_(%d_threads)" % (torch.__version__, torch.get_num_threads())
     for shape in args.shapes:
-        m, n, k = (int(x) for x in shape.split("x"))
+        m, k, n = (int(x) for x in shape.split("x"))  # A is m x k, B is k x n
         print("%s %.2f %s" % (shape, median_gflops(m, n, k, args.reps, args.warmup_s), impl), flush=True)
 
 

@@ -15,16 +15,16 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 
 /**
- * {@link Gemm} float32 throughput, {@code C = A · B} with A (m, k), B (k, n), row-major. Shapes:
- * the encoder's input projection (B·T = 3200 frames × C = 384), a large square product, and the
- * fused QKV projection (400 × 384 → 1152). Reports invocations per second and GFLOP/s
+ * {@link Gemm} float32 throughput, {@code C = A · B} with A (m, k), B (k, n), row-major. The shape
+ * parameter reads {@code m x k x n}, i.e. (m×k)·(k×n): the encoder's 384→384 projection over
+ * B·T = 3200 frames, a large square product, and the fused QKV projection 384→1152 over 400 frames. Reports invocations per second and GFLOP/s
  * ({@code gflops} counter). Thread count: {@code -jvmArgsAppend -Dlmu.threads=N}.
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
 public class GemmBenchmark extends AbstractKernelBenchmark {
 
-    /** m x n x k. */
+    /** m x k x n: A is m×k, B is k×n. */
     @Param({"3200x384x384", "2048x2048x2048", "400x384x1152"})
     public String shape;
 
@@ -46,8 +46,8 @@ public class GemmBenchmark extends AbstractKernelBenchmark {
     public void setup() {
         int[] d = dims(shape, 3);
         m = d[0];
-        n = d[1];
-        k = d[2];
+        k = d[1];
+        n = d[2];
         SplittableRandom rnd = new SplittableRandom(42);
         a = new float[m * k];
         b = new float[k * n];

@@ -6,7 +6,7 @@ import lmu.backend.cpu.Gemm;
 
 /**
  * One side of {@code bench/gemm_side_by_side.sh}: times {@link Gemm#sgemm} on row-major float32
- * {@code C = A · B} for each shape and prints {@code shape median_gflops implementation}, one line per
+ * {@code C = A · B} for each shape {@code m x k x n} (A m×k, B k×n) and prints {@code shape median_gflops implementation}, one line per
  * shape. The PyTorch side is {@code bench/reference/gemm_torch.py} with the same output.
  *
  * <p>Usage: {@code java -Dlmu.threads=2 -cp bench/target/benchmarks.jar lmu.bench.GemmSideBySide
@@ -32,7 +32,8 @@ public final class GemmSideBySide {
         if (shapes.length == 0) shapes = new String[] {"3200x384x384", "2048x2048x2048"};
         for (String shape : shapes) {
             int[] d = AbstractKernelBenchmark.dims(shape, 3);
-            System.out.printf("%s %.2f %s%n", shape, medianGflops(d[0], d[1], d[2], reps, warmupSeconds),
+            // shape is m x k x n
+            System.out.printf("%s %.2f %s%n", shape, medianGflops(d[0], d[2], d[1], reps, warmupSeconds),
                     Gemm.implementation().replace(' ', '_'));
         }
     }
