@@ -125,15 +125,15 @@ final class GemmOpenBlas {
             int parts = Parallel.inParallelRegion() ? 1
                     : (int) Math.min((long) PANELS_PER_THREAD * Parallel.threads(), Math.max(1, macs / PARALLEL_MIN_MACS));
             if (parts <= 1) {
-                panelF(transA, transB, m, n, k, alpha, sa, 0, sb, 0, beta, c, cOff, ldc, 0, m, 0, n);
+                panelF(transA, transB, m, n, k, alpha, sa, sb, beta, c, cOff, ldc, 0, m, 0, n);
                 return;
             }
             boolean byRows = m >= n || m >= 16 * parts;
             int len = byRows ? m : n;
             int grain = (len + parts - 1) / parts;
             Parallel.forRange(len, grain, (from, to) -> {
-                if (byRows) panelF(transA, transB, m, n, k, alpha, sa, 0, sb, 0, beta, c, cOff, ldc, from, to, 0, n);
-                else panelF(transA, transB, m, n, k, alpha, sa, 0, sb, 0, beta, c, cOff, ldc, 0, m, from, to);
+                if (byRows) panelF(transA, transB, m, n, k, alpha, sa, sb, beta, c, cOff, ldc, from, to, 0, n);
+                else panelF(transA, transB, m, n, k, alpha, sa, sb, beta, c, cOff, ldc, 0, m, from, to);
             });
         } finally {
             stage.trim(0);
@@ -190,8 +190,7 @@ final class GemmOpenBlas {
 
     /** C[r0:r1, c0:c1] = alpha op(A) op(B) + beta C on the current thread, staged through its own C buffer. */
     private static void panelF(boolean transA, boolean transB, int m, int n, int k, float alpha,
-            Staged sa, long aBase, Staged sb, long bBase, float beta, float[] c, int cOff, int ldc,
-            int r0, int r1, int c0, int c1) {
+            Staged sa, Staged sb, float beta, float[] c, int cOff, int ldc, int r0, int r1, int c0, int c1) {
         int rows = r1 - r0, cols = c1 - c0;
         Stage stage = STAGE.get();
         FloatPointer pc = new FloatPointer(stage.get(2, (long) rows * cols * Float.BYTES));
@@ -201,8 +200,8 @@ final class GemmOpenBlas {
             if (contiguous) pc.position(0).put(c, first, rows * cols);
             else for (int r = 0; r < rows; r++) pc.position((long) r * cols).put(c, first + r * ldc, cols);
         }
-        long aPos = aBase + (transA ? r0 : (long) r0 * sa.ld);
-        long bPos = bBase + (transB ? (long) c0 * sb.ld : c0);
+        long aPos = transA ? r0 : (long) r0 * sa.ld;
+        long bPos = transB ? (long) c0 * sb.ld : c0;
         FloatPointer pa = new FloatPointer(sa.ptr).position(aPos);
         FloatPointer pb = new FloatPointer(sb.ptr).position(bPos);
         cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
