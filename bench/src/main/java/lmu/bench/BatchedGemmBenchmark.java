@@ -16,7 +16,7 @@ import org.openjdk.jmh.annotations.State;
 
 /**
  * {@link Gemm#sgemmStridedBatched} throughput for attention-sized products: per (batch, head)
- * item {@code C_i = A_i · B_i}, A_i (m, k), B_i (k, n), items packed back to back. Shape parameter
+ * item {@code C_i = A_i · B_i}, A_i (m, k), B_i (k, n), items packed back to back. Parameter {@code batchShape}:
  * {@code batch x m x k x n}: B·H = 8·6 = 48 items of scores Q·K^T (T = 200, D = 64 → 200×200) and
  * of context P·V (200×200 times 200×64).
  */
@@ -25,7 +25,7 @@ import org.openjdk.jmh.annotations.State;
 public class BatchedGemmBenchmark extends AbstractKernelBenchmark {
 
     @Param({"48x200x64x200", "48x200x200x64"})
-    public String shape;
+    public String batchShape;
 
     private int batch;
     private int m;
@@ -44,7 +44,7 @@ public class BatchedGemmBenchmark extends AbstractKernelBenchmark {
 
     @Setup(Level.Trial)
     public void setup() {
-        int[] d = dims(shape, 4);
+        int[] d = dims(batchShape, 4);
         batch = d[0];
         m = d[1];
         k = d[2];
@@ -68,7 +68,7 @@ public class BatchedGemmBenchmark extends AbstractKernelBenchmark {
                     }
                     float got = c[item * m * n + i * n + j];
                     if (!(Math.abs(got - ref) <= 2.0 * (k + 2) * Math.ulp(1f) * mag)) {
-                        throw new IllegalStateException("BatchedGemmBenchmark " + shape + ": item " + item + " C["
+                        throw new IllegalStateException("BatchedGemmBenchmark " + batchShape + ": item " + item + " C["
                                 + i + "," + j + "] = " + got + ", naive product gives " + ref);
                     }
                 }
