@@ -1,2 +1,2 @@
-/** The CPU backend: plain-Java kernels and the OpenBLAS-backed matrix product. */
+/** The CPU backend: plain multi-threaded Java loops and OpenBLAS matrix products; the reference for every other backend. */
 package lmu.backend.cpu;

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Runs everything the GPU machine is for, from the bundle directory, and keeps going when a step
+# fails: the environment report, the CPU-vs-CUDA parity check of every kernel, the kernel
+# benchmarks and a short training run. Results go to results/<gpu>-<utc time>/ (one .out and
+# .err per step, summary.tsv with exit codes and durations) and a .tar.gz of that folder.
+#
+#   ./run_all.sh [--out DIR] [--skip STEP]...     STEP: environment gpu-environment cuda-selftest
+#                                                  check bench-kernels train
+#
+# Environment: JAVA_OPTS (default -Xmx16g), TRAIN_ARGS (default "--debug --device cuda"),
+# TRAIN_TIMEOUT seconds (default 900), LMU_NO_LIB_SEARCH=1 to skip searching the disk for the
+# CUDA 13 libraries (cuBLAS, cuFFT, cuDNN, NCCL) to put on LD_LIBRARY_PATH.
+set -uo pipefail
+
+HERE="$(cd "$(dirname "$0")" && pwd)"
+JAVA="$HERE/runtime/bin/java"
+JAR="$HERE/lmu-engine.jar"
+JAVA_OPTS="${JAVA_OPTS:--Xmx16g}"
+TRAIN_ARGS="${TRAIN_ARGS:---debug --device cuda}"
+TRAIN_TIMEOUT="${TRAIN_TIMEOUT:-900}"
+OUT=""
+SKIP=" "
+PRINT_ENV=0
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --out) OUT="$2"; shift ;;
+        --skip) SKIP="$SKIP$2 "; shift ;;
+        --print-environment) PRINT_ENV=1 ;;
+        -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+        *) echo "run_all.sh: unknown argument '$1'" >&2; exit 2 ;;
+    esac
+    shift
+done
+
+environment() {
+    echo "gpu: ${GPU_NAME:-none}"
+    nvidia-smi || true
+    nvidia-smi --query-gpu=index,name,pci.bus_id,driver_version,memory.total,clocks.max.sm,power.limit --format=csv || true
+    nvidia-smi topo -m || true
+    echo "LD_LIBRARY_PATH=${LD_LIBRARY_PATH:-}"
+    uname -a; ldd --version 2>&1 | head -1; nproc; free -g
+    cat "$HERE/BUILD_INFO" 2>/dev/null || true
+}
+
+GPU_NAME="$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1)"
+GPU_TAG="$(printf '%s' "${GPU_NAME:-no-gpu}" | tr -cs 'A-Za-z0-9._-' '-' | sed 's/^-*//; s/-*$//')"
+if [ "$PRINT_ENV" = 1 ]; then environment; exit 0; fi  # the environment step, run by step() below
+RES="${OUT:-$HERE/results/${GPU_TAG}-$(date -u +%Y%m%d-%H%M%S)}"
+mkdir -p "$RES"
+SUMMARY="$RES/summary.tsv"
+printf 'step\texit\tseconds\tcommand\n' > "$SUMMARY"
+FAILED=0
+
+# The CUDA 13 libraries of org.bytedeco:cuda are not on the default path of most GPU machines
+# (toolkit under /usr/local/cuda*, cuDNN and NCCL often in pip nvidia-* wheels): find them once.
+if [ -z "${LMU_NO_LIB_SEARCH:-}" ]; then
+    DIRS="$(timeout 120 find / -xdev \( -path /proc -o -path /sys -o -path "$HERE" \) -prune -o \
+        \( -name 'libcudart.so.13' -o -name 'libcublas.so.13' -o -name 'libcufft.so.12' \
+           -o -name 'libcudnn.so.9' -o -name 'libnccl.so.2' \) -print 2>/dev/null \
+        | xargs -r -n1 dirname | sort -u | paste -sd: -)"
+    if [ -n "$DIRS" ]; then export LD_LIBRARY_PATH="$DIRS${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"; fi
+fi
+
+# JCuda and JavaCPP unpack their JNI libraries; keep them inside the bundle.
+mkdir -p "$HERE/.cache/tmp"
+JVM=("$JAVA" $JAVA_OPTS --enable-native-access=ALL-UNNAMED "-Djava.io.tmpdir=$HERE/.cache/tmp" "-Dorg.bytedeco.javacpp.cachedir=$HERE/.cache/javacpp"
+     "-XX:ErrorFile=$RES/hs_err_%p.log")
+
+# step NAME TIMEOUT_SECONDS COMMAND...: runs in $RES, output to NAME.out / NAME.err, never stops the script
+step() {
+    local name="$1" limit="$2"; shift 2
+    case "$SKIP" in *" $name "*) printf '%s\tskipped\t0\t%s\n' "$name" "$*" >> "$SUMMARY"; return ;; esac
+    echo "== $name"
+    local start=$SECONDS rc
+    (cd "$RES" && timeout --kill-after=30 "$limit" "$@" > "$RES/$name.out" 2> "$RES/$name.err")
+    rc=$?
+    [ "$rc" = 124 ] && echo "timed out after ${limit}s" >> "$RES/$name.err"
+    [ "$rc" = 0 ] || FAILED=$((FAILED + 1))
+    local shown="$*"
+    printf '%s\t%s\t%s\t%s\n' "$name" "$rc" "$((SECONDS - start))" "${shown//$HERE\//}" >> "$SUMMARY"
+    echo "   exit $rc, $((SECONDS - start)) s"
+}
+
+step environment 300 bash "$HERE/run_all.sh" --print-environment
+step gpu-environment 300 "${JVM[@]}" -cp "$JAR" lmu.backend.cuda.GpuEnvironment
+step cuda-selftest 600 "${JVM[@]}" -cp "$JAR" lmu.backend.cuda.CudaSelfTest
+step check 1800 "${JVM[@]}" -jar "$JAR" check --parity --json
+step bench-kernels 1800 "${JVM[@]}" -jar "$JAR" bench-kernels
+# shellcheck disable=SC2086 # TRAIN_ARGS is a list of flags
+step train "$TRAIN_TIMEOUT" "${JVM[@]}" -jar "$JAR" train $TRAIN_ARGS
+
+# check --json prints JSON on stdout: keep it under its own name as well
+[ -s "$RES/check.out" ] && cp "$RES/check.out" "$RES/check.json"
+
+echo "== summary ($RES)"
+column -t -s $'\t' "$SUMMARY" 2>/dev/null || cat "$SUMMARY"
+tar czf "$RES.tar.gz" -C "$(dirname "$RES")" "$(basename "$RES")"
+echo "results: $RES.tar.gz ($FAILED step(s) failed)"
+[ "$FAILED" = 0 ]

@@ -1,0 +1,105 @@
+package lmu.backend;
+
+import lmu.tensor.DType;
+import lmu.tensor.Tensor;
+
+/**
+ * The kernels every device implements. Ops in {@code lmu.ops} check their arguments, allocate
+ * outputs through {@link #empty} and call these; the CPU implementation is the reference that every
+ * other implementation is held to. Unless stated otherwise, {@code out} is written, not accumulated.
+ */
+public interface Backend {
+    /** A zero-filled tensor on this backend's device. */
+    Tensor empty(DType dtype, int... shape);
+
+    void fill(Tensor t, double value);
+
+    /** {@code acc += g} (same shape). */
+    void addInPlace(Tensor acc, Tensor g);
+
+    /** {@code a + b} as a new tensor (same shape). */
+    Tensor addNew(Tensor a, Tensor b);
+
+    /** {@code out = op(a, b)} with NumPy broadcasting of a and b to out's shape. */
+    void binary(BinaryOp op, Tensor out, Tensor a, Tensor b);
+
+    /**
+     * Gradient of a broadcast binary op for one operand: {@code out = reduce_to_shape(dOut * d op/d operand)}.
+     *
+     * @param wrt 0 for a, 1 for b
+     */
+    void binaryBackward(BinaryOp op, int wrt, Tensor out, Tensor a, Tensor b, Tensor dOut);
+
+    /** {@code out = op(x)}. */
+    void unary(UnaryOp op, Tensor out, Tensor x, double param);
+
+    /** {@code dx = op'(x) * dy}; {@code y} is the forward output (used where cheaper). */
+    void unaryBackward(UnaryOp op, Tensor dx, Tensor x, Tensor y, Tensor dy, double param);
+
+    /** {@code out} = sum of x over the flagged axes (out has x's rank with 1 on reduced axes). */
+    void sumAxes(Tensor out, Tensor x, boolean[] reduce);
+
+    /** {@code out} = x broadcast to out's shape (x has out's rank, 1 on broadcast axes), times scale. */
+    void expand(Tensor out, Tensor x, double scale);
+
+    /** Max over one axis: out has 1 on that axis; argmax gets the winning index per output element. */
+    void maxAxis(Tensor out, int[] argmax, Tensor x, int axis);
+
+    /** Gradient of {@link #maxAxis}: dx[argmax] = dOut, 0 elsewhere. */
+    void maxAxisBackward(Tensor dx, int[] argmax, Tensor dOut, int axis);
+
+    /**
+     * {@code out = op(a) · op(b) + beta·out} for 2-D operands or batches of them: a (Ba, M, K)
+     * (or (Ba, K, M) when transA), b (Bb, K, N) (or (Bb, N, K)), out (B, M, N) with Ba, Bb in {1, B}.
+     */
+    void matmul(Tensor out, Tensor a, Tensor b, int batch, int m, int n, int k, boolean transA, boolean transB,
+            boolean broadcastA, boolean broadcastB, double beta);
+
+    /** {@code out} = x with axes permuted: out.shape[i] = x.shape[axes[i]]. */
+    void permute(Tensor out, Tensor x, int[] axes);
+
+    /**
+     * Copies {@code len} positions along {@code axis} from src (from srcStart) to dst (from
+     * dstStart); all other dimensions equal. With {@code accumulate} it adds instead of writing.
+     */
+    void copyAlongAxis(Tensor dst, int dstStart, Tensor src, int srcStart, int len, int axis, boolean accumulate);
+
+    /** Softmax (or log-softmax) over {@code axis}. */
+    void softmax(Tensor out, Tensor x, int axis, boolean log);
+
+    /** Gradient of softmax / log-softmax given the forward output y. */
+    void softmaxBackward(Tensor dx, Tensor y, Tensor dy, int axis, boolean log);
+
+    /**
+     * Layer norm over the last axis of x (rows × C): out = (x − mean)·rstd·w + b; saves mean and
+     * rstd (one per row). w and b may be null.
+     */
+    void layerNorm(Tensor out, Tensor mean, Tensor rstd, Tensor x, Tensor w, Tensor b, double eps);
+
+    /** Gradients of layer norm; dw and db are accumulated (+=), dx written. Any of them may be null. */
+    void layerNormBackward(Tensor dx, Tensor dw, Tensor db, Tensor dy, Tensor x, Tensor mean, Tensor rstd, Tensor w);
+
+    /**
+     * Inverted dropout with a counter-based mask: element i is kept when
+     * {@code Rng.uniform(seed, i) >= p} and then scaled by 1/(1−p). Backward applies the same mask.
+     */
+    void dropout(Tensor out, Tensor x, double p, long seed);
+
+    /**
+     * out = where(mask, value, x); mask has {@code maskShape} (numel entries), broadcast to x's
+     * shape. Its gradient is the same op with value 0.
+     */
+    void maskedFill(Tensor out, Tensor x, boolean[] mask, int[] maskShape, double value);
+
+    /** Element-wise cast between compute types. */
+    void cast(Tensor out, Tensor x);
+
+    /**
+     * 1-D convolution over channels-last input: x (B, T, Cin), weight (Cout, Cin, K), bias (Cout) or
+     * null, out (B, Tout, Cout) with Tout = (T + 2·padding − K) / stride + 1.
+     */
+    void conv1d(Tensor out, Tensor x, Tensor weight, Tensor bias, int stride, int padding);
+
+    /** Gradients of {@link #conv1d}: dx written, dWeight and dBias accumulated; any may be null. */
+    void conv1dBackward(Tensor dx, Tensor dWeight, Tensor dBias, Tensor dOut, Tensor x, Tensor weight, int stride, int padding);
+}

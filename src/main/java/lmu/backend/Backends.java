@@ -1,0 +1,31 @@
+package lmu.backend;
+
+import lmu.backend.cpu.CpuBackend;
+import lmu.tensor.Device;
+import lmu.tensor.Tensor;
+
+/** Chooses the backend of a tensor's device. CUDA classes are looked up only for CUDA tensors. */
+public final class Backends {
+    private static volatile Backend cuda;
+
+    private Backends() {}
+
+    public static Backend of(Tensor t) {
+        return of(t.device());
+    }
+
+    public static Backend of(Device d) {
+        if (d.kind() == Device.Kind.CPU) return CpuBackend.INSTANCE;
+        Backend b = cuda;
+        if (b == null) {
+            throw new IllegalStateException("Backends: no CUDA backend is registered for " + d
+                    + " (run `java -jar lmu-engine.jar check` to see why CUDA is unavailable)");
+        }
+        return b;
+    }
+
+    /** Registers the CUDA backend once it has initialised. */
+    public static void registerCuda(Backend backend) {
+        cuda = backend;
+    }
+}

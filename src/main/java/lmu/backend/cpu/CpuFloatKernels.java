@@ -1,0 +1,195 @@
+package lmu.backend.cpu;
+
+import lmu.backend.BinaryOp;
+import lmu.backend.UnaryOp;
+import lmu.util.Parallel;
+import lmu.util.Rng;
+
+/**
+ * float32 fast paths of the hottest {@link CpuBackend} kernels, on raw arrays: the same math as the
+ * generic versions (which the float64 gradient checks exercise), checked against them by
+ * {@code CpuFloatKernelsTest}. Reductions accumulate in double.
+ */
+final class CpuFloatKernels {
+    private static final int GRAIN = 1 << 14;
+    private static final float GELU_SCALE = (float) Math.sqrt(2 / Math.PI);
+
+    private CpuFloatKernels() {}
+
+    /** Rows of length n in parallel, at least ~GRAIN elements per task. */
+    private static void rows(int rows, int n, Parallel.RangeBody body) {
+        Parallel.forRange(rows, Math.max(1, GRAIN / Math.max(1, n)), body);
+    }
+
+    /** Softmax or log-softmax of each of {@code rows} contiguous rows of length n. */
+    static void softmaxRows(float[] out, float[] x, int rows, int n, boolean log) {
+        rows(rows, n, (lo, hi) -> {
+            for (int r = lo; r < hi; r++) {
+                int base = r * n;
+                float max = Float.NEGATIVE_INFINITY;
+                for (int j = 0; j < n; j++) max = Math.max(max, x[base + j]);
+                if (max == Float.NEGATIVE_INFINITY) max = 0; // a fully masked row: no inf - inf
+                double sum = 0;
+                if (log) {
+                    for (int j = 0; j < n; j++) sum += Math.exp(x[base + j] - max);
+                    float lse = (float) (max + Math.log(sum));
+                    for (int j = 0; j < n; j++) out[base + j] = x[base + j] - lse;
+                } else {
+                    for (int j = 0; j < n; j++) {
+                        float e = (float) Math.exp(x[base + j] - max);
+                        out[base + j] = e;
+                        sum += e;
+                    }
+                    float inv = sum == 0 ? 0 : (float) (1 / sum);
+                    for (int j = 0; j < n; j++) out[base + j] *= inv;
+                }
+            }
+        });
+    }
+
+    static void softmaxBackwardRows(float[] dx, float[] y, float[] dy, int rows, int n, boolean log) {
+        rows(rows, n, (lo, hi) -> {
+            for (int r = lo; r < hi; r++) {
+                int base = r * n;
+                double s = 0;
+                if (log) {
+                    for (int j = 0; j < n; j++) s += dy[base + j];
+                    float fs = (float) s;
+                    for (int j = 0; j < n; j++) dx[base + j] = dy[base + j] - (float) Math.exp(y[base + j]) * fs;
+                } else {
+                    for (int j = 0; j < n; j++) s += dy[base + j] * y[base + j];
+                    float fs = (float) s;
+                    for (int j = 0; j < n; j++) dx[base + j] = y[base + j] * (dy[base + j] - fs);
+                }
+            }
+        });
+    }
+
+    /** Inverted dropout with the counter-based mask of {@link Rng#uniform(long, long)}. */
+    static void dropout(float[] out, float[] x, double p, long seed) {
+        float scale = (float) (1 / (1 - p));
+        // keep element i when uniform(seed, i) >= p, i.e. when its top 53 bits >= p·2^53
+        long threshold = (long) Math.ceil(p * 0x1.0p53);
+        Parallel.forRange(out.length, GRAIN, (lo, hi) -> {
+            for (int i = lo; i < hi; i++) out[i] = (Rng.bits(seed, i) >>> 11) >= threshold ? x[i] * scale : 0f;
+        });
+    }
+
+    static void unary(UnaryOp op, float[] out, float[] x, float c) {
+        Parallel.forRange(out.length, GRAIN, (lo, hi) -> {
+            switch (op) {
+                case SCALE -> { for (int i = lo; i < hi; i++) out[i] = x[i] * c; }
+                case ADD_SCALAR -> { for (int i = lo; i < hi; i++) out[i] = x[i] + c; }
+                case RELU -> { for (int i = lo; i < hi; i++) out[i] = x[i] > 0 ? x[i] : 0f; }
+                case GELU -> {
+                    for (int i = lo; i < hi; i++) {
+                        float v = x[i];
+                        out[i] = 0.5f * v * (1 + (float) Math.tanh(GELU_SCALE * (v + 0.044715f * v * v * v)));
+                    }
+                }
+                case TANH -> { for (int i = lo; i < hi; i++) out[i] = (float) Math.tanh(x[i]); }
+                case SIGMOID -> { for (int i = lo; i < hi; i++) out[i] = (float) (1 / (1 + Math.exp(-x[i]))); }
+                case EXP -> { for (int i = lo; i < hi; i++) out[i] = (float) Math.exp(x[i]); }
+                case LOG -> { for (int i = lo; i < hi; i++) out[i] = (float) Math.log(x[i]); }
+            }
+        });
+    }
+
+    /** out = a ∘ b where b (length k) repeats over a's leading elements (k divides a.length). */
+    static void binaryRepeating(BinaryOp op, float[] out, float[] a, float[] b) {
+        int k = b.length;
+        Parallel.forRange(a.length / k, Math.max(1, GRAIN / k), (lo, hi) -> {
+            for (int r = lo; r < hi; r++) {
+                int base = r * k;
+                switch (op) {
+                    case ADD -> { for (int j = 0; j < k; j++) out[base + j] = a[base + j] + b[j]; }
+                    case SUB -> { for (int j = 0; j < k; j++) out[base + j] = a[base + j] - b[j]; }
+                    case MUL -> { for (int j = 0; j < k; j++) out[base + j] = a[base + j] * b[j]; }
+                    case DIV -> { for (int j = 0; j < k; j++) out[base + j] = a[base + j] / b[j]; }
+                }
+            }
+        });
+    }
+
+    /** out[j] = Σ_r x[r·k + j] over {@code rows} rows of length k. */
+    static void sumLeadingRows(float[] out, float[] x, int rows, int k) {
+        int parts = Math.max(1, Math.min(Parallel.threads(), (int) ((long) rows * k / GRAIN)));
+        double[][] partial = new double[parts][k];
+        Parallel.forRange(parts, 1, (lo, hi) -> {
+            for (int p = lo; p < hi; p++) {
+                double[] acc = partial[p];
+                int from = (int) ((long) rows * p / parts), to = (int) ((long) rows * (p + 1) / parts);
+                for (int r = from; r < to; r++) {
+                    int base = r * k;
+                    for (int j = 0; j < k; j++) acc[j] += x[base + j];
+                }
+            }
+        });
+        for (int j = 0; j < k; j++) {
+            double s = 0;
+            for (double[] acc : partial) s += acc[j];
+            out[j] = (float) s;
+        }
+    }
+
+    static void layerNorm(float[] out, float[] mean, float[] rstd, float[] x, float[] w, float[] b, int c, float eps) {
+        rows(x.length / c, c, (lo, hi) -> {
+            for (int r = lo; r < hi; r++) {
+                int base = r * c;
+                double s = 0;
+                for (int j = 0; j < c; j++) s += x[base + j];
+                float mu = (float) (s / c);
+                double var = 0;
+                for (int j = 0; j < c; j++) {
+                    float d = x[base + j] - mu;
+                    var += d * d;
+                }
+                float inv = (float) (1 / Math.sqrt(var / c + eps));
+                for (int j = 0; j < c; j++) out[base + j] = (x[base + j] - mu) * inv * w[j] + b[j];
+                mean[r] = mu;
+                rstd[r] = inv;
+            }
+        });
+    }
+
+    /** dx written; dw and db accumulated (+=). */
+    static void layerNormBackward(float[] dx, float[] dw, float[] db, float[] dy, float[] x, float[] mean, float[] rstd,
+            float[] w, int c) {
+        int rowsN = x.length / c;
+        int parts = Math.max(1, Math.min(Parallel.threads(), (int) ((long) rowsN * c / GRAIN)));
+        double[][] accW = new double[parts][c], accB = new double[parts][c];
+        Parallel.forRange(parts, 1, (plo, phi) -> {
+            for (int p = plo; p < phi; p++) {
+                int from = (int) ((long) rowsN * p / parts), to = (int) ((long) rowsN * (p + 1) / parts);
+                double[] aw = accW[p], ab = accB[p];
+                for (int r = from; r < to; r++) {
+                    int base = r * c;
+                    float mu = mean[r], inv = rstd[r];
+                    double sumG = 0, sumGx = 0;
+                    for (int j = 0; j < c; j++) {
+                        float xh = (x[base + j] - mu) * inv;
+                        float g = dy[base + j] * w[j];
+                        sumG += g;
+                        sumGx += g * xh;
+                        aw[j] += dy[base + j] * xh;
+                        ab[j] += dy[base + j];
+                    }
+                    float mg = (float) (sumG / c), mgx = (float) (sumGx / c);
+                    for (int j = 0; j < c; j++) {
+                        float xh = (x[base + j] - mu) * inv;
+                        dx[base + j] = inv * (dy[base + j] * w[j] - mg - xh * mgx);
+                    }
+                }
+            }
+        });
+        for (int j = 0; j < c; j++) {
+            double sw = 0, sb = 0;
+            for (int p = 0; p < parts; p++) {
+                sw += accW[p][j];
+                sb += accB[p][j];
+            }
+            dw[j] += (float) sw;
+            db[j] += (float) sb;
+        }
+    }
+}

@@ -1,0 +1,130 @@
+package lmu.backend.cuda;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import jcuda.Pointer;
+import jcuda.driver.CUdeviceptr;
+import jcuda.driver.CUevent;
+import jcuda.driver.CUevent_flags;
+import jcuda.driver.JCudaDriver;
+
+/**
+ * Host-to-device and device-to-host copies of {@code float[]} through two pinned (page-locked)
+ * staging buffers: while the copy engine moves one chunk, the CPU fills or drains the other, and
+ * the DMA runs at full PCIe/NVLink speed because the memory is pinned. Copies are ordered on the
+ * context's stream, so an upload followed by a launch needs no synchronisation.
+ */
+public final class PinnedStaging implements AutoCloseable {
+    /** Default chunk size: 8 MiB per staging buffer. */
+    public static final int DEFAULT_CHUNK_BYTES = 8 << 20;
+
+    private final CudaContext ctx;
+    private final int chunkBytes;
+    private final Pointer[] host = new Pointer[2];
+    private final ByteBuffer[] view = new ByteBuffer[2];
+    private final CUevent[] done = new CUevent[2];
+    private final boolean[] busy = new boolean[2];
+
+    /**
+     * @param ctx the context whose stream orders the copies
+     * @param chunkBytes bytes per staging buffer, a positive multiple of 4
+     */
+    public PinnedStaging(CudaContext ctx, int chunkBytes) {
+        if (chunkBytes <= 0 || chunkBytes % 4 != 0) {
+            throw new IllegalArgumentException("PinnedStaging: chunkBytes : " + chunkBytes + " (expected: > 0, multiple of 4)");
+        }
+        this.ctx = ctx;
+        this.chunkBytes = chunkBytes;
+        for (int i = 0; i < 2; i++) {
+            Pointer p = new Pointer();
+            Driver.check("cuMemAllocHost", () -> JCudaDriver.cuMemAllocHost(p, chunkBytes),
+                    CachingAllocator.bytes(chunkBytes) + " of pinned host memory");
+            host[i] = p;
+            view[i] = p.getByteBuffer(0, chunkBytes).order(ByteOrder.nativeOrder());
+            CUevent e = new CUevent();
+            Driver.check("cuEventCreate", () -> JCudaDriver.cuEventCreate(e, CUevent_flags.CU_EVENT_DISABLE_TIMING));
+            done[i] = e;
+        }
+    }
+
+    private void await(int i) {
+        if (busy[i]) {
+            Driver.check("cuEventSynchronize", () -> JCudaDriver.cuEventSynchronize(done[i]), "staging copy on " + ctx);
+            busy[i] = false;
+        }
+    }
+
+    /**
+     * Copies {@code src[off, off + n)} to {@code dst} (asynchronously: returns once the data is in
+     * pinned memory and the copies are enqueued; {@code src} may be reused at once).
+     *
+     * @throws IllegalArgumentException when the range is outside {@code src}
+     */
+    public void upload(float[] src, int off, int n, CUdeviceptr dst) {
+        checkRange("upload", src.length, off, n);
+        int perChunk = chunkBytes / 4;
+        int k = 0;
+        for (int done0 = 0; done0 < n; done0 += perChunk, k++) {
+            int i = k & 1;
+            int len = Math.min(perChunk, n - done0);
+            await(i);
+            view[i].clear();
+            view[i].asFloatBuffer().put(src, off + done0, len);
+            CUdeviceptr to = dst.withByteOffset(4L * done0);
+            Driver.check("cuMemcpyHtoDAsync", () -> JCudaDriver.cuMemcpyHtoDAsync(to, host[i], 4L * len, ctx.stream()));
+            Driver.check("cuEventRecord", () -> JCudaDriver.cuEventRecord(done[i], ctx.stream()));
+            busy[i] = true;
+        }
+    }
+
+    /**
+     * Copies {@code n} floats from {@code src} into {@code dst[off, off + n)}, after all work
+     * enqueued before it on the context's stream; returns when the data is in {@code dst}.
+     *
+     * @throws IllegalArgumentException when the range is outside {@code dst}
+     */
+    public void download(CUdeviceptr src, float[] dst, int off, int n) {
+        checkRange("download", dst.length, off, n);
+        int perChunk = chunkBytes / 4;
+        int chunks = (n + perChunk - 1) / perChunk;
+        for (int k = 0; k < chunks + 1; k++) {
+            if (k < chunks) { // enqueue chunk k
+                int i = k & 1;
+                await(i);
+                int start = k * perChunk;
+                int len = Math.min(perChunk, n - start);
+                CUdeviceptr from = src.withByteOffset(4L * start);
+                Driver.check("cuMemcpyDtoHAsync", () -> JCudaDriver.cuMemcpyDtoHAsync(host[i], from, 4L * len, ctx.stream()));
+                Driver.check("cuEventRecord", () -> JCudaDriver.cuEventRecord(done[i], ctx.stream()));
+                busy[i] = true;
+            }
+            if (k > 0) { // drain chunk k - 1 while chunk k is in flight
+                int j = (k - 1) & 1;
+                int start = (k - 1) * perChunk;
+                int len = Math.min(perChunk, n - start);
+                await(j);
+                view[j].clear();
+                view[j].asFloatBuffer().get(dst, off + start, len);
+            }
+        }
+    }
+
+    private static void checkRange(String op, int length, int off, int n) {
+        if (off < 0 || n < 0 || (long) off + n > length) {
+            throw new IllegalArgumentException("PinnedStaging." + op + ": range [" + off + ", " + ((long) off + n)
+                    + ") (expected: within an array of length " + length + ")");
+        }
+    }
+
+    /** Waits for outstanding copies and frees the pinned memory. */
+    @Override
+    public void close() {
+        for (int i = 0; i < 2; i++) {
+            if (host[i] == null) continue;
+            await(i);
+            JCudaDriver.cuEventDestroy(done[i]);
+            JCudaDriver.cuMemFreeHost(host[i]);
+            host[i] = null;
+        }
+    }
+}

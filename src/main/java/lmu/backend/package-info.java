@@ -1,0 +1,2 @@
+/** The kernel interface every device implements, and the choice of backend per tensor. */
+package lmu.backend;

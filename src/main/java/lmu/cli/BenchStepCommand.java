@@ -1,0 +1,42 @@
+package lmu.cli;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import lmu.train.StepBenchmark;
+import lmu.train.TrainConfig;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code bench-step}: times whole training steps of a config on random data of a fixed shape. */
+@Command(name = "bench-step", mixinStandardHelpOptions = true, showDefaultValues = true,
+        description = "Times training steps (forward, CTC, backward, clipping, AdamW) on random features; --profile adds a per-op table.")
+final class BenchStepCommand implements Callable<Integer> {
+    @Option(names = "--config", paramLabel = "FILE", description = "YAML config (default: the built-in configs/seed.yaml)")
+    Path config;
+
+    @Option(names = "--batch-size", defaultValue = "8", description = "utterances per step")
+    int batch;
+
+    @Option(names = "--frames", defaultValue = "400", description = "frames per utterance (10 ms each)")
+    int frames;
+
+    @Option(names = "--warmup", defaultValue = "2", description = "untimed steps first")
+    int warmup;
+
+    @Option(names = "--steps", defaultValue = "5", description = "timed steps")
+    int steps;
+
+    @Option(names = "--threads", defaultValue = "0", description = "CPU threads, 0 = all cores")
+    int threads;
+
+    @Option(names = "--profile", description = "print time per op (forward and backward)")
+    boolean profile;
+
+    @Override
+    public Integer call() {
+        if (threads > 0) System.setProperty("lmu.threads", Integer.toString(threads));
+        TrainConfig cfg = TrainConfig.resolve(config == null ? TrainConfig.loadBuiltin("configs/seed.yaml") : TrainConfig.loadYaml(config));
+        StepBenchmark.run(cfg, batch, frames, warmup, steps, profile, System.out);
+        return 0;
+    }
+}

@@ -1,0 +1,120 @@
+package lmu.cli;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import lmu.train.TrainConfig;
+import lmu.train.TrainSession;
+import lmu.train.Trainer;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code train}: trains a model; with no arguments, on the built-in corpus with a config suited to the device. */
+@Command(name = "train", mixinStandardHelpOptions = true, showDefaultValues = true,
+        description = {"Trains an LMU + attention CTC speech recognizer.",
+            "With no arguments: the best available device, the built-in corpus and a config suited to that device."})
+final class TrainCommand implements Callable<Integer> {
+    @Option(names = "--config", paramLabel = "FILE", description = "YAML config (model, optim, train, data sections); default: configs/small.yaml on CPU, configs/seed.yaml on GPU (both built in)")
+    Path config;
+
+    @Option(names = "--preset", paramLabel = "NAME", description = "default (batch 16, lr 1e-3, mixed precision on), conservative (24, 1e-4, off) or performance (64, 4e-3, on); applied before the other flags")
+    String preset;
+
+    @Option(names = "--batch-size", paramLabel = "N", description = "global batch in utterances, over all devices (default: from the config)")
+    Integer batchSize;
+
+    @Option(names = "--lr", paramLabel = "X", description = "peak learning rate (default: from the config)")
+    Double lr;
+
+    @Option(names = "--epochs", paramLabel = "N", description = "number of epochs (default: from the config)")
+    Integer epochs;
+
+    @Option(names = "--mixed-precision", paramLabel = "MODE", description = "fp16, bf16 or off (default: from the config)")
+    String mixedPrecision;
+
+    @Option(names = "--data", paramLabel = "PATH", description = "training data: builtin, a .jsonl manifest, a LibriSpeech or GigaSpeech directory (default: from the config, else builtin)")
+    String data;
+
+    @Option(names = "--valid-data", paramLabel = "PATH", description = "validation data, same forms as --data (default: the test split of the built-in corpus when --data is builtin)")
+    String validData;
+
+    @Option(names = "--subset", paramLabel = "NAME", description = "GigaSpeech subset xs, s, m, l or xl (default: from the config)")
+    String subset;
+
+    @Option(names = "--output-dir", paramLabel = "DIR", defaultValue = "runs/latest", description = "checkpoints, metrics and logs")
+    Path outputDir;
+
+    @Option(names = "--resume", paramLabel = "WHAT", defaultValue = "none", description = "none, auto (latest good checkpoint in --output-dir) or a checkpoint path")
+    String resume;
+
+    @Option(names = "--seed", paramLabel = "N", description = "random seed for weights, data order and augmentation (default: from the config)")
+    Long seed;
+
+    @Option(names = "--device", paramLabel = "DEV", defaultValue = "auto", description = "auto, cpu, cuda or cuda:N")
+    String device;
+
+    @Option(names = "--threads", paramLabel = "N", defaultValue = "0", description = "CPU threads, 0 = all cores")
+    int threads;
+
+    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "override any config key, e.g. --set optim.warmup=500 (repeatable)")
+    List<String> overrides = new ArrayList<>();
+
+    @Option(names = "--dry-run", description = "print the resolved config, model, parameter count, data summary and memory estimate, then exit")
+    boolean dryRun;
+
+    @Option(names = "--debug", description = "one short epoch on a small subset")
+    boolean debug;
+
+    @Override
+    public Integer call() throws Exception {
+        if (threads < 0) throw new IllegalArgumentException("--threads: expected 0 (all cores) or more, got " + threads);
+        if (threads > 0) System.setProperty("lmu.threads", Integer.toString(threads));
+        Device dev = Device.choose(device, System.out);
+        TrainConfig cfg = TrainConfig.resolve(resolveRoot(dev));
+        TrainSession.Options opt = new TrainSession.Options(outputDir, resume, dryRun, debug, subset);
+        Trainer.Summary s = TrainSession.run(cfg, opt, System.out);
+        return s == null || s.stop() != Trainer.Stop.DIVERGED ? 0 : Main.EXIT_FAILURE;
+    }
+
+    /** Config file (or the built-in one for the device), then preset, then flags, then --set. */
+    Map<String, Object> resolveRoot(Device dev) {
+        Map<String, Object> root = config != null ? TrainConfig.loadYaml(config)
+                : TrainConfig.loadBuiltin(dev == Device.CUDA ? "configs/seed.yaml" : "configs/small.yaml");
+        if (preset != null) TrainConfig.preset(preset).forEach((k, v) -> TrainConfig.override(root, k, v));
+        if (batchSize != null) TrainConfig.override(root, "train.batch_size", batchSize);
+        if (lr != null) TrainConfig.override(root, "optim.lr", lr);
+        if (epochs != null) TrainConfig.override(root, "train.epochs", epochs);
+        if (mixedPrecision != null) TrainConfig.override(root, "train.mixed_precision", mixedPrecision);
+        if (data != null) {
+            TrainConfig.override(root, "data.train", data);
+            if (validData == null && !data.equals("builtin")) TrainConfig.override(root, "data.valid", "");
+        }
+        if (validData != null) TrainConfig.override(root, "data.valid", validData);
+        if (subset != null) TrainConfig.override(root, "data.subset", subset);
+        if (seed != null) TrainConfig.override(root, "train.seed", seed);
+        if (debug) TrainConfig.override(root, "train.epochs", 1);
+        TrainConfig.overrideAll(root, overrides);
+        return root;
+    }
+
+    /** Which device runs the job, and why. */
+    enum Device {
+        CPU, CUDA;
+
+        static Device choose(String flag, java.io.PrintStream out) {
+            String f = flag.trim().toLowerCase(java.util.Locale.ROOT);
+            if (f.equals("cpu")) return CPU;
+            if (f.equals("auto")) {
+                out.println("device: auto -> cpu (the CUDA training path is not part of this build yet; see `check`)");
+                return CPU;
+            }
+            if (f.equals("cuda") || f.startsWith("cuda:")) {
+                throw new UnavailableException("--device " + flag + ": CUDA training is not built yet in this version"
+                        + " (tracked in issue #7); use --device cpu");
+            }
+            throw new IllegalArgumentException("--device: expected auto, cpu, cuda or cuda:N, got '" + flag + "'");
+        }
+    }
+}

@@ -1,0 +1,60 @@
+package lmu.nn;
+
+import lmu.tensor.Tensor;
+import lmu.util.Checks;
+import lmu.util.Rng;
+
+/**
+ * Inverted dropout as a layer: active only in training mode. Each call draws a fresh mask from a
+ * counter: call n of a layer with seed s uses the mask seed {@code Rng.derive(s, n).nextLong()}, so a
+ * run is reproducible from its seeds. {@link #reseed(Module, long)} resets every dropout layer below a
+ * module (for example per training step, to make resumed runs draw the same masks).
+ */
+public final class Dropout extends Module {
+    private final double p;
+    private long seed;
+    private long calls;
+
+    /**
+     * @param p probability of zeroing an element, in [0, 1)
+     * @param seed seed of this layer's mask stream
+     * @throws IllegalArgumentException if p is outside [0, 1)
+     */
+    public Dropout(double p, long seed) {
+        Checks.inRange("Dropout p", p, 0, 1);
+        if (p == 1) throw new IllegalArgumentException("Dropout p : 1.0 (expected: < 1, nothing would be kept)");
+        this.p = p;
+        this.seed = seed;
+    }
+
+    /**
+     * @param x input, any shape
+     * @return x itself outside training or when p is 0, otherwise x with dropped elements, same shape
+     */
+    public Tensor forward(Tensor x) {
+        if (!isTraining() || p == 0) return x;
+        long maskSeed = Rng.derive(seed, calls++).nextLong();
+        return lmu.ops.Dropout.apply(x, p, maskSeed);
+    }
+
+    public double p() {
+        return p;
+    }
+
+    /**
+     * Gives every {@link Dropout} below {@code root} (in registration order) the seed
+     * {@code Rng.derive(seed, i).nextLong()} for its i-th position and restarts its call counter.
+     */
+    public static void reseed(Module root, long seed) {
+        long[] index = {0};
+        visit(root, seed, index);
+    }
+
+    private static void visit(Module m, long seed, long[] index) {
+        if (m instanceof Dropout d) {
+            d.seed = Rng.derive(seed, index[0]++).nextLong();
+            d.calls = 0;
+        }
+        for (Module c : m.children().values()) visit(c, seed, index);
+    }
+}

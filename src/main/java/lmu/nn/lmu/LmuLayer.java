@@ -1,0 +1,136 @@
+package lmu.nn.lmu;
+
+import java.util.Arrays;
+import java.util.Map;
+import lmu.nn.Module;
+import lmu.nn.lmu.LegendreConvolution.Method;
+import lmu.tensor.DType;
+import lmu.tensor.Tensor;
+import lmu.util.Rng;
+
+/**
+ * One LMU layer (see {@link LmuConfig} for the equations) as a {@link Module}, run either step by
+ * step ({@link Mode#RECURRENT}) or for all frames at once by causal convolution ({@link
+ * Mode#PARALLEL}); {@link Mode#AUTO} takes PARALLEL whenever the config allows it ({@link
+ * LmuConfig#parallelizable()}: no hidden_to_memory, no memory_to_memory, no hidden-to-hidden
+ * kernel). Both modes compute the same function of the same parameters, so a trained layer can
+ * switch modes.
+ *
+ * <p>Parameters, by name, shapes (fan_in, fan_out) as in {@link LmuParameters}: {@code ex} (C, K),
+ * {@code eh} (hidden, K), {@code em} (K·d, K), {@code bu} (K), {@code wx} (C, hidden), {@code wh}
+ * (hidden, hidden), {@code wm} (K·d, hidden), {@code bh} (hidden), each present when its option is
+ * on. The computation runs in float64 on the CPU whatever the tensor dtype (F32 or F64).
+ *
+ * <pre>{@code
+ * jshell> var lmu = new LmuLayer(LmuConfig.of(80, 384, 1, 192, 400), LmuLayer.Mode.AUTO, new Rng(1), DType.F32);
+ * jshell> Tensor h = lmu.forward(x, lengths);   // x (B, T, 80) -> h (B, T, 384), zero after each length
+ * }</pre>
+ */
+public final class LmuLayer extends Module implements lmu.nn.SequenceLayer {
+    /** How the layer runs over time. */
+    public enum Mode {
+        /** PARALLEL when the config allows it, else RECURRENT. */
+        AUTO,
+        /** Step by step, any config. */
+        RECURRENT,
+        /** All frames at once by causal convolution; configs without feedback only. */
+        PARALLEL
+    }
+
+    private final LmuConfig config;
+    private final Mode mode;
+    private final boolean parallel;
+    private final LegendreImpulseResponse ir;
+    private final Tensor[] params = new Tensor[LmuFunction.PARAMETER_ORDER.size()];
+    private volatile Method convolution = Method.AUTO;
+
+    /**
+     * @param config sizes and options
+     * @param mode AUTO, RECURRENT or PARALLEL
+     * @param rng initialisation draws (see {@link LmuParameters})
+     * @param dtype F32 or F64 parameters
+     * @throws IllegalArgumentException if mode is PARALLEL and the config has feedback, or dtype is
+     *     not F32/F64, or the Euler discretisation is unstable for the order and θ
+     */
+    public LmuLayer(LmuConfig config, Mode mode, Rng rng, DType dtype) {
+        if (config == null || mode == null) throw new IllegalArgumentException("LmuLayer: config and mode must be set");
+        if (dtype != DType.F32 && dtype != DType.F64) {
+            throw new IllegalArgumentException("LmuLayer: dtype must be F32 or F64, got " + dtype);
+        }
+        if (mode == Mode.PARALLEL && !config.parallelizable()) {
+            throw new IllegalArgumentException("LmuLayer: mode PARALLEL needs a config without hiddenToMemory, "
+                    + "memoryToMemory and hiddenToHidden, got " + config);
+        }
+        this.config = config;
+        this.mode = mode;
+        this.parallel = mode == Mode.PARALLEL || (mode == Mode.AUTO && config.parallelizable());
+        this.ir = new LegendreImpulseResponse(new LegendreStateSpace(config.order(), config.theta(),
+                config.discretizer()), config.maxLength());
+        LmuParameters init = LmuParameters.initialise(config, rng);
+        for (Map.Entry<String, double[]> e : init.arrays().entrySet()) {
+            String name = e.getKey();
+            Tensor t = Tensor.of(e.getValue().clone(), init.shape(name));
+            params[LmuFunction.PARAMETER_ORDER.indexOf(name)] = param(name, t.to(dtype).detach());
+        }
+    }
+
+    /**
+     * Runs the layer.
+     *
+     * @param x input, shape (B, T, C); frames t ≥ lengths[b] are ignored
+     * @param lengths valid frames per sequence, shape (B), each in [0, min(T, maxLength)]
+     * @return h, shape (B, T, hidden), zero at padded frames
+     * @throws IllegalArgumentException if x is not (B, T, C) with C = inputSize, dtypes differ, or
+     *     lengths do not fit
+     */
+    @Override
+    public Tensor forward(Tensor x, int[] lengths) {
+        if (x == null || x.rank() != 3 || x.dim(2) != config.inputSize()) {
+            throw new IllegalArgumentException("LmuLayer: x must have shape (B, T, " + config.inputSize() + "), got "
+                    + (x == null ? "null" : Arrays.toString(x.shape())));
+        }
+        if (lengths == null || lengths.length != x.dim(0)) {
+            throw new IllegalArgumentException("LmuLayer: lengths must have shape (B) = [" + x.dim(0) + "], got "
+                    + (lengths == null ? "null" : "[" + lengths.length + "]"));
+        }
+        for (int b = 0; b < lengths.length; b++) {
+            int max = Math.min(x.dim(1), config.maxLength());
+            if (lengths[b] < 0 || lengths[b] > max) {
+                throw new IllegalArgumentException("LmuLayer: lengths[" + b + "] must be in [0, " + max
+                        + "] (min of T and maxLength), got " + lengths[b]);
+            }
+        }
+        Tensor[] inputs = new Tensor[1 + params.length];
+        inputs[0] = x;
+        System.arraycopy(params, 0, inputs, 1, params.length);
+        return new LmuFunction(config, ir, parallel, convolution, lengths).apply(inputs);
+    }
+
+    public LmuConfig config() {
+        return config;
+    }
+
+    /** The mode asked for. */
+    public Mode mode() {
+        return mode;
+    }
+
+    /** The mode that runs: RECURRENT or PARALLEL. */
+    public Mode effectiveMode() {
+        return parallel ? Mode.PARALLEL : Mode.RECURRENT;
+    }
+
+    public LegendreStateSpace stateSpace() {
+        return ir.system();
+    }
+
+    /** Convolution method of the parallel mode (default AUTO: direct for short sequences, FFT for long). */
+    public void setConvolutionMethod(Method method) {
+        if (method == null) throw new IllegalArgumentException("LmuLayer: convolution method is null");
+        this.convolution = method;
+    }
+
+    public Method convolutionMethod() {
+        return convolution;
+    }
+}

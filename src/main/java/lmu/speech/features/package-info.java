@@ -1,0 +1,2 @@
+/** Log-mel features (window, power spectrum, mel filterbank, log), normalisation and augmentation. */
+package lmu.speech.features;

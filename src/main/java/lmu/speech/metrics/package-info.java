@@ -1,0 +1,2 @@
+/** Recognition accuracy: corpus-level word and character error rates from Levenshtein alignments. */
+package lmu.speech.metrics;

@@ -1,0 +1,121 @@
+package lmu.train;
+
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+import lmu.speech.data.Batch;
+import lmu.speech.data.DataLoader;
+import lmu.speech.data.DatasetListing;
+import lmu.speech.data.Datasets;
+import lmu.speech.data.Utterance;
+import lmu.speech.features.SpecAugment;
+import lmu.speech.text.Vocabulary;
+import lmu.tensor.Tensor;
+
+/** Connects datasets and the loader to the training loop: listings → {@link DataLoader} → {@link TrainBatch}. */
+public final class DataPipeline {
+    private DataPipeline() {}
+
+    /**
+     * Lists a dataset: {@code builtin}, {@code builtin-test}, a manifest, a LibriSpeech or GigaSpeech
+     * directory ({@code part} is the split or subset where the format has several).
+     */
+    public static DatasetListing open(String spec, String part) {
+        if (spec.equals("builtin-test")) return Datasets.open("builtin", "test");
+        return Datasets.open(spec, part);
+    }
+
+    /** Utterances longer than {@code maxSeconds} are dropped (and counted) to bound memory per batch. */
+    public static List<Utterance> withinDuration(List<Utterance> all, double maxSeconds, int[] dropped) {
+        List<Utterance> keep = all.stream().filter(u -> u.duration() <= maxSeconds).toList();
+        dropped[0] = all.size() - keep.size();
+        return keep;
+    }
+
+    /** The training loader: bucketed, shuffled per epoch, augmented, sharded for {@code rank} of {@code world}. */
+    public static DataLoader trainLoader(TrainConfig cfg, List<Utterance> utts, Vocabulary vocab, int rank, int world, int batchPerRank) {
+        TrainConfig.SpecAugmentConfig sa = cfg.data().specAugment();
+        DataLoader.Builder b = DataLoader.builder(utts, vocab)
+                .mode(DataLoader.Mode.TRAIN)
+                .maxBatchSize(batchPerRank)
+                .seed(cfg.train().seed())
+                .rank(rank)
+                .worldSize(world)
+                .threads(cfg.data().loaderThreads());
+        if (cfg.train().maxFrames() > 0) b.maxFramesPerBatch(cfg.train().maxFrames());
+        if (cfg.data().cmvn().equals("none")) b.noCmvn();
+        else b.utteranceCmvn();
+        if (sa.freqMasks() + sa.timeMasks() > 0) {
+            b.specAugment(sa.adaptive()
+                    ? new SpecAugment(sa.freqMasks(), sa.freqWidth(), 20, Integer.MAX_VALUE, true, 0.04, sa.timeWidth(), 0f)
+                    : new SpecAugment(sa.freqMasks(), sa.freqWidth(), sa.timeMasks(), (int) sa.timeWidth(), false, 0, 0, 0f));
+        }
+        return b.build();
+    }
+
+    /** An evaluation loader: every utterance once (of this rank's shard), in a fixed order, no augmentation. */
+    public static DataLoader evalLoader(TrainConfig cfg, List<Utterance> utts, Vocabulary vocab, int rank, int world, int batch) {
+        DataLoader.Builder b = DataLoader.builder(utts, vocab)
+                .mode(DataLoader.Mode.EVAL)
+                .maxBatchSize(batch)
+                .rank(rank)
+                .worldSize(world)
+                .threads(cfg.data().loaderThreads());
+        if (cfg.train().maxFrames() > 0) b.maxFramesPerBatch(cfg.train().maxFrames());
+        if (cfg.data().cmvn().equals("none")) b.noCmvn();
+        else b.utteranceCmvn();
+        return b.build();
+    }
+
+    /** The loader as the training loop's batch source. */
+    public static BatchSource source(DataLoader loader) {
+        Map<String, String> texts = texts(loader.utterances());
+        return new BatchSource() {
+            @Override
+            public Iterator<TrainBatch> epoch(int epoch, int skip) {
+                return adapt(loader.iterator(epoch, skip), texts);
+            }
+
+            @Override
+            public int batchesPerEpoch() {
+                return loader.batchesPerEpoch(1);
+            }
+        };
+    }
+
+    /** One pass over an evaluation loader. */
+    public static Supplier<Iterator<TrainBatch>> evalSource(DataLoader loader) {
+        Map<String, String> texts = texts(loader.utterances());
+        return () -> adapt(loader.iterator(1, 0), texts);
+    }
+
+    private static Map<String, String> texts(List<Utterance> utts) {
+        Map<String, String> m = new HashMap<>();
+        for (Utterance u : utts) m.put(u.id(), u.text());
+        return m;
+    }
+
+    private static Iterator<TrainBatch> adapt(Iterator<Batch> it, Map<String, String> texts) {
+        return new Iterator<>() {
+            @Override
+            public boolean hasNext() {
+                return it.hasNext();
+            }
+
+            @Override
+            public TrainBatch next() {
+                return toTrainBatch(it.next(), texts);
+            }
+        };
+    }
+
+    static TrainBatch toTrainBatch(Batch b, Map<String, String> texts) {
+        String[] ids = b.ids().toArray(new String[0]);
+        String[] refs = new String[ids.length];
+        for (int i = 0; i < ids.length; i++) refs[i] = texts.getOrDefault(ids[i], "");
+        Tensor x = Tensor.of(b.features(), b.size(), b.frames(), b.bins());
+        return new TrainBatch(x, b.frameLengths(), b.labels(), b.labelLengths(), ids, refs, b.index() + 1);
+    }
+}

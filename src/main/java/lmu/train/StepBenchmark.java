@@ -1,0 +1,68 @@
+package lmu.train;
+
+import java.io.PrintStream;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Map;
+import lmu.autograd.GradMode;
+import lmu.autograd.Profiler;
+import lmu.nn.CtcModel;
+import lmu.optim.Adam;
+import lmu.optim.GradClip;
+import lmu.speech.ctc.CtcLoss;
+import lmu.speech.ctc.CtcLossFunction;
+import lmu.tensor.DType;
+import lmu.tensor.Tensor;
+import lmu.util.Rng;
+
+/**
+ * Times whole training steps (forward, CTC, backward, clipping, AdamW) of a config on random
+ * features of a fixed shape: the number compared with the PyTorch reference model.
+ */
+public final class StepBenchmark {
+    private StepBenchmark() {}
+
+    /** Median seconds per step over {@code steps} timed steps after {@code warmup} untimed ones. */
+    public static double run(TrainConfig cfg, int batch, int frames, int warmup, int steps, boolean profile, PrintStream out) {
+        CtcModel model = Models.create(cfg);
+        Rng rng = new Rng(5);
+        int c = model.config().inputDim();
+        Tensor x = Tensor.randn(rng, DType.F32, 1, batch, frames, c);
+        int[] lengths = new int[batch];
+        Arrays.fill(lengths, frames);
+        int labels = Math.max(1, model.config().outputFrames(frames) / 3);
+        int[] targets = new int[batch * labels];
+        for (int i = 0; i < targets.length; i++) targets[i] = 1 + rng.nextInt(model.vocabulary().size() - 1);
+        int[] targetLengths = new int[batch];
+        Arrays.fill(targetLengths, labels);
+        Map<String, Tensor> params = model.namedParameters();
+        Adam opt = Adam.adamW(params, 0.9, 0.98, 1e-9, 0.01);
+        double[] times = new double[steps];
+        for (int i = 0; i < warmup + steps; i++) {
+            if (i == warmup && profile) {
+                Profiler.reset();
+                Profiler.enable(true);
+            }
+            long t0 = System.nanoTime();
+            CtcModel.Output o = model.forward(x, lengths);
+            Tensor loss = CtcLossFunction.apply(CtcLoss.batchMajor().withZeroInfinity(true), o.values(), o.lengths(), targets, targetLengths);
+            loss.backward();
+            long t1 = System.nanoTime();
+            GradClip.clipGlobalNorm(model.parameters(), 5.0);
+            try (GradMode g = GradMode.off()) {
+                opt.step(1e-4);
+            }
+            opt.zeroGrad();
+            long t2 = System.nanoTime();
+            Profiler.add("optimizer (clip + AdamW)", t2 - t1);
+            if (i >= warmup) times[i - warmup] = (t2 - t0) / 1e9;
+        }
+        Profiler.enable(false);
+        Arrays.sort(times);
+        double median = times[steps / 2];
+        out.printf(Locale.ROOT, "training step, batch %d x %d frames: median %.3f s over %d steps (min %.3f, max %.3f)%n",
+                batch, frames, median, steps, times[0], times[steps - 1]);
+        if (profile) out.print(Profiler.table());
+        return median;
+    }
+}

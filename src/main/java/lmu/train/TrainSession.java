@@ -1,0 +1,100 @@
+package lmu.train;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import lmu.backend.cpu.Gemm;
+import lmu.nn.CtcModel;
+import lmu.speech.data.DataLoader;
+import lmu.speech.data.DatasetListing;
+import lmu.speech.data.Utterance;
+import lmu.util.Parallel;
+
+/** A whole {@code train} command after its config is resolved: data, model, resume, loop, summary. */
+public final class TrainSession {
+    /** Options that are not part of the config. */
+    public record Options(Path outputDir, String resume, boolean dryRun, boolean debug, String dataPart) {}
+
+    private TrainSession() {}
+
+    /** Runs and returns the outcome (null for a dry run). */
+    public static Trainer.Summary run(TrainConfig cfg, Options opt, PrintStream out) throws IOException {
+        out.println("device: cpu (" + Parallel.threads() + " threads; matrix products: " + Gemm.implementation() + ")");
+        if (cfg.train().mixedPrecision().equals("auto")) out.println("mixed precision: off (auto chooses fp16 on a GPU only)");
+        CtcModel model = Models.create(cfg);
+        int world = 1;
+        int perDevice = Math.max(1, cfg.train().batchSize() / world);
+        out.printf(Locale.ROOT, "batch: %d global = %d per device x %d device(s)%s%n", perDevice * world, perDevice, world,
+                cfg.train().gradAccum() > 1 ? " x " + cfg.train().gradAccum() + " accumulated" : "");
+
+        DatasetListing trainList = DataPipeline.open(cfg.data().train(), opt.dataPart());
+        DatasetListing validList = cfg.data().valid().isEmpty() ? null : DataPipeline.open(cfg.data().valid(), null);
+        int[] dropped = new int[1];
+        List<Utterance> trainUtts = DataPipeline.withinDuration(trainList.utterances(), cfg.data().maxDuration(), dropped);
+        List<Utterance> validUtts = validList == null ? List.of() : validList.utterances();
+        if (opt.debug()) {
+            trainUtts = trainUtts.subList(0, Math.min(64, trainUtts.size()));
+            validUtts = validUtts.subList(0, Math.min(16, validUtts.size()));
+        }
+        out.println("train data: " + cfg.data().train() + ": " + trainList.summary(5).strip()
+                + (dropped[0] > 0 ? "; " + dropped[0] + " longer than " + cfg.data().maxDuration() + " s left out" : ""));
+        if (validList != null) out.println("valid data: " + cfg.data().valid() + ": " + validList.summary(5).strip());
+        if (trainUtts.isEmpty()) throw new IllegalArgumentException("no usable training utterances in " + cfg.data().train());
+
+        if (opt.dryRun()) {
+            out.println("--- resolved config");
+            out.print(cfg.toYaml());
+            out.println("--- model");
+            out.print(model.parameterTable());
+            long params = model.parameterCount();
+            out.printf(Locale.ROOT, "memory estimate: %.1f MiB for weights, gradients and Adam moments%n", params * 16 / 1048576.0);
+            out.println("dry run: nothing trained");
+            return null;
+        }
+        Checkpoints.ensureWritable(opt.outputDir());
+        DataLoader trainLoader = DataPipeline.trainLoader(cfg, trainUtts, model.vocabulary(), 0, world, perDevice);
+        DataLoader validLoader = validUtts.isEmpty() ? null
+                : DataPipeline.evalLoader(cfg, validUtts, model.vocabulary(), 0, world, perDevice);
+        Trainer trainer = new Trainer(cfg, model, DataPipeline.source(trainLoader),
+                validLoader == null ? null : DataPipeline.evalSource(validLoader), opt.outputDir(), out, Progress.isTerminal());
+        resume(trainer, opt, out);
+        StopSignal.install();
+        Trainer.Summary s;
+        try (MetricsLog log = new MetricsLog(opt.outputDir())) {
+            s = trainer.run(log);
+        } finally {
+            trainLoader.close();
+            if (validLoader != null) validLoader.close();
+        }
+        if (trainLoader.report().skipped() > 0) {
+            out.println("skipped training utterances: " + trainLoader.report().summary(10).strip());
+            Files.writeString(opt.outputDir().resolve("skipped.txt"), trainLoader.report().summary(Integer.MAX_VALUE));
+        }
+        out.printf(Locale.ROOT, "finished (%s) at epoch %d, step %d; best validation WER %s; last checkpoint %s%n",
+                s.stop().name().toLowerCase(Locale.ROOT), s.epoch(), s.step(),
+                Double.isFinite(s.bestWer()) ? String.format(Locale.ROOT, "%.2f%%", 100 * s.bestWer()) : "n/a", s.lastCheckpoint());
+        return s;
+    }
+
+    private static void resume(Trainer trainer, Options opt, PrintStream out) throws IOException {
+        switch (opt.resume()) {
+            case "none" -> {
+                if (!Checkpoints.list(opt.outputDir()).isEmpty()) {
+                    out.println("note: " + opt.outputDir() + " already has checkpoints; training from scratch (use --resume auto to continue)");
+                }
+            }
+            case "auto" -> {
+                List<String> skipped = new ArrayList<>();
+                Checkpoints.Loaded ck = Checkpoints.latestGood(opt.outputDir(), skipped);
+                for (String s : skipped) out.println("warning: skipping damaged checkpoint " + s);
+                if (ck == null) out.println("--resume auto: no checkpoint in " + opt.outputDir() + "; starting from scratch");
+                else trainer.resume(ck);
+            }
+            default -> trainer.resume(Checkpoints.load(Path.of(opt.resume())));
+        }
+    }
+}

@@ -1,0 +1,266 @@
+package lmu.train;
+
+import com.google.gson.JsonObject;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Supplier;
+import lmu.autograd.GradMode;
+import lmu.nn.CtcModel;
+import lmu.nn.Dropout;
+import lmu.optim.Adam;
+import lmu.optim.GradClip;
+import lmu.optim.LrSchedule;
+import lmu.speech.ctc.CtcLoss;
+import lmu.speech.ctc.CtcLossFunction;
+import lmu.tensor.Tensor;
+import lmu.util.Rng;
+
+/**
+ * The training loop: forward, CTC loss, backward (accumulated over {@code grad_accum} batches),
+ * clipping, a step skipped when gradients are not finite, AdamW, validation and checkpoints every
+ * epoch, early stopping on validation WER. Every source of randomness is a pure function of the seed
+ * and the position (epoch, batch, step), so resuming from a checkpoint continues exactly as an
+ * uninterrupted run would.
+ */
+public final class Trainer {
+    /** Why a run ended. */
+    public enum Stop { COMPLETED, MAX_STEPS, EARLY_STOPPED, SIGNAL, DIVERGED }
+
+    /** The outcome of {@link #run}. */
+    public record Summary(Stop stop, int epoch, long step, double bestWer, Path lastCheckpoint, List<Double> losses) {}
+
+    private final TrainConfig cfg;
+    private final CtcModel model;
+    private final BatchSource train;
+    private final Supplier<Iterator<TrainBatch>> valid;
+    private final Path outDir;
+    private final PrintStream out;
+    private final Progress progress;
+    private final Adam optimizer;
+    private final LrSchedule schedule;
+    private final CtcLoss ctc = CtcLoss.batchMajor().withZeroInfinity(true);
+    private final List<Double> losses = new java.util.ArrayList<>();
+
+    // position and bookkeeping, all saved in checkpoints
+    private int epoch = 1;
+    private int batchInEpoch;
+    private long step;
+    private double bestWer = Double.POSITIVE_INFINITY;
+    private int epochsWithoutImprovement;
+    private long skippedSteps;
+    private int consecutiveBad;
+    private long infeasibleUtterances;
+
+    public Trainer(TrainConfig cfg, CtcModel model, BatchSource train, Supplier<Iterator<TrainBatch>> valid, Path outDir,
+            PrintStream out, boolean live) {
+        this.cfg = cfg;
+        this.model = model;
+        this.train = train;
+        this.valid = valid;
+        this.outDir = outDir;
+        this.out = out;
+        this.progress = new Progress(out, live, cfg.train().logEvery());
+        TrainConfig.Optim o = cfg.optim();
+        Map<String, Tensor> params = model.namedParameters();
+        this.optimizer = o.name().equals("adam") ? Adam.adam(params, o.beta1(), o.beta2(), o.eps(), o.weightDecay())
+                : Adam.adamW(params, o.beta1(), o.beta2(), o.eps(), o.weightDecay());
+        this.schedule = switch (o.schedule()) {
+            case "constant" -> LrSchedule.warmupConstant(o.lr(), o.warmup());
+            case "cosine" -> LrSchedule.warmupCosine(o.lr(), o.warmup(),
+                    Math.max(o.warmup() + 1, (long) cfg.train().epochs() * Math.max(1, train.batchesPerEpoch()) / cfg.train().gradAccum()),
+                    o.minLr());
+            default -> LrSchedule.warmupStaircase(o.lr(), o.warmup(), o.gamma(), o.every());
+        };
+    }
+
+    /** Restores weights, optimizer and position from a checkpoint. */
+    public void resume(Checkpoints.Loaded ck) {
+        Models.copyWeights(ck, model.namedParameters());
+        JsonObject s = ck.state();
+        optimizer.load(ck.optimizer().arrays(), s.get("optimizer_steps").getAsLong());
+        epoch = s.get("epoch").getAsInt();
+        batchInEpoch = s.get("batch_in_epoch").getAsInt();
+        step = s.get("step").getAsLong();
+        bestWer = s.get("best_wer").getAsDouble();
+        epochsWithoutImprovement = s.get("epochs_without_improvement").getAsInt();
+        skippedSteps = s.get("skipped_steps").getAsLong();
+        consecutiveBad = s.get("consecutive_bad_steps").getAsInt();
+        out.printf(Locale.ROOT, "resumed from %s: epoch %d, batch %d of the epoch, step %d%n", ck.dir(), epoch, batchInEpoch, step);
+    }
+
+    public long step() {
+        return step;
+    }
+
+    /** Trains until the configured epochs, max steps, early stop, a stop signal or divergence. */
+    public Summary run(MetricsLog log) throws IOException {
+        TrainConfig.Train t = cfg.train();
+        Path last = null;
+        long t0 = System.nanoTime();
+        long framesSinceLog = 0, stepsSinceLog = 0;
+        long logTime = System.nanoTime();
+        double lossSinceLog = 0;
+        int lossCount = 0;
+        int accum = 0;
+        model.train(true);
+        for (; epoch <= t.epochs(); epoch++, batchInEpoch = 0) {
+            Iterator<TrainBatch> it = train.epoch(epoch, batchInEpoch);
+            while (it.hasNext()) {
+                TrainBatch b = it.next();
+                Dropout.reseed(model, Rng.derive(t.seed(), step * t.gradAccum() + accum).nextLong());
+                CtcModel.Output o = model.forward(b.features(), b.frames());
+                CtcLossFunction f = new CtcLossFunction(ctc, o.lengths(), b.labels(), b.labelLengths());
+                Tensor loss = f.apply(o.values());
+                infeasibleUtterances += f.result().infeasible().length;
+                double lv = loss.item();
+                (t.gradAccum() == 1 ? loss : loss.mul(1.0 / t.gradAccum())).backward();
+                batchInEpoch = b.resumeAt();
+                accum++;
+                framesSinceLog += b.totalFrames();
+                if (Double.isFinite(lv)) {
+                    lossSinceLog += lv;
+                    lossCount++;
+                }
+                if (accum < t.gradAccum() && it.hasNext()) continue;
+                accum = 0;
+                boolean ok = applyStep();
+                stepsSinceLog++;
+                if (!ok && consecutiveBad >= t.maxBadSteps()) {
+                    progress.println(String.format(Locale.ROOT, "stopping: %d consecutive steps with non-finite loss or gradients"
+                            + " (last at step %d); last good checkpoint: %s", consecutiveBad, step, last == null ? "none" : last));
+                    return new Summary(Stop.DIVERGED, epoch, step, bestWer, last, losses);
+                }
+                if (ok) losses.add(lv);
+                if (stepsSinceLog > 0 && (step % t.logEvery() == 0 || !ok)) {
+                    double secs = (System.nanoTime() - logTime) / 1e9;
+                    double mean = lossCount == 0 ? Double.NaN : lossSinceLog / lossCount;
+                    long totalSteps = (long) t.epochs() * train.batchesPerEpoch() / t.gradAccum();
+                    double rate = stepsSinceLog / Math.max(secs, 1e-9);
+                    double eta = totalSteps > 0 ? (totalSteps - step) / Math.max(rate, 1e-9) : -1;
+                    progress.step(new Progress.Step(epoch, t.epochs(), step, totalSteps, mean, schedule.lr(Math.max(0, step - 1)), 0,
+                            rate, framesSinceLog / Math.max(secs, 1e-9), eta, skippedSteps));
+                    Map<String, Object> rec = new LinkedHashMap<>();
+                    rec.put("epoch", epoch);
+                    rec.put("step", step);
+                    rec.put("loss", mean);
+                    rec.put("lr", schedule.lr(Math.max(0, step - 1)));
+                    rec.put("steps_per_s", rate);
+                    rec.put("frames_per_s", framesSinceLog / Math.max(secs, 1e-9));
+                    rec.put("skipped_steps", skippedSteps);
+                    rec.put("time_s", (System.nanoTime() - t0) / 1e9);
+                    log.log("train", rec);
+                    framesSinceLog = 0;
+                    stepsSinceLog = 0;
+                    lossSinceLog = 0;
+                    lossCount = 0;
+                    logTime = System.nanoTime();
+                }
+                String signal = StopSignal.requested();
+                if (signal != null || (t.maxSteps() > 0 && step >= t.maxSteps())) {
+                    last = save(Checkpoints.stepName(epoch, step), false, epoch, batchInEpoch);
+                    progress.println((signal != null ? "received " + signal : "reached max_steps " + t.maxSteps())
+                            + ": saved " + last + "; continue with --resume auto");
+                    return new Summary(signal != null ? Stop.SIGNAL : Stop.MAX_STEPS, epoch, step, bestWer, last, losses);
+                }
+            }
+            Evaluator.Result r = valid == null ? null : Evaluator.evaluate(model, valid.get());
+            model.train(true);
+            boolean best = false;
+            if (r != null) {
+                best = r.wer() < bestWer;
+                if (best) {
+                    bestWer = r.wer();
+                    epochsWithoutImprovement = 0;
+                } else {
+                    epochsWithoutImprovement++;
+                }
+                reportValidation(log, r, t0);
+            }
+            int finished = epoch;
+            last = save(Checkpoints.epochName(finished, false), best, finished + 1, 0);
+            if (r != null && t.patience() > 0 && epochsWithoutImprovement >= t.patience()) {
+                progress.println(String.format(Locale.ROOT, "early stop: validation WER has not improved for %d epochs (best %.2f%%)",
+                        epochsWithoutImprovement, 100 * bestWer));
+                return new Summary(Stop.EARLY_STOPPED, finished, step, bestWer, last, losses);
+            }
+        }
+        return new Summary(Stop.COMPLETED, t.epochs(), step, bestWer, last, losses);
+    }
+
+    /** Clips and applies the accumulated gradient; false (and gradients dropped) when they are not finite. */
+    private boolean applyStep() {
+        List<Tensor> params = model.parameters();
+        double clip = cfg.optim().clipNorm();
+        double norm = clip > 0 ? GradClip.clipGlobalNorm(params, clip) : GradClip.globalNorm(params);
+        if (!Double.isFinite(norm)) {
+            skippedSteps++;
+            consecutiveBad++;
+            optimizer.zeroGrad();
+            return false;
+        }
+        consecutiveBad = 0;
+        try (GradMode g = GradMode.off()) {
+            optimizer.step(schedule.lr(step));
+        }
+        optimizer.zeroGrad();
+        step++;
+        return true;
+    }
+
+    private void reportValidation(MetricsLog log, Evaluator.Result r, long t0) throws IOException {
+        progress.println(String.format(Locale.ROOT, "epoch %d validation: loss %.4f | WER %.2f%% | CER %.2f%% | %d utterances%s",
+                epoch, r.loss(), 100 * r.wer(), 100 * r.cer(), r.utterances(),
+                r.infeasible() > 0 ? " | " + r.infeasible() + " too short for their labels" : ""));
+        int shown = 0;
+        for (Evaluator.Hypothesis h : r.hypotheses()) {
+            if (shown++ >= cfg.train().examples()) break;
+            progress.println("  ref: " + h.reference());
+            progress.println("  hyp: " + h.hypothesis());
+        }
+        Map<String, Object> rec = new LinkedHashMap<>();
+        rec.put("epoch", epoch);
+        rec.put("step", step);
+        rec.put("valid_loss", r.loss());
+        rec.put("wer", r.wer());
+        rec.put("cer", r.cer());
+        rec.put("word_errors", r.words().errors());
+        rec.put("words", r.words().referenceLength());
+        rec.put("char_errors", r.chars().errors());
+        rec.put("chars", r.chars().referenceLength());
+        rec.put("time_s", (System.nanoTime() - t0) / 1e9);
+        log.log("valid", rec);
+    }
+
+    /** Saves a checkpoint whose position (where training continues) is batch {@code nextBatch} of epoch {@code nextEpoch}. */
+    private Path save(String name, boolean alsoBest, int nextEpoch, int nextBatch) throws IOException {
+        Map<String, Object> state = new LinkedHashMap<>();
+        state.put("format", 1);
+        state.put("epoch", nextEpoch);
+        state.put("batch_in_epoch", nextBatch);
+        state.put("step", step);
+        state.put("optimizer_steps", optimizer.steps());
+        state.put("best_wer", bestWer);
+        state.put("epochs_without_improvement", epochsWithoutImprovement);
+        state.put("skipped_steps", skippedSteps);
+        state.put("consecutive_bad_steps", consecutiveBad);
+        state.put("infeasible_utterances", infeasibleUtterances);
+        state.put("config", cfg.toYaml());
+        state.put("vocabulary", model.vocabulary().characters());
+        Map<String, int[]> shapes = new LinkedHashMap<>();
+        Map<String, float[]> opt = optimizer.state();
+        opt.keySet().forEach(k -> shapes.put(k, new int[] {opt.get(k).length}));
+        Map<String, String> meta = Map.of("vocabulary", model.vocabulary().characters(), "format", "lmu-engine/1");
+        Path p = Checkpoints.save(outDir, name, model.namedParameters(), opt, shapes, state, meta);
+        if (alsoBest) {
+            Checkpoints.save(outDir, name + "_best", model.namedParameters(), opt, shapes, state, meta);
+        }
+        Checkpoints.prune(outDir, cfg.train().keepLast());
+        return p;
+    }
+}

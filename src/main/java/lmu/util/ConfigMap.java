@@ -1,0 +1,156 @@
+package lmu.util;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * A typed, checked view of one section of a YAML config. Every error names the full dotted key
+ * ({@code model.heads}), what was expected and what was found; {@link #rejectUnknown()} catches typos.
+ *
+ * <pre>
+ * ConfigMap model = root.section("model");
+ * int heads = model.getInt("heads", 6);   // default when absent
+ * model.rejectUnknown();                   // "unknown key model.haeds (known: ...)"
+ * </pre>
+ */
+public final class ConfigMap {
+    private final String path;
+    private final Map<String, Object> values;
+    private final Set<String> read = new TreeSet<>();
+
+    public ConfigMap(String path, Map<String, Object> values) {
+        this.path = path;
+        this.values = values == null ? new LinkedHashMap<>() : values;
+    }
+
+    /** The root of a parsed YAML document (null for an empty file). */
+    @SuppressWarnings("unchecked")
+    public static ConfigMap root(Object yaml, String source) {
+        if (yaml == null) return new ConfigMap("", new LinkedHashMap<>());
+        if (!(yaml instanceof Map)) {
+            throw new IllegalArgumentException(source + ": the top level must be a mapping of keys, got " + kind(yaml));
+        }
+        return new ConfigMap("", (Map<String, Object>) yaml);
+    }
+
+    private String key(String k) {
+        return path.isEmpty() ? k : path + "." + k;
+    }
+
+    public String path() {
+        return path;
+    }
+
+    public boolean has(String k) {
+        return values.containsKey(k);
+    }
+
+    private Object raw(String k) {
+        read.add(k);
+        return values.get(k);
+    }
+
+    private static String kind(Object v) {
+        if (v instanceof Map) return "a mapping";
+        if (v instanceof List) return "a list";
+        if (v instanceof String s) return "the text \"" + s + "\"";
+        return v.getClass().getSimpleName().toLowerCase(java.util.Locale.ROOT) + " " + v;
+    }
+
+    private IllegalArgumentException wrong(String k, String expected, Object v) {
+        return new IllegalArgumentException("config key " + key(k) + ": expected " + expected + ", got " + kind(v));
+    }
+
+    @SuppressWarnings("unchecked")
+    public ConfigMap section(String k) {
+        Object v = raw(k);
+        if (v == null) return new ConfigMap(key(k), new LinkedHashMap<>());
+        if (!(v instanceof Map)) throw wrong(k, "a mapping", v);
+        return new ConfigMap(key(k), (Map<String, Object>) v);
+    }
+
+    public int getInt(String k, int def) {
+        Object v = raw(k);
+        if (v == null) return def;
+        if (v instanceof Integer i) return i;
+        if (v instanceof Long l && l == l.intValue()) return l.intValue();
+        throw wrong(k, "an integer", v);
+    }
+
+    public long getLong(String k, long def) {
+        Object v = raw(k);
+        if (v == null) return def;
+        if (v instanceof Integer i) return i;
+        if (v instanceof Long l) return l;
+        throw wrong(k, "an integer", v);
+    }
+
+    public double getDouble(String k, double def) {
+        Object v = raw(k);
+        if (v == null) return def;
+        if (v instanceof Number n) return n.doubleValue();
+        if (v instanceof String s) {
+            try {
+                return Double.parseDouble(s.trim()); // YAML 1.1 reads "1e-3" as text
+            } catch (NumberFormatException e) {
+                throw wrong(k, "a number", v);
+            }
+        }
+        throw wrong(k, "a number", v);
+    }
+
+    public boolean getBoolean(String k, boolean def) {
+        Object v = raw(k);
+        if (v == null) return def;
+        if (v instanceof Boolean b) return b;
+        throw wrong(k, "true or false", v);
+    }
+
+    public String getString(String k, String def) {
+        Object v = raw(k);
+        if (v == null) return def;
+        if (v instanceof String s) return s;
+        if (v instanceof Number || v instanceof Boolean) return v.toString();
+        throw wrong(k, "text", v);
+    }
+
+    /** A string that must be one of {@code allowed}. */
+    public String getChoice(String k, String def, String... allowed) {
+        String s = getString(k, def);
+        for (String a : allowed) if (a.equals(s)) return s;
+        throw new IllegalArgumentException("config key " + key(k) + ": expected one of " + String.join(", ", allowed)
+                + ", got \"" + s + "\"");
+    }
+
+    public List<Integer> getIntList(String k, List<Integer> def) {
+        Object v = raw(k);
+        if (v == null) return def;
+        if (v instanceof Integer i) return List.of(i);
+        if (!(v instanceof List<?> l)) throw wrong(k, "a list of integers", v);
+        List<Integer> out = new ArrayList<>();
+        for (Object o : l) {
+            if (!(o instanceof Integer i)) throw wrong(k, "a list of integers", v);
+            out.add(i);
+        }
+        return out;
+    }
+
+    /** Fails naming the first key that no getter asked for: a typo or a key from another version. */
+    public void rejectUnknown() {
+        for (String k : values.keySet()) {
+            if (!read.contains(k)) {
+                Set<String> known = new TreeSet<>(read);
+                throw new IllegalArgumentException("config: unknown key " + key(k) + " (known keys here: " + String.join(", ", known) + ")");
+            }
+        }
+    }
+
+    /** The underlying values (for printing the resolved config). */
+    public Map<String, Object> asMap() {
+        return values;
+    }
+}

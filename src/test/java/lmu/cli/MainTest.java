@@ -1,0 +1,46 @@
+package lmu.cli;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import org.junit.jupiter.api.Test;
+
+class MainTest {
+    private final StringWriter out = new StringWriter(), err = new StringWriter();
+
+    private int run(String... args) {
+        return Main.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
+    }
+
+    @Test
+    void helpListsCommands() {
+        assertEquals(0, run("--help"));
+        for (String c : new String[] {"train", "eval", "transcribe", "prepare", "check"}) {
+            assertTrue(out.toString().contains(c), "help mentions " + c);
+        }
+    }
+
+    @Test
+    void trainHelpShowsEveryFlagWithItsDefault() {
+        assertEquals(0, run("train", "--help"));
+        String h = out.toString();
+        for (String flag : new String[] {"--config", "--preset", "--batch-size", "--lr", "--epochs", "--mixed-precision", "--data",
+            "--subset", "--output-dir", "--resume", "--seed", "--set", "--dry-run", "--debug", "--device"}) {
+            assertTrue(h.contains(flag), "train --help lists " + flag);
+        }
+        assertTrue(h.contains("Default: runs/latest"), h);
+    }
+
+    @Test
+    void unknownFlagIsOneClearLineAndExitCode2() {
+        assertEquals(Main.EXIT_USAGE, run("train", "--bogus"));
+        assertTrue(err.toString().startsWith("error: Unknown option: '--bogus'"), err.toString());
+    }
+
+    @Test
+    void badValueNamesTheFlag() {
+        assertEquals(Main.EXIT_USAGE, run("train", "--epochs", "many"));
+        assertTrue(err.toString().contains("--epochs"), err.toString());
+    }
+}

@@ -1,0 +1,108 @@
+package lmu.speech.ctc;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Random;
+import lmu.speech.ctc.CtcLoss.Layout;
+import lmu.speech.ctc.CtcLoss.Reduction;
+import lmu.tensor.DType;
+import lmu.tensor.Tensor;
+import org.junit.jupiter.api.Test;
+
+class CtcLossFunctionTest {
+    static final int B = 3, T = 6, V = 4, C = 5;
+    static final int[] IL = {6, 4, 5};
+    static final int[] TG = {1, 2, 2, 3, 0, 0, 1, 3, 1};
+    static final int[] TL = {3, 1, 3};
+
+    static double[] random(Random rnd, int n) {
+        double[] a = new double[n];
+        for (int i = 0; i < n; i++) a[i] = rnd.nextGaussian();
+        return a;
+    }
+
+    @Test
+    void backwardGivesTheFusedGradient() {
+        double[] x = random(new Random(1), B * T * V);
+        for (Reduction red : new Reduction[] {Reduction.MEAN, Reduction.SUM}) {
+            CtcLoss ctc = new CtcLoss(Layout.BATCH_MAJOR, red, false);
+            Tensor logits = Tensor.of(x.clone(), B, T, V).requiresGrad(true);
+            CtcLossFunction f = new CtcLossFunction(ctc, IL, TG, TL);
+            Tensor loss = f.apply(logits);
+            assertEquals(0, loss.rank());
+            loss.mul(2.5).backward();
+            double[] want = new double[x.length];
+            double ref = ctc.forwardBackward(x, new int[] {B, T, V}, IL, TG, TL, want, new double[] {2.5}).loss();
+            assertEquals(ref, loss.item(), 1e-12);
+            assertEquals(ref, f.result().loss(), 1e-12);
+            assertArrayEquals(want, logits.grad().f64(), 1e-12, red.toString());
+        }
+    }
+
+    /** logits = x · W, per-utterance losses weighted and summed; d/dW by central differences in float64. */
+    @Test
+    void chainRuleMatchesFiniteDifferences() {
+        Random rnd = new Random(2);
+        double[] xs = random(rnd, B * T * C);
+        double[] ws = random(rnd, C * V);
+        double[] weights = {0.5, -1.5, 2.0};
+        CtcLoss ctc = new CtcLoss(Layout.BATCH_MAJOR, Reduction.NONE, false);
+        Tensor w = Tensor.of(ws, C, V).requiresGrad(true);
+        objective(ctc, xs, w, weights).backward();
+        double[] grad = w.grad().f64().clone();
+        double h = 1e-6;
+        for (int i = 0; i < ws.length; i++) {
+            double keep = ws[i];
+            ws[i] = keep + h;
+            double up = objective(ctc, xs, Tensor.of(ws, C, V), weights).item();
+            ws[i] = keep - h;
+            double down = objective(ctc, xs, Tensor.of(ws, C, V), weights).item();
+            ws[i] = keep;
+            assertEquals((up - down) / (2 * h), grad[i], 1e-7, "dW[" + i + "]");
+        }
+    }
+
+    private static Tensor objective(CtcLoss ctc, double[] xs, Tensor w, double[] weights) {
+        Tensor logits = Tensor.of(xs, B, T, C).matmul(w);
+        Tensor losses = CtcLossFunction.apply(ctc, logits, IL, TG, TL);
+        assertArrayEquals(new int[] {B}, losses.shape());
+        return losses.mul(Tensor.of(weights.clone(), B)).sum();
+    }
+
+    @Test
+    void timeMajorAndFloat32() {
+        Random rnd = new Random(3);
+        float[] x = new float[T * B * V];
+        for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
+        CtcLoss ctc = new CtcLoss(Layout.TIME_MAJOR, Reduction.NONE, false);
+        Tensor logits = Tensor.of(x.clone(), T, B, V).requiresGrad(true);
+        Tensor losses = CtcLossFunction.apply(ctc, logits, IL, TG, TL);
+        assertEquals(DType.F32, losses.dtype());
+        float[] seed = {1f, -2f, 0.5f};
+        losses.backward(Tensor.of(seed.clone(), B));
+        float[] want = new float[x.length];
+        ctc.forwardBackward(x, new int[] {T, B, V}, IL, TG, TL, want, seed);
+        assertArrayEquals(want, logits.grad().f32(), 1e-6f);
+    }
+
+    @Test
+    void noGradientIsComputedWithoutRequiresGrad() {
+        Tensor logits = Tensor.of(new double[B * T * V], B, T, V);
+        CtcLossFunction f = new CtcLossFunction(CtcLoss.batchMajor(), IL, TG, TL);
+        Tensor loss = f.apply(logits);
+        assertNull(loss.node());
+        assertTrue(loss.item() > 0);
+        assertEquals(0, f.result().infeasible().length);
+    }
+
+    @Test
+    void rejectsWrongRank() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> CtcLossFunction.apply(CtcLoss.batchMajor(), Tensor.zeros(B * T, V), IL, TG, TL));
+        assertTrue(e.getMessage().contains("CtcLoss: logits must have shape (B, T, V), got [18, 4]"), e.getMessage());
+    }
+}
