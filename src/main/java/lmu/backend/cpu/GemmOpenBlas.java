@@ -18,12 +18,12 @@ import org.bytedeco.openblas.global.openblas_nolapack;
 /**
  * {@link Gemm} on OpenBLAS (JavaCPP preset {@code openblas_nolapack}), arguments already checked.
  *
- * <p>Copies: JavaCPP's {@code float[]} overloads go through JNI {@code Get/ReleaseFloatArrayElements},
- * which on HotSpot copy whole arrays in and out on every call (inputs included) into freshly
- * allocated memory, and take no offsets. Instead each operand's used region is copied once into a
- * native staging buffer kept per thread ({@code SetFloatArrayRegion}, a plain memcpy), and only
- * C's m×n block is copied back. At 3200×384×384 the copies take about 0.2 ms against about 5 ms of
- * arithmetic.
+ * <p>Copies: JavaCPP's {@code float[]} overloads take no offsets and hand whole arrays to native
+ * code as JNI copies, in and out, on every call (inputs included); measured on a quiet moment,
+ * 3200×384×384 ran at 157 GFLOP/s through them against 198 on native buffers, 2048³ at 74 against
+ * 195. Instead each operand's used region is copied once into a native staging buffer kept per
+ * thread (one bulk copy per operand, or per row when rows are far apart), and only C's m×n block
+ * is copied back; at 3200×384×384 the copies take about 0.25 ms against about 5 ms of arithmetic.
  *
  * <p>Threads: OpenBLAS itself runs single-threaded; parallelism comes from {@link Parallel}, which
  * splits one product into row (or column) panels, one single-threaded OpenBLAS call each, and
