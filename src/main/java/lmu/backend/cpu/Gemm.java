@@ -16,7 +16,8 @@ import lmu.util.Parallel;
  *
  * <p>Implementations: OpenBLAS through JavaCPP when it loads (OpenBLAS single-threaded, with the
  * work split over {@link Parallel}), otherwise a pure-Java blocked product. The system property
- * {@code lmu.gemm=java} forces the pure-Java one; {@code lmu.threads} sets the thread count.
+ * {@code lmu.gemm=java} forces the pure-Java one ({@code openblas}, the default, tries OpenBLAS
+ * first); {@code lmu.threads} sets the thread count.
  * {@link #implementation()} names the one in use and, for the fallback, why OpenBLAS was not used.
  * A product called from inside a {@link Parallel} loop runs on the calling thread alone.
  *
@@ -37,6 +38,10 @@ public final class Gemm {
             String forced = System.getProperty("lmu.gemm", "").trim();
             boolean nativeOk = false;
             String description;
+            if (!forced.isEmpty() && !forced.equalsIgnoreCase("java") && !forced.equalsIgnoreCase("openblas")) {
+                System.err.println("lmu.backend.cpu.Gemm: ignoring -Dlmu.gemm=" + forced
+                        + " (expected: java or openblas)");
+            }
             if (forced.equalsIgnoreCase("java")) {
                 description = "pure Java (OpenBLAS not used: -Dlmu.gemm=java)";
             } else {
