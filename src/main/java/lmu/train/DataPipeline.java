@@ -52,10 +52,7 @@ public final class DataPipeline {
                 .rank(rank)
                 .worldSize(world)
                 .threads(cfg.data().loaderThreads());
-        if (cfg.train().maxFrames() > 0) b.maxFramesPerBatch(cfg.train().maxFrames());
-        if (cfg.data().cmvn().equals("none")) b.noCmvn();
-        else b.utteranceCmvn();
-        if (featureCache(cfg) != null) b.featureCache(featureCache(cfg));
+        common(cfg, b);
         if (sa.freqMasks() + sa.timeMasks() > 0) {
             b.specAugment(sa.adaptive()
                     ? new SpecAugment(sa.freqMasks(), sa.freqWidth(), 20, Integer.MAX_VALUE, true, 0.04, sa.timeWidth(), 0f)
@@ -72,11 +69,16 @@ public final class DataPipeline {
                 .rank(rank)
                 .worldSize(world)
                 .threads(cfg.data().loaderThreads());
+        common(cfg, b);
+        return b.build();
+    }
+
+    /** Settings shared by training and evaluation loaders: frame cap, normalisation, feature cache. */
+    private static void common(TrainConfig cfg, DataLoader.Builder b) {
         if (cfg.train().maxFrames() > 0) b.maxFramesPerBatch(cfg.train().maxFrames());
         if (cfg.data().cmvn().equals("none")) b.noCmvn();
         else b.utteranceCmvn();
         if (featureCache(cfg) != null) b.featureCache(featureCache(cfg));
-        return b.build();
     }
 
     /** The loader as the training loop's batch source. */
