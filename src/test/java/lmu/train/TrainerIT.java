@@ -103,6 +103,42 @@ class TrainerIT {
     }
 
     @Test
+    void gradientAccumulationAveragesMicroBatchesIntoOneStep() throws Exception {
+        Map<String, Object> root = TrainConfig.parseYaml(new java.io.StringReader(MODEL.replace("dropout: 0.1", "dropout: 0.0")), "test");
+        TrainConfig.override(root, "train.grad_accum", 2);
+        TrainConfig.override(root, "train.epochs", 1);
+        TrainConfig.override(root, "train.max_steps", 1);
+        TrainConfig.override(root, "optim.clip_norm", 0);
+        TrainConfig cfg = TrainConfig.resolve(root);
+        SyntheticBatches data = new SyntheticBatches(6, 4, 5, 3);
+        CtcModel trained = model(cfg);
+        Trainer tr = new Trainer(cfg, trained, data, null, dir, new PrintStream(new ByteArrayOutputStream()), false);
+        Trainer.Summary s;
+        try (MetricsLog log = new MetricsLog(dir)) {
+            s = tr.run(log);
+        }
+        assertEquals(1, s.step(), "two batches, one optimizer step");
+
+        // the same step by hand: mean of the two batches' gradients, one AdamW update
+        CtcModel manual = model(cfg);
+        Iterator<TrainBatch> it = data.epoch(1, 0);
+        for (int i = 0; i < 2; i++) {
+            TrainBatch b = it.next();
+            CtcModel.Output o = manual.forward(b.features(), b.frames());
+            lmu.speech.ctc.CtcLossFunction.apply(lmu.speech.ctc.CtcLoss.batchMajor().withZeroInfinity(true), o.values(), o.lengths(),
+                    b.labels(), b.labelLengths()).mul(0.5).backward();
+        }
+        lmu.optim.Adam opt = lmu.optim.Adam.adamW(manual.namedParameters(), cfg.optim().beta1(), cfg.optim().beta2(), cfg.optim().eps(),
+                cfg.optim().weightDecay());
+        try (lmu.autograd.GradMode g = lmu.autograd.GradMode.off()) {
+            opt.step(lmu.optim.LrSchedule.warmupConstant(cfg.optim().lr(), cfg.optim().warmup()).lr(0));
+        }
+        for (Map.Entry<String, Tensor> e : manual.namedParameters().entrySet()) {
+            assertArrayEquals(e.getValue().toFloatArray(), trained.namedParameters().get(e.getKey()).toFloatArray(), 1e-6f, e.getKey());
+        }
+    }
+
+    @Test
     void divergingRunStopsAfterMaxBadStepsNamingTheLastGoodCheckpoint() throws Exception {
         Map<String, Object> root = TrainConfig.parseYaml(new java.io.StringReader(MODEL), "test");
         TrainConfig.override(root, "train.max_bad_steps", 3);
