@@ -132,7 +132,7 @@ public final class SafeTensors {
                 readEntry(ch, file, e.getKey(), e.getValue(), dataStart, dataSize, arrays, shapes);
             }
             return new Contents(arrays, shapes, meta);
-        } catch (IllegalStateException | UnsupportedOperationException | ClassCastException e) {
+        } catch (IllegalStateException | UnsupportedOperationException | ClassCastException | NumberFormatException e) {
             throw new CorruptFileException(file, "malformed header entry (" + e.getMessage() + ")");
         }
     }
@@ -141,6 +141,12 @@ public final class SafeTensors {
             Map<String, float[]> arrays, Map<String, int[]> shapes) throws IOException {
         if (!v.isJsonObject()) throw new CorruptFileException(file, "entry " + name + " is not an object");
         JsonObject o = v.getAsJsonObject();
+        for (String field : new String[] {"dtype", "shape", "data_offsets"}) {
+            if (!o.has(field) || o.get(field).isJsonNull()) throw new CorruptFileException(file, "entry " + name + " has no " + field);
+        }
+        if (!o.get("shape").isJsonArray() || !o.get("data_offsets").isJsonArray() || o.getAsJsonArray("data_offsets").size() != 2) {
+            throw new CorruptFileException(file, "entry " + name + " has a malformed shape or data_offsets");
+        }
         String dtype = o.get("dtype").getAsString();
         int width = switch (dtype) {
             case "F32" -> 4;

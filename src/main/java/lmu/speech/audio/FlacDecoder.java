@@ -3,6 +3,8 @@ package lmu.speech.audio;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
@@ -20,6 +22,7 @@ final class FlacDecoder {
 
     /** Length in seconds from STREAMINFO, or by decoding when STREAMINFO does not give the sample count. */
     static double durationSeconds(FileChannel ch, Path file) throws IOException {
+        checkMetadata(ch, file);
         FLACDecoder dec = new FLACDecoder(new BufferedInputStream(Channels.newInputStream(ch.position(0)), 1 << 12));
         StreamInfo info;
         try {
@@ -33,7 +36,54 @@ final class FlacDecoder {
         return read(ch, file, 0, -1).durationSeconds();
     }
 
+    /**
+     * Checks every metadata block's length (and the lengths inside a VORBIS_COMMENT block) against
+     * the file before JFLAC sees them: JFLAC allocates whatever a length field says, so a forged
+     * field would otherwise end in an OutOfMemoryError.
+     */
+    static void checkMetadata(FileChannel ch, Path file) throws IOException {
+        long size = ch.size();
+        long pos = 4; // after "fLaC"
+        ByteBuffer head = ByteBuffer.allocate(4);
+        for (int block = 0; block < 1024; block++) {
+            head.clear();
+            if (ch.read(head, pos) < 4) throw new AudioFormatException(file, "FLAC metadata ends early (truncated file)");
+            int flags = head.get(0) & 0xFF;
+            long len = ((head.get(1) & 0xFFL) << 16) | ((head.get(2) & 0xFFL) << 8) | (head.get(3) & 0xFFL);
+            if (pos + 4 + len > size) {
+                throw new AudioFormatException(file, "FLAC metadata block " + block + " claims " + len + " bytes, past the end of the "
+                        + size + "-byte file");
+            }
+            if ((flags & 0x7F) == 4) checkVorbisComment(ch, file, pos + 4, len);
+            pos += 4 + len;
+            if ((flags & 0x80) != 0) return; // last metadata block
+        }
+        throw new AudioFormatException(file, "FLAC file has more than 1024 metadata blocks");
+    }
+
+    /** VORBIS_COMMENT: little-endian vendor length, count, then length-prefixed strings, all inside the block. */
+    private static void checkVorbisComment(FileChannel ch, Path file, long start, long len) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate((int) len).order(ByteOrder.LITTLE_ENDIAN);
+        ch.read(b, start);
+        b.flip();
+        try {
+            long vendor = b.getInt() & 0xFFFFFFFFL;
+            if (vendor > b.remaining()) throw new java.nio.BufferUnderflowException();
+            b.position(b.position() + (int) vendor);
+            long count = b.getInt() & 0xFFFFFFFFL;
+            if (count > b.remaining() / 4) throw new java.nio.BufferUnderflowException();
+            for (long i = 0; i < count; i++) {
+                long n = b.getInt() & 0xFFFFFFFFL;
+                if (n > b.remaining()) throw new java.nio.BufferUnderflowException();
+                b.position(b.position() + (int) n);
+            }
+        } catch (java.nio.BufferUnderflowException e) {
+            throw new AudioFormatException(file, "FLAC VORBIS_COMMENT block has lengths past its end (corrupt metadata)");
+        }
+    }
+
     static Audio read(FileChannel ch, Path file, double offsetSec, double durationSec) throws IOException {
+        checkMetadata(ch, file);
         InputStream in = new BufferedInputStream(Channels.newInputStream(ch.position(0)), 1 << 16);
         FLACDecoder dec = new FLACDecoder(in);
         StreamInfo info;
@@ -67,6 +117,16 @@ final class FlacDecoder {
             if (frame == null) break;
             int block = frame.header.blockSize;
             ChannelData[] data = dec.getChannelData();
+            if (frame.header.channels != channels || data == null || data.length < channels) {
+                throw new AudioFormatException(file, "corrupt FLAC frame after sample " + pos + ": " + frame.header.channels
+                        + " channels where STREAMINFO says " + channels);
+            }
+            for (int c = 0; c < channels; c++) {
+                if (data[c] == null || data[c].getOutput() == null || data[c].getOutput().length < block) {
+                    throw new AudioFormatException(file, "corrupt FLAC frame after sample " + pos + ": block of " + block
+                            + " samples larger than the decoded channel data");
+                }
+            }
             long from = Math.max(pos, seg.start()), to = Math.min(pos + block, seg.end());
             for (long s = from; s < to; s++) {
                 int k = (int) (s - pos);
