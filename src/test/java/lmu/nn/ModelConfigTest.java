@@ -35,7 +35,9 @@ class ModelConfigTest {
         assertEquals(128, c.hidden());
         assertEquals(2, c.blocks());
         assertEquals(4, c.heads());
-        assertEquals(64, c.lmu().order());
+        assertEquals(32, c.lmu().order());
+        assertEquals(8, c.lmu().memoryD());
+        assertTrue(c.lmu().inputToHidden());
     }
 
     @Test
