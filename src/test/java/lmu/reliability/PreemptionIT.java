@@ -1,0 +1,48 @@
+package lmu.reliability;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import lmu.train.Checkpoints;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** SIGTERM, as SLURM sends before a time limit, makes a training process save a checkpoint and exit cleanly. */
+class PreemptionIT {
+    @TempDir Path dir;
+
+    @Test
+    void sigtermSavesACheckpointAndExitsCleanly() throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> cmd = List.of(java, "-cp", System.getProperty("java.class.path"), "lmu.cli.Main", "train", "--debug",
+                "--output-dir", dir.toString(), "--set", "train.log_every=1", "--set", "model.hidden=32", "--set",
+                "model.attention.heads=2", "--set", "model.lmu.memory_order=8", "--set", "data.feature_cache=none");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        StringBuilder out = new StringBuilder();
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            String line;
+            boolean signalled = false;
+            while ((line = r.readLine()) != null) {
+                out.append(line).append('\n');
+                if (!signalled && line.startsWith("epoch 1/1 step 1")) {
+                    new ProcessBuilder("kill", "-TERM", Long.toString(p.pid())).start().waitFor(); // what SLURM sends
+                    signalled = true;
+                }
+            }
+        }
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "process ended");
+        assertEquals(0, p.exitValue(), out.toString());
+        assertTrue(out.toString().contains("received SIGTERM"), out.toString());
+        try (Stream<Path> s = Files.list(dir)) {
+            Path ck = s.filter(x -> x.getFileName().toString().startsWith("checkpoint_epoch_1_step_")).findFirst().orElseThrow();
+            assertNotNull(Checkpoints.load(ck), "the pre-emption checkpoint verifies");
+        }
+    }
+}
