@@ -78,7 +78,14 @@ final class TrainCommand implements Callable<Integer> {
         TrainConfig cfg = TrainConfig.resolve(resolveRoot(dev));
         lmu.autograd.Profiler.enable(profile);
         TrainSession.Options opt = new TrainSession.Options(outputDir, resume, dryRun, debug, subset);
-        Trainer.Summary s = TrainSession.run(cfg, opt, System.out);
+        Trainer.Summary s;
+        try {
+            s = TrainSession.run(cfg, opt, System.out);
+        } catch (OutOfMemoryError e) {
+            throw new IllegalStateException("out of memory (max heap " + (Runtime.getRuntime().maxMemory() >> 20) + " MiB): lower"
+                    + " train.max_frames (padded frames per batch, now " + cfg.train().maxFrames() + ") or --batch-size, or give"
+                    + " Java more memory (java -Xmx16g -jar ...); the last checkpoint in " + outputDir + " is intact");
+        }
         return s == null || s.stop() != Trainer.Stop.DIVERGED ? 0 : Main.EXIT_FAILURE;
     }
 
