@@ -190,6 +190,10 @@ public final class Trainer {
             }
             int finished = epoch;
             last = save(Checkpoints.epochName(finished, false), best, finished + 1, 0);
+            if (StopSignal.requested() != null) {
+                progress.println("received " + StopSignal.requested() + ": saved " + last + "; continue with --resume auto");
+                return new Summary(Stop.SIGNAL, finished, step, bestWer, last, losses);
+            }
             if (r != null && t.patience() > 0 && epochsWithoutImprovement >= t.patience()) {
                 progress.println(String.format(Locale.ROOT, "early stop: validation WER has not improved for %d epochs (best %.2f%%)",
                         epochsWithoutImprovement, 100 * bestWer));

@@ -21,7 +21,7 @@ class PreemptionIT {
     @Test
     void sigtermSavesACheckpointAndExitsCleanly() throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> cmd = List.of(java, "-cp", System.getProperty("java.class.path"), "lmu.cli.Main", "train", "--debug",
+        List<String> cmd = List.of(java, "-cp", System.getProperty("java.class.path"), "lmu.cli.Main", "train", "--epochs", "1",
                 "--output-dir", dir.toString(), "--set", "train.log_every=1", "--set", "model.hidden=32", "--set",
                 "model.attention.heads=2", "--set", "model.lmu.memory_order=8", "--set", "data.feature_cache=none");
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
@@ -41,7 +41,7 @@ class PreemptionIT {
         assertEquals(0, p.exitValue(), out.toString());
         assertTrue(out.toString().contains("received SIGTERM"), out.toString());
         try (Stream<Path> s = Files.list(dir)) {
-            Path ck = s.filter(x -> x.getFileName().toString().startsWith("checkpoint_epoch_1_step_")).findFirst().orElseThrow();
+            Path ck = s.filter(x -> x.getFileName().toString().startsWith("checkpoint_epoch_1")).findFirst().orElseThrow();
             assertNotNull(Checkpoints.load(ck), "the pre-emption checkpoint verifies");
         }
     }
