@@ -112,16 +112,11 @@ public final class Gemm {
     static void sgemm(boolean useNative, boolean transA, boolean transB, int m, int n, int k, float alpha,
             float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
             float beta, float[] c, int cOff, int ldc) {
-        String op = "Gemm.sgemm";
-        Objects.requireNonNull(a, op + ": a");
-        Objects.requireNonNull(b, op + ": b");
-        Objects.requireNonNull(c, op + ": c");
-        checkSizes(op, m, n, k);
-        checkOperand(op, "A", transA ? k : m, transA ? m : k, aOff, lda, 0, 1, a.length);
-        checkOperand(op, "B", transB ? n : k, transB ? k : n, bOff, ldb, 0, 1, b.length);
-        checkOperand(op, "C", m, n, cOff, ldc, 0, 1, c.length);
-        checkNoOverlap(op, a == c, "A", transA ? k : m, transA ? m : k, aOff, lda, m, n, cOff, ldc);
-        checkNoOverlap(op, b == c, "B", transB ? n : k, transB ? k : n, bOff, ldb, m, n, cOff, ldc);
+        Objects.requireNonNull(a, "Gemm.sgemm: a");
+        Objects.requireNonNull(b, "Gemm.sgemm: b");
+        Objects.requireNonNull(c, "Gemm.sgemm: c");
+        checkSingle("Gemm.sgemm", transA, transB, m, n, k, a.length, aOff, lda, b.length, bOff, ldb, c.length, cOff, ldc,
+                a == c, b == c);
         if (m == 0 || n == 0) return;
         if (k == 0 || alpha == 0f) {
             GemmJavaFloat.scale(beta, m, n, c, cOff, ldc, false);
@@ -148,20 +143,26 @@ public final class Gemm {
         dgemm(Holder.NATIVE, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
     }
 
+    /** The argument checks shared by {@link #sgemm} and {@link #dgemm}: sizes, operand extents, no aliasing of C. */
+    private static void checkSingle(String op, boolean transA, boolean transB, int m, int n, int k, int aLen, int aOff,
+            int lda, int bLen, int bOff, int ldb, int cLen, int cOff, int ldc, boolean aIsC, boolean bIsC) {
+        checkSizes(op, m, n, k);
+        checkOperand(op, "A", transA ? k : m, transA ? m : k, aOff, lda, 0, 1, aLen);
+        checkOperand(op, "B", transB ? n : k, transB ? k : n, bOff, ldb, 0, 1, bLen);
+        checkOperand(op, "C", m, n, cOff, ldc, 0, 1, cLen);
+        checkNoOverlap(op, aIsC, "A", transA ? k : m, transA ? m : k, aOff, lda, m, n, cOff, ldc);
+        checkNoOverlap(op, bIsC, "B", transB ? n : k, transB ? k : n, bOff, ldb, m, n, cOff, ldc);
+    }
+
     /** {@link #dgemm} on OpenBLAS ({@code useNative}, which must be available) or on the pure-Java product. */
     static void dgemm(boolean useNative, boolean transA, boolean transB, int m, int n, int k, double alpha,
             double[] a, int aOff, int lda, double[] b, int bOff, int ldb,
             double beta, double[] c, int cOff, int ldc) {
-        String op = "Gemm.dgemm";
-        Objects.requireNonNull(a, op + ": a");
-        Objects.requireNonNull(b, op + ": b");
-        Objects.requireNonNull(c, op + ": c");
-        checkSizes(op, m, n, k);
-        checkOperand(op, "A", transA ? k : m, transA ? m : k, aOff, lda, 0, 1, a.length);
-        checkOperand(op, "B", transB ? n : k, transB ? k : n, bOff, ldb, 0, 1, b.length);
-        checkOperand(op, "C", m, n, cOff, ldc, 0, 1, c.length);
-        checkNoOverlap(op, a == c, "A", transA ? k : m, transA ? m : k, aOff, lda, m, n, cOff, ldc);
-        checkNoOverlap(op, b == c, "B", transB ? n : k, transB ? k : n, bOff, ldb, m, n, cOff, ldc);
+        Objects.requireNonNull(a, "Gemm.dgemm: a");
+        Objects.requireNonNull(b, "Gemm.dgemm: b");
+        Objects.requireNonNull(c, "Gemm.dgemm: c");
+        checkSingle("Gemm.dgemm", transA, transB, m, n, k, a.length, aOff, lda, b.length, bOff, ldb, c.length, cOff, ldc,
+                a == c, b == c);
         if (m == 0 || n == 0) return;
         if (k == 0 || alpha == 0d) {
             GemmJavaDouble.scale(beta, m, n, c, cOff, ldc, false);
