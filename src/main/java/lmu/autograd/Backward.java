@@ -45,7 +45,7 @@ public final class Backward {
             if (n.ctx.released()) n.ctx.saved(0); // throws the "backward called twice" error
             long t0 = Profiler.enabled() ? System.nanoTime() : 0;
             Tensor[] inGrads = n.function.backward(n.ctx, g);
-            if (t0 != 0) Profiler.record(n.function.name() + " backward", System.nanoTime() - t0);
+            if (t0 != 0) Profiler.record(n.function.name(), true, System.nanoTime() - t0);
             for (int i = 0; i < n.inputs.length; i++) {
                 Tensor in = n.inputs[i];
                 if (in == null || !n.ctx.needsInputGrad(i)) continue;

@@ -43,7 +43,7 @@ public abstract class Function {
         try (GradMode g = GradMode.off()) {
             out = forward(ctx, inputs);
         }
-        if (t0 != 0) Profiler.record(name() + " forward", System.nanoTime() - t0);
+        if (t0 != 0) Profiler.record(name(), false, System.nanoTime() - t0);
         if (any) out.attach(new Node(this, ctx, inputs.clone()));
         return out;
     }

@@ -37,6 +37,19 @@ public final class Dropout extends Module {
         return lmu.ops.Dropout.apply(x, p, maskSeed);
     }
 
+    /** Whether {@link #forward} drops anything now: training mode and p &gt; 0. */
+    public boolean active() {
+        return isTraining() && p > 0;
+    }
+
+    /**
+     * The mask seed of this layer's next call, consumed as {@link #forward} consumes it: for ops
+     * that fuse dropout into a larger kernel and must draw the same mask stream.
+     */
+    public long nextMaskSeed() {
+        return Rng.derive(seed, calls++).nextLong();
+    }
+
     public double p() {
         return p;
     }

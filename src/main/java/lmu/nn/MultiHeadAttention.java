@@ -2,7 +2,9 @@ package lmu.nn;
 
 import lmu.ops.MatMul;
 import lmu.ops.MaskedFill;
+import lmu.ops.ScaledDotProductAttention;
 import lmu.tensor.DType;
+import lmu.tensor.Device;
 import lmu.tensor.Tensor;
 import lmu.util.Checks;
 import lmu.util.Rng;
@@ -24,7 +26,9 @@ import lmu.util.Rng;
  * Query rows at padded frames attend to the valid keys like any other row; their outputs are
  * meaningless but finite and later layers ignore them through the lengths.
  *
- * <p>The mask is a boolean[] of shape (B, 1, 1, T) broadcast over heads and queries: nothing of
+ * <p>On the CPU the core (scores, mask, softmax, dropout, weighted sum) runs as one fused op,
+ * {@link ScaledDotProductAttention}; {@link #forwardComposed} is the same function from separate ops.
+ * In the composed form the mask is a boolean[] of shape (B, 1, 1, T) broadcast over heads and queries: nothing of
  * size T×T is allocated for it. Parameter names: {@code query}, {@code key}, {@code value},
  * {@code output} (each a {@link Linear} with weight (C, C) and bias (C)).
  */
@@ -75,6 +79,30 @@ public final class MultiHeadAttention extends Module {
      * @throws IllegalArgumentException if x is not (B, T, C) or a length is out of range
      */
     public Tensor forward(Tensor x, int[] lengths) {
+        Checks.shape(x.rank() == 3 && x.dim(2) == channels, "MultiHeadAttention", "input", "(B, T, " + channels + ")",
+                x.shape());
+        int batch = x.dim(0), frames = x.dim(1), d = channels / heads;
+        if (lengths != null) Masks.checkLengths("MultiHeadAttention", lengths, batch, frames, 0);
+        if (x.device().kind() != Device.Kind.CPU) return forwardComposed(x, lengths);
+        Tensor q = query.forward(x), k = key.forward(x), v = value.forward(x);
+        boolean drop = dropout.active();
+        int[] keyLengths = lengths == null || Masks.allFull(lengths, frames) ? null : lengths;
+        Tensor context = ScaledDotProductAttention.apply(q, k, v, heads, 1 / Math.sqrt(d), keyLengths, MASK_VALUE,
+                drop ? dropout.p() : 0, drop ? dropout.nextMaskSeed() : 0);
+        return output.forward(context);
+    }
+
+    /**
+     * The same function as {@link #forward} built from separate ops (scale, head permutes, batched
+     * products, masked fill, softmax, dropout): the reference the fused CPU op is tested against, and
+     * the path for devices without a fused kernel. Draws the same dropout masks as {@link #forward}.
+     *
+     * @param x input, shape (B, T, C)
+     * @param lengths valid frames per sequence, length B, each in [0, T]; null means all T frames are valid
+     * @return shape (B, T, C)
+     * @throws IllegalArgumentException if x is not (B, T, C) or a length is out of range
+     */
+    public Tensor forwardComposed(Tensor x, int[] lengths) {
         Checks.shape(x.rank() == 3 && x.dim(2) == channels, "MultiHeadAttention", "input", "(B, T, " + channels + ")",
                 x.shape());
         int batch = x.dim(0), frames = x.dim(1), d = channels / heads;

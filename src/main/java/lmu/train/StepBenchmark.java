@@ -1,6 +1,7 @@
 package lmu.train;
 
 import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Map;
@@ -17,10 +18,20 @@ import lmu.util.Rng;
 
 /**
  * Times whole training steps (forward, CTC, backward, clipping, AdamW) of a config on random
- * features of a fixed shape: the number compared with the PyTorch reference model.
+ * features of a fixed shape: the number compared with the PyTorch reference model. Prints the
+ * median wall time and, since the machines it runs on are often shared, the median process CPU
+ * time per step (all threads together: on an idle machine about threads × wall time).
  */
 public final class StepBenchmark {
     private StepBenchmark() {}
+
+    /** CPU time of this process (all threads), or 0 where the JVM cannot tell. */
+    static long processCpuNanos() {
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+            return Math.max(0, os.getProcessCpuTime());
+        }
+        return 0;
+    }
 
     /** Median seconds per step over {@code steps} timed steps after {@code warmup} untimed ones. */
     public static double run(TrainConfig cfg, int batch, int frames, int warmup, int steps, boolean profile, PrintStream out) {
@@ -38,11 +49,14 @@ public final class StepBenchmark {
         Map<String, Tensor> params = model.namedParameters();
         Adam opt = Adam.adamW(params, 0.9, 0.98, 1e-9, 0.01);
         double[] times = new double[steps];
+        double[] cpu = new double[steps];
+        long profiledWall = 0;
         for (int i = 0; i < warmup + steps; i++) {
             if (i == warmup && profile) {
                 Profiler.reset();
                 Profiler.enable(true);
             }
+            long c0 = processCpuNanos();
             long t0 = System.nanoTime();
             CtcModel.Output o = model.forward(x, lengths);
             Tensor loss = CtcLossFunction.apply(CtcLoss.batchMajor().withZeroInfinity(true), o.values(), o.lengths(), targets, targetLengths);
@@ -55,14 +69,20 @@ public final class StepBenchmark {
             opt.zeroGrad();
             long t2 = System.nanoTime();
             Profiler.add("optimizer (clip + AdamW)", t2 - t1);
-            if (i >= warmup) times[i - warmup] = (t2 - t0) / 1e9;
+            if (i >= warmup) {
+                times[i - warmup] = (t2 - t0) / 1e9;
+                cpu[i - warmup] = (processCpuNanos() - c0) / 1e9;
+                profiledWall += t2 - t0;
+            }
         }
         Profiler.enable(false);
         Arrays.sort(times);
+        Arrays.sort(cpu);
         double median = times[steps / 2];
-        out.printf(Locale.ROOT, "training step, batch %d x %d frames: median %.3f s over %d steps (min %.3f, max %.3f)%n",
-                batch, frames, median, steps, times[0], times[steps - 1]);
-        if (profile) out.print(Profiler.table());
+        out.printf(Locale.ROOT, "training step, batch %d x %d frames: median %.3f s over %d steps (min %.3f, max %.3f);"
+                + " process CPU time per step: median %.3f s (min %.3f)%n",
+                batch, frames, median, steps, times[0], times[steps - 1], cpu[steps / 2], cpu[0]);
+        if (profile) out.print(Profiler.table(steps, profiledWall));
         return median;
     }
 }

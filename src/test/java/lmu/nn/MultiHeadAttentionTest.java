@@ -173,6 +173,27 @@ class MultiHeadAttentionTest {
     }
 
     @Test
+    void fusedCoreEqualsComposedOpsWithDropoutAndGradients() {
+        MultiHeadAttention m = new MultiHeadAttention(12, 3, 0.3, new Rng(13));
+        Tensor x = Tensor.randn(new Rng(14), DType.F32, 1, 2, 9, 12);
+        int[] lengths = {9, 4};
+        m.train(true);
+        Tensor xa = x.copy().detach().requiresGrad(true), xb = x.copy().detach().requiresGrad(true);
+        Dropout.reseed(m, 5);
+        Tensor fused = m.forward(xa, lengths);
+        fused.sum().backward();
+        java.util.Map<String, float[]> fusedGrads = new java.util.LinkedHashMap<>();
+        m.namedParameters().forEach((k, t) -> fusedGrads.put(k, t.grad().f32().clone()));
+        m.zeroGrad();
+        Dropout.reseed(m, 5);
+        Tensor composed = m.forwardComposed(xb, lengths);
+        composed.sum().backward();
+        assertArrayEquals(composed.f32(), fused.f32(), 1e-5f);
+        assertArrayEquals(xb.grad().f32(), xa.grad().f32(), 1e-4f);
+        m.namedParameters().forEach((k, t) -> assertArrayEquals(t.grad().f32(), fusedGrads.get(k), 2e-4f, k));
+    }
+
+    @Test
     void parameterCount() {
         int c = 12;
         assertEquals(4L * (c * c + c), new MultiHeadAttention(c, 3, 0, new Rng(1)).parameterCount());

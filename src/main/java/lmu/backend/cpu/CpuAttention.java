@@ -1,0 +1,228 @@
+package lmu.backend.cpu;
+
+import lmu.util.Parallel;
+import lmu.util.Rng;
+
+/**
+ * Fused multi-head scaled dot-product attention on the CPU, forward and backward, one (batch,
+ * head) pair per task: the reference for the CUDA attention kernel.
+ *
+ * <pre>
+ * S = scale · Q_bh · K_bhᵀ, keys s ≥ lengths[b] set to maskValue     (T, T)
+ * P = softmax(S) row by row (max subtracted)                          saved for backward
+ * P' = P ∘ keep / (1 − p), keep[i] = (Rng.bits(seed, i) >>> 11) ≥ ⌈p·2^53⌉
+ * O_bh = P' · V_bh                                                    (T, d)
+ * </pre>
+ *
+ * <p>Layouts, row-major: q, k, v and the output are (B, T, C) with C = H·d, head h in columns
+ * [h·d, (h+1)·d) (the linear layers' output, no head permutes); P is (B·H, T, T) with pair
+ * bh = b·H + h at offset bh·T·T, and the dropout counter i of element (bh, t, s) is
+ * {@code (bh·T + t)·T + s}, exactly the element index of the unfused (B·H, T, T) weight tensor, so
+ * the fused op draws the same mask as {@code Dropout} applied to the softmax output. The products
+ * run on {@link Gemm}, single-threaded inside the parallel loop over B·H.
+ */
+public final class CpuAttention {
+    private CpuAttention() {}
+
+    private static final ThreadLocal<float[][]> SCRATCH_F = ThreadLocal.withInitial(() -> new float[2][0]);
+    private static final ThreadLocal<double[][]> SCRATCH_D = ThreadLocal.withInitial(() -> new double[2][0]);
+
+    private static float[] scratchF(int slot, int n) {
+        float[][] s = SCRATCH_F.get();
+        if (s[slot].length < n) s[slot] = new float[n];
+        return s[slot];
+    }
+
+    private static double[] scratchD(int slot, int n) {
+        double[][] s = SCRATCH_D.get();
+        if (s[slot].length < n) s[slot] = new double[n];
+        return s[slot];
+    }
+
+    /** Dropout threshold on the top 53 bits: element kept when bits ≥ threshold. */
+    private static long threshold(double p) {
+        return (long) Math.ceil(p * 0x1.0p53);
+    }
+
+    private static boolean keep(long seed, long i, long threshold) {
+        return (Rng.bits(seed, i) >>> 11) >= threshold;
+    }
+
+    /**
+     * float32 forward.
+     *
+     * @param out output O, shape (B, T, C), overwritten
+     * @param probs receives P, shape (B·H, T, T), overwritten
+     * @param q queries, shape (B, T, C)
+     * @param k keys, shape (B, T, C)
+     * @param v values, shape (B, T, C)
+     * @param lengths valid keys per sequence, length B, or null for all T
+     * @param p dropout probability on P in [0, 1); 0 for none
+     */
+    public static void forward(float[] out, float[] probs, float[] q, float[] k, float[] v, int batch, int frames,
+            int heads, int d, double scale, int[] lengths, float maskValue, double p, long seed) {
+        int c = heads * d, tt = frames * frames;
+        long thr = threshold(p);
+        float keepScale = (float) (1 / (1 - p));
+        Parallel.forRange(batch * heads, 1, (from, to) -> {
+            for (int bh = from; bh < to; bh++) {
+                int b = bh / heads, h = bh % heads, len = lengths == null ? frames : lengths[b];
+                int base = b * frames * c + h * d, pOff = bh * tt;
+                Gemm.sgemm(false, true, frames, frames, d, (float) scale, q, base, c, k, base, c, 0f, probs, pOff, frames);
+                for (int t = 0; t < frames; t++) {
+                    int row = pOff + t * frames;
+                    for (int s = len; s < frames; s++) probs[row + s] = maskValue;
+                    softmaxRow(probs, row, frames);
+                }
+                float[] weights = probs;
+                int wOff = pOff;
+                if (p > 0) {
+                    weights = scratchF(0, tt);
+                    wOff = 0;
+                    long counter = (long) pOff;
+                    for (int i = 0; i < tt; i++) weights[i] = keep(seed, counter + i, thr) ? probs[pOff + i] * keepScale : 0f;
+                }
+                Gemm.sgemm(false, false, frames, d, frames, 1f, weights, wOff, frames, v, base, c, 0f, out, base, c);
+            }
+        });
+    }
+
+    /** Softmax of one row in place, as {@code CpuFloatKernels.softmaxRows}: float max, double sum. */
+    private static void softmaxRow(float[] x, int base, int n) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int j = 0; j < n; j++) max = Math.max(max, x[base + j]);
+        if (max == Float.NEGATIVE_INFINITY) max = 0;
+        double sum = 0;
+        for (int j = 0; j < n; j++) {
+            float e = (float) Math.exp(x[base + j] - max);
+            x[base + j] = e;
+            sum += e;
+        }
+        float inv = sum == 0 ? 0 : (float) (1 / sum);
+        for (int j = 0; j < n; j++) x[base + j] *= inv;
+    }
+
+    /**
+     * float32 backward; writes (does not accumulate) dq, dk, dv where they are non-null.
+     *
+     * @param dOut gradient of O, shape (B, T, C)
+     * @param probs P saved by forward, shape (B·H, T, T)
+     */
+    public static void backward(float[] dq, float[] dk, float[] dv, float[] dOut, float[] probs, float[] q, float[] k,
+            float[] v, int batch, int frames, int heads, int d, double scale, int[] lengths, double p, long seed) {
+        int c = heads * d, tt = frames * frames;
+        long thr = threshold(p);
+        float keepScale = (float) (1 / (1 - p));
+        Parallel.forRange(batch * heads, 1, (from, to) -> {
+            for (int bh = from; bh < to; bh++) {
+                int b = bh / heads, h = bh % heads, len = lengths == null ? frames : lengths[b];
+                int base = b * frames * c + h * d, pOff = bh * tt;
+                float[] dp = scratchF(1, tt);
+                // dP' = dO · Vᵀ
+                Gemm.sgemm(false, true, frames, frames, d, 1f, dOut, base, c, v, base, c, 0f, dp, 0, frames);
+                if (dv != null) {
+                    float[] weights = probs;
+                    int wOff = pOff;
+                    if (p > 0) {
+                        weights = scratchF(0, tt);
+                        wOff = 0;
+                        for (int i = 0; i < tt; i++) weights[i] = keep(seed, (long) pOff + i, thr) ? probs[pOff + i] * keepScale : 0f;
+                    }
+                    // dV = P'ᵀ · dO
+                    Gemm.sgemm(true, false, frames, d, frames, 1f, weights, wOff, frames, dOut, base, c, 0f, dv, base, c);
+                }
+                if (dq == null && dk == null) continue;
+                // dP = dP' ∘ keep/(1-p); dS = P ∘ (dP − Σ dP∘P), zero at masked keys
+                for (int t = 0; t < frames; t++) {
+                    int row = t * frames, prow = pOff + row;
+                    if (p > 0) {
+                        long counter = (long) prow;
+                        for (int s = 0; s < frames; s++) dp[row + s] = keep(seed, counter + s, thr) ? dp[row + s] * keepScale : 0f;
+                    }
+                    double sum = 0;
+                    for (int s = 0; s < frames; s++) sum += dp[row + s] * probs[prow + s];
+                    float fs = (float) sum;
+                    for (int s = 0; s < len; s++) dp[row + s] = probs[prow + s] * (dp[row + s] - fs);
+                    for (int s = len; s < frames; s++) dp[row + s] = 0f;
+                }
+                // dQ = scale · dS · K,  dK = scale · dSᵀ · Q
+                if (dq != null) Gemm.sgemm(false, false, frames, d, frames, (float) scale, dp, 0, frames, k, base, c, 0f, dq, base, c);
+                if (dk != null) Gemm.sgemm(true, false, frames, d, frames, (float) scale, dp, 0, frames, q, base, c, 0f, dk, base, c);
+            }
+        });
+    }
+
+    /** float64 forward: same contract as the float32 one (used by gradient checks). */
+    public static void forward(double[] out, double[] probs, double[] q, double[] k, double[] v, int batch, int frames,
+            int heads, int d, double scale, int[] lengths, double maskValue, double p, long seed) {
+        int c = heads * d, tt = frames * frames;
+        long thr = threshold(p);
+        double keepScale = 1 / (1 - p);
+        Parallel.forRange(batch * heads, 1, (from, to) -> {
+            for (int bh = from; bh < to; bh++) {
+                int b = bh / heads, h = bh % heads, len = lengths == null ? frames : lengths[b];
+                int base = b * frames * c + h * d, pOff = bh * tt;
+                Gemm.dgemm(false, true, frames, frames, d, scale, q, base, c, k, base, c, 0, probs, pOff, frames);
+                for (int t = 0; t < frames; t++) {
+                    int row = pOff + t * frames;
+                    for (int s = len; s < frames; s++) probs[row + s] = maskValue;
+                    double max = Double.NEGATIVE_INFINITY;
+                    for (int s = 0; s < frames; s++) max = Math.max(max, probs[row + s]);
+                    if (max == Double.NEGATIVE_INFINITY) max = 0;
+                    double sum = 0;
+                    for (int s = 0; s < frames; s++) sum += probs[row + s] = Math.exp(probs[row + s] - max);
+                    double inv = sum == 0 ? 0 : 1 / sum;
+                    for (int s = 0; s < frames; s++) probs[row + s] *= inv;
+                }
+                double[] weights = probs;
+                int wOff = pOff;
+                if (p > 0) {
+                    weights = scratchD(0, tt);
+                    wOff = 0;
+                    for (int i = 0; i < tt; i++) weights[i] = keep(seed, (long) pOff + i, thr) ? probs[pOff + i] * keepScale : 0;
+                }
+                Gemm.dgemm(false, false, frames, d, frames, 1, weights, wOff, frames, v, base, c, 0, out, base, c);
+            }
+        });
+    }
+
+    /** float64 backward: same contract as the float32 one. */
+    public static void backward(double[] dq, double[] dk, double[] dv, double[] dOut, double[] probs, double[] q,
+            double[] k, double[] v, int batch, int frames, int heads, int d, double scale, int[] lengths, double p,
+            long seed) {
+        int c = heads * d, tt = frames * frames;
+        long thr = threshold(p);
+        double keepScale = 1 / (1 - p);
+        Parallel.forRange(batch * heads, 1, (from, to) -> {
+            for (int bh = from; bh < to; bh++) {
+                int b = bh / heads, h = bh % heads, len = lengths == null ? frames : lengths[b];
+                int base = b * frames * c + h * d, pOff = bh * tt;
+                double[] dp = scratchD(1, tt);
+                Gemm.dgemm(false, true, frames, frames, d, 1, dOut, base, c, v, base, c, 0, dp, 0, frames);
+                if (dv != null) {
+                    double[] weights = probs;
+                    int wOff = pOff;
+                    if (p > 0) {
+                        weights = scratchD(0, tt);
+                        wOff = 0;
+                        for (int i = 0; i < tt; i++) weights[i] = keep(seed, (long) pOff + i, thr) ? probs[pOff + i] * keepScale : 0;
+                    }
+                    Gemm.dgemm(true, false, frames, d, frames, 1, weights, wOff, frames, dOut, base, c, 0, dv, base, c);
+                }
+                if (dq == null && dk == null) continue;
+                for (int t = 0; t < frames; t++) {
+                    int row = t * frames, prow = pOff + row;
+                    if (p > 0) {
+                        for (int s = 0; s < frames; s++) dp[row + s] = keep(seed, (long) prow + s, thr) ? dp[row + s] * keepScale : 0;
+                    }
+                    double sum = 0;
+                    for (int s = 0; s < frames; s++) sum += dp[row + s] * probs[prow + s];
+                    for (int s = 0; s < len; s++) dp[row + s] = probs[prow + s] * (dp[row + s] - sum);
+                    for (int s = len; s < frames; s++) dp[row + s] = 0;
+                }
+                if (dq != null) Gemm.dgemm(false, false, frames, d, frames, scale, dp, 0, frames, k, base, c, 0, dq, base, c);
+                if (dk != null) Gemm.dgemm(true, false, frames, d, frames, scale, dp, 0, frames, q, base, c, 0, dk, base, c);
+            }
+        });
+    }
+}
