@@ -30,6 +30,8 @@ public final class LegendreImpulseResponse {
          * [Re X0, Re X(N/2), Re X1, Im X1, …, Re X(N/2−1), Im X(N/2−1)].
          */
         final double[][] spectra;
+        /** H rounded to float32, same layout as {@link #h}; made on first use. */
+        private volatile float[] hFloat;
 
         Bucket(int length, double[] h, double[][] spectra) {
             this.length = length;
@@ -89,6 +91,23 @@ public final class LegendreImpulseResponse {
         double[] out = new double[t * order()];
         System.arraycopy(b.h, 0, out, 0, out.length);
         return out;
+    }
+
+    /**
+     * H rounded to float32 for at least the first t frames (the whole bucket, shape (L, d) with
+     * L ≥ t, row-major), cached: callers must not modify it.
+     *
+     * @throws IllegalArgumentException if t is not in [1, maxLength]
+     */
+    public float[] responseFloat(int t) {
+        Bucket b = bucket(t);
+        float[] f = b.hFloat;
+        if (f == null) {
+            f = new float[b.h.length];
+            for (int i = 0; i < f.length; i++) f[i] = (float) b.h[i];
+            b.hFloat = f;
+        }
+        return f;
     }
 
     private Bucket build(int length) {

@@ -12,8 +12,10 @@ import lmu.tensor.Tensor;
 /**
  * The whole LMU layer as one differentiable op: inputs (x, then the parameters in {@link
  * LmuParameters#arrays()} order: ex, eh, em, bu, wx, wh, wm, bh, null where absent), output h.
- * Forward and backward run in float64 on the CPU ({@link LmuRecurrent} or {@link LmuParallel}); a
- * float32 tensor is converted on the way in and out. Backward returns gradients only for inputs
+ * Forward and backward run in float64 on the CPU ({@link LmuRecurrent} or {@link LmuParallel}), a
+ * float32 tensor converted on the way in and out, except for a float32 parallel layer with the
+ * AUTO convolution method: that one runs in float32 ({@link LmuParallelFloat}, matrix products
+ * against the impulse response; the float64 path is its reference). Backward returns gradients only for inputs
  * that need them (the convolution and BPTT always produce all parameter gradients; unneeded ones
  * are dropped).
  */
@@ -39,10 +41,30 @@ final class LmuFunction extends Function {
         return parallel ? "LmuParallel" : "LmuRecurrent";
     }
 
+    /** Whether this call takes the float32 path ({@link LmuParallelFloat}): a parallel layer, float32, AUTO method. */
+    private boolean float32(Tensor x) {
+        return parallel && method == Method.AUTO && x.dtype() == DType.F32;
+    }
+
+    private static float[] f32(Tensor t) {
+        return t == null ? null : t.f32();
+    }
+
+    /** ex, bu, wx, wm, bh of the inputs (x first, then the parameters in PARAMETER_ORDER). */
+    private static LmuParallelFloat.Weights weights(Tensor[] in) {
+        return new LmuParallelFloat.Weights(f32(in[1]), f32(in[4]), f32(in[5]), f32(in[7]), f32(in[8]));
+    }
+
     @Override
     protected Tensor forward(Ctx ctx, Tensor... in) {
         Tensor x = in[0];
         int batch = x.dim(0), frames = x.dim(1);
+        if (float32(x)) {
+            LmuParallelFloat.Weights w = weights(in);
+            LmuParallelFloat.Saved s = LmuParallelFloat.forward(config, ir, w, x.f32(), batch, frames, lengths);
+            ctx.save(w, s);
+            return Tensor.of(s.h(), batch, frames, config.hiddenSize());
+        }
         double[] xd = x.toDoubleArray();
         Map<String, double[]> arrays = new LinkedHashMap<>();
         for (int i = 0; i < PARAMETER_ORDER.size(); i++) {
@@ -58,6 +80,22 @@ final class LmuFunction extends Function {
 
     @Override
     protected Tensor[] backward(Ctx ctx, Tensor dOut) {
+        if (ctx.saved(0) instanceof LmuParallelFloat.Weights w) {
+            LmuParallelFloat.Saved s = (LmuParallelFloat.Saved) ctx.saved(1);
+            int batch = dOut.dim(0), frames = dOut.dim(1);
+            LmuParallelFloat.Grads g = LmuParallelFloat.backward(config, ir, w, s, dOut.f32(), batch, frames, lengths,
+                    ctx.needsInputGrad(0));
+            Tensor[] out = new Tensor[1 + PARAMETER_ORDER.size()];
+            if (ctx.needsInputGrad(0)) out[0] = Tensor.of(g.dx(), batch, frames, config.inputSize());
+            float[][] byName = {g.ex(), null, null, g.bu(), g.wx(), null, g.wm(), g.bh()};
+            LmuParameters shapes = LmuParameters.zeros(config);
+            for (int i = 0; i < byName.length; i++) {
+                if (byName[i] != null && ctx.needsInputGrad(i + 1)) {
+                    out[i + 1] = Tensor.of(byName[i], shapes.shape(PARAMETER_ORDER.get(i)));
+                }
+            }
+            return out;
+        }
         LmuParameters p = (LmuParameters) ctx.saved(0);
         double[] xd = (double[]) ctx.saved(1);
         LmuRecurrent.Saved saved = (LmuRecurrent.Saved) ctx.saved(2);
