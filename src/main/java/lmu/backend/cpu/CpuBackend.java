@@ -592,6 +592,10 @@ public final class CpuBackend implements Backend {
     private Tensor im2col(Tensor x, int k, int stride, int padding, int tOut) {
         int bsz = x.dim(0), t = x.dim(1), cin = x.dim(2);
         Tensor cols = empty(x.dtype(), bsz * tOut, cin * k);
+        if (x.storage() instanceof F32Storage xf && cols.storage() instanceof F32Storage cf) {
+            CpuFloatKernels.im2col(cf.data(), xf.data(), bsz, t, cin, k, stride, padding, tOut);
+            return cols;
+        }
         Storage xs = x.storage(), cs = cols.storage();
         rows(cols.numel(), cin * k, r -> {
             int b = r / tOut, to = r % tOut;
@@ -631,6 +635,10 @@ public final class CpuBackend implements Backend {
         if (dx != null) {
             Tensor dcols = empty(dOut.dtype(), bsz * tOut, cin * k);
             matmul(dcols, dOut, weight, 1, bsz * tOut, cin * k, cout, false, false, false, false, 0);
+            if (dcols.storage() instanceof F32Storage dcf && dx.storage() instanceof F32Storage dxf) {
+                CpuFloatKernels.col2im(dxf.data(), dcf.data(), bsz, t, cin, k, stride, padding, tOut);
+                return;
+            }
             Storage dc = dcols.storage(), dxs = dx.storage();
             fill(dx, 0);
             // col2im: each output frame scatters into K input frames; parallel over batch avoids races

@@ -192,4 +192,46 @@ final class CpuFloatKernels {
             db[j] += (float) sb;
         }
     }
+
+    /**
+     * cols (B·Tout, Cin·K), {@code cols[(b·Tout + to)·Cin·K + ci·K + kk] = x[b, to·stride + kk − padding, ci]}
+     * (zero outside the input), from x (B, T, Cin).
+     */
+    static void im2col(float[] cols, float[] x, int batch, int t, int cin, int k, int stride, int padding, int tOut) {
+        int width = cin * k;
+        Parallel.forRange(batch * tOut, Math.max(1, GRAIN / width), (lo, hi) -> {
+            for (int r = lo; r < hi; r++) {
+                int b = r / tOut, to = r % tOut, row = r * width;
+                for (int kk = 0; kk < k; kk++) {
+                    int ti = to * stride + kk - padding;
+                    if (ti < 0 || ti >= t) {
+                        for (int ci = 0; ci < cin; ci++) cols[row + ci * k + kk] = 0f;
+                        continue;
+                    }
+                    int xo = (b * t + ti) * cin;
+                    for (int ci = 0; ci < cin; ci++) cols[row + ci * k + kk] = x[xo + ci];
+                }
+            }
+        });
+    }
+
+    /** The adjoint of {@link #im2col}: dx (B, T, Cin) = Σ of the dcols entries that read each element (overwrites dx). */
+    static void col2im(float[] dx, float[] dcols, int batch, int t, int cin, int k, int stride, int padding, int tOut) {
+        int width = cin * k;
+        // one task per sequence: output frames of a sequence scatter into overlapping input frames
+        Parallel.forRange(batch, 1, (lo, hi) -> {
+            for (int b = lo; b < hi; b++) {
+                java.util.Arrays.fill(dx, b * t * cin, (b + 1) * t * cin, 0f);
+                for (int to = 0; to < tOut; to++) {
+                    int row = (b * tOut + to) * width;
+                    for (int kk = 0; kk < k; kk++) {
+                        int ti = to * stride + kk - padding;
+                        if (ti < 0 || ti >= t) continue;
+                        int xo = (b * t + ti) * cin;
+                        for (int ci = 0; ci < cin; ci++) dx[xo + ci] += dcols[row + ci * k + kk];
+                    }
+                }
+            }
+        });
+    }
 }

@@ -58,5 +58,8 @@ class CpuFloatKernelsTest {
         boolean[] mask = new boolean[5];
         mask[1] = mask[4] = true;
         same("masked fill", t -> MaskedFill.apply(t, mask, new int[] {1, 1, 1, 5}, -1e4), x);
+        Tensor xc = Tensor.randn(rng, DType.F64, 1, 2, n, 4), wc = Tensor.randn(rng, DType.F64, 1, 3, 4, 3);
+        same("conv1d stride 2 pad 1", t -> lmu.ops.Conv1d.apply(t, wc.to(t.dtype()), null, 2, 1), xc);
+        same("conv1d stride 1 pad 2", t -> lmu.ops.Conv1d.apply(t, wc.to(t.dtype()), null, 1, 2), xc);
     }
 }
