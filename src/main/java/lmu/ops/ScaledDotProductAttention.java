@@ -94,30 +94,32 @@ public final class ScaledDotProductAttention extends Function {
         int batch = q.dim(0), frames = q.dim(1), d = q.dim(2) / heads;
         Tensor out = Tensor.zeros(q.dtype(), q.shape());
         Tensor probs = Tensor.zeros(q.dtype(), batch * heads, frames, frames);
+        long[] keep = p > 0 ? new long[CpuAttention.keepWords(batch * heads, frames)] : null;
         if (q.dtype() == DType.F32) {
             CpuAttention.forward(out.f32(), probs.f32(), q.f32(), k.f32(), v.f32(), batch, frames, heads, d, scale, lengths,
-                    (float) maskValue, p, seed);
+                    (float) maskValue, p, seed, keep);
         } else {
             CpuAttention.forward(out.f64(), probs.f64(), q.f64(), k.f64(), v.f64(), batch, frames, heads, d, scale, lengths,
-                    maskValue, p, seed);
+                    maskValue, p, seed, keep);
         }
-        ctx.save(q, k, v, probs);
+        ctx.save(q, k, v, probs, keep);
         return out;
     }
 
     @Override
     protected Tensor[] backward(Ctx ctx, Tensor dOut) {
         Tensor q = ctx.tensor(0), k = ctx.tensor(1), v = ctx.tensor(2), probs = ctx.tensor(3);
+        long[] keep = (long[]) ctx.saved(4);
         int batch = q.dim(0), frames = q.dim(1), d = q.dim(2) / heads;
         Tensor dq = ctx.needsInputGrad(0) ? Tensor.zeros(q.dtype(), q.shape()) : null;
         Tensor dk = ctx.needsInputGrad(1) ? Tensor.zeros(q.dtype(), q.shape()) : null;
         Tensor dv = ctx.needsInputGrad(2) ? Tensor.zeros(q.dtype(), q.shape()) : null;
         if (q.dtype() == DType.F32) {
             CpuAttention.backward(dq == null ? null : dq.f32(), dk == null ? null : dk.f32(), dv == null ? null : dv.f32(),
-                    dOut.f32(), probs.f32(), q.f32(), k.f32(), v.f32(), batch, frames, heads, d, scale, lengths, p, seed);
+                    dOut.f32(), probs.f32(), q.f32(), k.f32(), v.f32(), batch, frames, heads, d, scale, lengths, p, keep);
         } else {
             CpuAttention.backward(dq == null ? null : dq.f64(), dk == null ? null : dk.f64(), dv == null ? null : dv.f64(),
-                    dOut.f64(), probs.f64(), q.f64(), k.f64(), v.f64(), batch, frames, heads, d, scale, lengths, p, seed);
+                    dOut.f64(), probs.f64(), q.f64(), k.f64(), v.f64(), batch, frames, heads, d, scale, lengths, p, keep);
         }
         return new Tensor[] {dq, dk, dv};
     }

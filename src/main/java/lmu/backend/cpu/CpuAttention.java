@@ -19,7 +19,8 @@ import lmu.util.Rng;
  * bh = b·H + h at offset bh·T·T, and the dropout counter i of element (bh, t, s) is
  * {@code (bh·T + t)·T + s}, exactly the element index of the unfused (B·H, T, T) weight tensor, so
  * the fused op draws the same mask as {@code Dropout} applied to the softmax output. The products
- * run on {@link Gemm}, single-threaded inside the parallel loop over B·H.
+ * run on {@link Gemm}, single-threaded inside the parallel loop over B·H. Forward keeps the drawn
+ * mask as bits (T²/8 bytes per pair) so backward does not draw it again.
  */
 public final class CpuAttention {
     private CpuAttention() {}
@@ -48,6 +49,57 @@ public final class CpuAttention {
         return (Rng.bits(seed, i) >>> 11) >= threshold;
     }
 
+    /** Length of the keep-mask array for {@code pairs} (batch, head) pairs of T×T weights: whole words per pair. */
+    public static int keepWords(int pairs, int frames) {
+        return pairs * wordsPerPair(frames);
+    }
+
+    private static int wordsPerPair(int frames) {
+        return (int) (((long) frames * frames + 63) / 64);
+    }
+
+    private static boolean kept(long[] bits, int word0, int i) {
+        return (bits[word0 + (i >>> 6)] & (1L << i)) != 0;
+    }
+
+    /**
+     * Draws the keep mask of one pair into {@code bits} (from word {@code word0}) and writes
+     * {@code weights[i] = keep ? probs[pOff + i] · keepScale : 0} for its T·T elements.
+     */
+    private static void dropF(float[] weights, float[] probs, int pOff, int tt, long seed, long thr, float keepScale,
+            long[] bits, int word0) {
+        for (int w = 0; w * 64 < tt; w++) {
+            long word = 0;
+            int end = Math.min(tt, w * 64 + 64);
+            for (int i = w * 64; i < end; i++) {
+                if (keep(seed, (long) pOff + i, thr)) {
+                    word |= 1L << i;
+                    weights[i] = probs[pOff + i] * keepScale;
+                } else {
+                    weights[i] = 0f;
+                }
+            }
+            bits[word0 + w] = word;
+        }
+    }
+
+    private static void dropD(double[] weights, double[] probs, int pOff, int tt, long seed, long thr, double keepScale,
+            long[] bits, int word0) {
+        for (int w = 0; w * 64 < tt; w++) {
+            long word = 0;
+            int end = Math.min(tt, w * 64 + 64);
+            for (int i = w * 64; i < end; i++) {
+                if (keep(seed, (long) pOff + i, thr)) {
+                    word |= 1L << i;
+                    weights[i] = probs[pOff + i] * keepScale;
+                } else {
+                    weights[i] = 0;
+                }
+            }
+            bits[word0 + w] = word;
+        }
+    }
+
     /**
      * float32 forward.
      *
@@ -58,9 +110,11 @@ public final class CpuAttention {
      * @param v values, shape (B, T, C)
      * @param lengths valid keys per sequence, length B, or null for all T
      * @param p dropout probability on P in [0, 1); 0 for none
+     * @param keepBits with p &gt; 0, receives the keep mask ({@link #keepWords} words, bit i of pair bh at
+     *     word {@code bh·⌈T²/64⌉ + i/64}) for backward; unused when p is 0
      */
     public static void forward(float[] out, float[] probs, float[] q, float[] k, float[] v, int batch, int frames,
-            int heads, int d, double scale, int[] lengths, float maskValue, double p, long seed) {
+            int heads, int d, double scale, int[] lengths, float maskValue, double p, long seed, long[] keepBits) {
         int c = heads * d, tt = frames * frames;
         long thr = threshold(p);
         float keepScale = (float) (1 / (1 - p));
@@ -79,8 +133,7 @@ public final class CpuAttention {
                 if (p > 0) {
                     weights = scratchF(0, tt);
                     wOff = 0;
-                    long counter = (long) pOff;
-                    for (int i = 0; i < tt; i++) weights[i] = keep(seed, counter + i, thr) ? probs[pOff + i] * keepScale : 0f;
+                    dropF(weights, probs, pOff, tt, seed, thr, keepScale, keepBits, bh * wordsPerPair(frames));
                 }
                 Gemm.sgemm(false, false, frames, d, frames, 1f, weights, wOff, frames, v, base, c, 0f, out, base, c);
             }
@@ -107,11 +160,11 @@ public final class CpuAttention {
      *
      * @param dOut gradient of O, shape (B, T, C)
      * @param probs P saved by forward, shape (B·H, T, T)
+     * @param keepBits the keep mask forward drew (unused when p is 0)
      */
     public static void backward(float[] dq, float[] dk, float[] dv, float[] dOut, float[] probs, float[] q, float[] k,
-            float[] v, int batch, int frames, int heads, int d, double scale, int[] lengths, double p, long seed) {
-        int c = heads * d, tt = frames * frames;
-        long thr = threshold(p);
+            float[] v, int batch, int frames, int heads, int d, double scale, int[] lengths, double p, long[] keepBits) {
+        int c = heads * d, tt = frames * frames, wpp = wordsPerPair(frames);
         float keepScale = (float) (1 / (1 - p));
         Parallel.forRange(batch * heads, 1, (from, to) -> {
             for (int bh = from; bh < to; bh++) {
@@ -126,7 +179,7 @@ public final class CpuAttention {
                     if (p > 0) {
                         weights = scratchF(0, tt);
                         wOff = 0;
-                        for (int i = 0; i < tt; i++) weights[i] = keep(seed, (long) pOff + i, thr) ? probs[pOff + i] * keepScale : 0f;
+                        for (int i = 0; i < tt; i++) weights[i] = kept(keepBits, bh * wpp, i) ? probs[pOff + i] * keepScale : 0f;
                     }
                     // dV = P'ᵀ · dO
                     Gemm.sgemm(true, false, frames, d, frames, 1f, weights, wOff, frames, dOut, base, c, 0f, dv, base, c);
@@ -136,8 +189,7 @@ public final class CpuAttention {
                 for (int t = 0; t < frames; t++) {
                     int row = t * frames, prow = pOff + row;
                     if (p > 0) {
-                        long counter = (long) prow;
-                        for (int s = 0; s < frames; s++) dp[row + s] = keep(seed, counter + s, thr) ? dp[row + s] * keepScale : 0f;
+                        for (int s = 0; s < frames; s++) dp[row + s] = kept(keepBits, bh * wpp, row + s) ? dp[row + s] * keepScale : 0f;
                     }
                     double sum = 0;
                     for (int s = 0; s < frames; s++) sum += dp[row + s] * probs[prow + s];
@@ -154,7 +206,7 @@ public final class CpuAttention {
 
     /** float64 forward: same contract as the float32 one (used by gradient checks). */
     public static void forward(double[] out, double[] probs, double[] q, double[] k, double[] v, int batch, int frames,
-            int heads, int d, double scale, int[] lengths, double maskValue, double p, long seed) {
+            int heads, int d, double scale, int[] lengths, double maskValue, double p, long seed, long[] keepBits) {
         int c = heads * d, tt = frames * frames;
         long thr = threshold(p);
         double keepScale = 1 / (1 - p);
@@ -179,7 +231,7 @@ public final class CpuAttention {
                 if (p > 0) {
                     weights = scratchD(0, tt);
                     wOff = 0;
-                    for (int i = 0; i < tt; i++) weights[i] = keep(seed, (long) pOff + i, thr) ? probs[pOff + i] * keepScale : 0;
+                    dropD(weights, probs, pOff, tt, seed, thr, keepScale, keepBits, bh * wordsPerPair(frames));
                 }
                 Gemm.dgemm(false, false, frames, d, frames, 1, weights, wOff, frames, v, base, c, 0, out, base, c);
             }
@@ -189,9 +241,8 @@ public final class CpuAttention {
     /** float64 backward: same contract as the float32 one. */
     public static void backward(double[] dq, double[] dk, double[] dv, double[] dOut, double[] probs, double[] q,
             double[] k, double[] v, int batch, int frames, int heads, int d, double scale, int[] lengths, double p,
-            long seed) {
-        int c = heads * d, tt = frames * frames;
-        long thr = threshold(p);
+            long[] keepBits) {
+        int c = heads * d, tt = frames * frames, wpp = wordsPerPair(frames);
         double keepScale = 1 / (1 - p);
         Parallel.forRange(batch * heads, 1, (from, to) -> {
             for (int bh = from; bh < to; bh++) {
@@ -205,7 +256,7 @@ public final class CpuAttention {
                     if (p > 0) {
                         weights = scratchD(0, tt);
                         wOff = 0;
-                        for (int i = 0; i < tt; i++) weights[i] = keep(seed, (long) pOff + i, thr) ? probs[pOff + i] * keepScale : 0;
+                        for (int i = 0; i < tt; i++) weights[i] = kept(keepBits, bh * wpp, i) ? probs[pOff + i] * keepScale : 0;
                     }
                     Gemm.dgemm(true, false, frames, d, frames, 1, weights, wOff, frames, dOut, base, c, 0, dv, base, c);
                 }
@@ -213,7 +264,7 @@ public final class CpuAttention {
                 for (int t = 0; t < frames; t++) {
                     int row = t * frames, prow = pOff + row;
                     if (p > 0) {
-                        for (int s = 0; s < frames; s++) dp[row + s] = keep(seed, (long) prow + s, thr) ? dp[row + s] * keepScale : 0;
+                        for (int s = 0; s < frames; s++) dp[row + s] = kept(keepBits, bh * wpp, row + s) ? dp[row + s] * keepScale : 0;
                     }
                     double sum = 0;
                     for (int s = 0; s < frames; s++) sum += dp[row + s] * probs[prow + s];

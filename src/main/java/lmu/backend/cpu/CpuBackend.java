@@ -41,9 +41,7 @@ public final class CpuBackend implements Backend {
         Storage a = acc.storage();
         Storage b = g.storage();
         if (a instanceof F32Storage fa && b instanceof F32Storage fb) {
-            float[] x = fa.data();
-            float[] y = fb.data();
-            for (int i = 0; i < x.length; i++) x[i] += y[i];
+            CpuFloatKernels.addInPlace(fa.data(), fb.data());
         } else {
             for (int i = 0; i < a.size(); i++) a.add(i, b.get(i));
         }
@@ -51,6 +49,11 @@ public final class CpuBackend implements Backend {
 
     @Override
     public Tensor addNew(Tensor a, Tensor b) {
+        if (a.storage() instanceof F32Storage fa && b.storage() instanceof F32Storage fb && fa.size() == fb.size()) {
+            Tensor out = empty(DType.F32, a.shape());
+            CpuFloatKernels.elementwise(BinaryOp.ADD, out.f32(), fa.data(), fb.data());
+            return out;
+        }
         Tensor out = a.copy();
         addInPlace(out, b);
         return out;

@@ -97,6 +97,10 @@ final class CpuFloatKernels {
 
     /** out = a ∘ b where b (length k) repeats over a's leading elements (k divides a.length). */
     static void binaryRepeating(BinaryOp op, float[] out, float[] a, float[] b) {
+        if (b.length == a.length) {
+            elementwise(op, out, a, b);
+            return;
+        }
         int k = b.length;
         Parallel.forRange(a.length / k, Math.max(1, GRAIN / k), (lo, hi) -> {
             for (int r = lo; r < hi; r++) {
@@ -108,6 +112,25 @@ final class CpuFloatKernels {
                     case DIV -> { for (int j = 0; j < k; j++) out[base + j] = a[base + j] / b[j]; }
                 }
             }
+        });
+    }
+
+    /** out = a ∘ b for arrays of equal length, in parallel chunks. */
+    static void elementwise(BinaryOp op, float[] out, float[] a, float[] b) {
+        Parallel.forRange(a.length, GRAIN, (lo, hi) -> {
+            switch (op) {
+                case ADD -> { for (int i = lo; i < hi; i++) out[i] = a[i] + b[i]; }
+                case SUB -> { for (int i = lo; i < hi; i++) out[i] = a[i] - b[i]; }
+                case MUL -> { for (int i = lo; i < hi; i++) out[i] = a[i] * b[i]; }
+                case DIV -> { for (int i = lo; i < hi; i++) out[i] = a[i] / b[i]; }
+            }
+        });
+    }
+
+    /** acc += g, in parallel chunks. */
+    static void addInPlace(float[] acc, float[] g) {
+        Parallel.forRange(acc.length, GRAIN, (lo, hi) -> {
+            for (int i = lo; i < hi; i++) acc[i] += g[i];
         });
     }
 
