@@ -87,7 +87,7 @@ final class CpuFloatKernels {
                         out[i] = 0.5f * v * (1 + (float) Math.tanh(GELU_SCALE * (v + 0.044715f * v * v * v)));
                     }
                 }
-                case TANH -> { for (int i = lo; i < hi; i++) out[i] = (float) Math.tanh(x[i]); }
+                case TANH -> { for (int i = lo; i < hi; i++) out[i] = FastMath.tanh(x[i]); }
                 case SIGMOID -> { for (int i = lo; i < hi; i++) out[i] = (float) (1 / (1 + Math.exp(-x[i]))); }
                 case EXP -> { for (int i = lo; i < hi; i++) out[i] = (float) Math.exp(x[i]); }
                 case LOG -> { for (int i = lo; i < hi; i++) out[i] = (float) Math.log(x[i]); }

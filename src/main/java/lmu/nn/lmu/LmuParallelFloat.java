@@ -1,6 +1,7 @@
 package lmu.nn.lmu;
 
 import java.util.Arrays;
+import lmu.backend.cpu.FastMath;
 import lmu.backend.cpu.Gemm;
 import lmu.util.Parallel;
 
@@ -172,7 +173,7 @@ final class LmuParallelFloat {
 
     private static float activation(Activation f, float a) {
         return switch (f) {
-            case TANH -> (float) Math.tanh(a);
+            case TANH -> FastMath.tanh(a);
             case RELU -> a > 0 ? a : 0f;
             case IDENTITY -> a;
         };
