@@ -140,14 +140,14 @@ public final class CpuAttention {
         });
     }
 
-    /** Softmax of one row in place, as {@code CpuFloatKernels.softmaxRows}: float max, double sum. */
+    /** Softmax of one row in place, as {@code CpuFloatKernels.softmaxRows}: float max, double sum, {@link FastMath#expNonPositive}. */
     private static void softmaxRow(float[] x, int base, int n) {
         float max = Float.NEGATIVE_INFINITY;
         for (int j = 0; j < n; j++) max = Math.max(max, x[base + j]);
         if (max == Float.NEGATIVE_INFINITY) max = 0;
         double sum = 0;
         for (int j = 0; j < n; j++) {
-            float e = (float) Math.exp(x[base + j] - max);
+            float e = FastMath.expNonPositive(x[base + j] - max);
             x[base + j] = e;
             sum += e;
         }

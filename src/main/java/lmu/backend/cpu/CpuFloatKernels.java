@@ -31,12 +31,12 @@ final class CpuFloatKernels {
                 if (max == Float.NEGATIVE_INFINITY) max = 0; // a fully masked row: no inf - inf
                 double sum = 0;
                 if (log) {
-                    for (int j = 0; j < n; j++) sum += Math.exp(x[base + j] - max);
+                    for (int j = 0; j < n; j++) sum += FastMath.expNonPositive(x[base + j] - max);
                     float lse = (float) (max + Math.log(sum));
                     for (int j = 0; j < n; j++) out[base + j] = x[base + j] - lse;
                 } else {
                     for (int j = 0; j < n; j++) {
-                        float e = (float) Math.exp(x[base + j] - max);
+                        float e = FastMath.expNonPositive(x[base + j] - max);
                         out[base + j] = e;
                         sum += e;
                     }

@@ -35,4 +35,26 @@ class FastMathTest {
         assertTrue(Float.isNaN(FastMath.tanh(Float.NaN)));
         assertEquals((float) Math.tanh(0.5), FastMath.tanh(0.5f), 1e-7f);
     }
+
+    @Test
+    void expNonPositiveWithinTwoFloatRoundings() {
+        double worst = 0;
+        float worstAt = 0;
+        for (float x = 0f; x > -87f; x -= 3.7e-4f) {
+            double exact = Math.exp(x);
+            double rel = Math.abs(FastMath.expNonPositive(x) - exact) / exact;
+            if (rel > worst) {
+                worst = rel;
+                worstAt = x;
+            }
+        }
+        for (float x = -1e-9f; x > -1e-2f; x *= 1.01f) {
+            worst = Math.max(worst, Math.abs(FastMath.expNonPositive(x) - Math.exp(x)) / Math.exp(x));
+        }
+        assertTrue(worst < 2e-7, "relative error " + worst + " at " + worstAt);
+        assertEquals(0f, FastMath.expNonPositive(-88f));
+        assertEquals(0f, FastMath.expNonPositive(Float.NEGATIVE_INFINITY));
+        assertTrue(Float.isNaN(FastMath.expNonPositive(Float.NaN)));
+        assertEquals(1f, FastMath.expNonPositive(0f), 1e-7f);
+    }
 }
