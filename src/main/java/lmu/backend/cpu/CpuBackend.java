@@ -567,6 +567,25 @@ public final class CpuBackend implements Backend {
         });
     }
 
+    /**
+     * Float32 CPU dropout that records its mask for {@link #dropoutBackward}: the same output as
+     * {@link #dropout} for the same seed.
+     *
+     * @param out output, same shape as x
+     * @param x input (F32, CPU)
+     * @return the keep mask, bit i of word i/64 set when element i is kept
+     */
+    public long[] dropoutRecording(Tensor out, Tensor x, double p, long seed) {
+        long[] bits = new long[CpuFloatKernels.dropoutWords(out.numel())];
+        CpuFloatKernels.dropoutKeepBits(out.f32(), x.f32(), p, seed, bits);
+        return bits;
+    }
+
+    /** dx = dOut · 1/(1−p) where {@code bits} (from {@link #dropoutRecording}) keeps an element, else 0; float32. */
+    public void dropoutBackward(Tensor dx, Tensor dOut, double p, long[] bits) {
+        CpuFloatKernels.dropoutApplyBits(dx.f32(), dOut.f32(), p, bits);
+    }
+
     @Override
     public void maskedFill(Tensor out, Tensor x, boolean[] mask, int[] maskShape, double value) {
         int[] shape = atLeast1d(x.shape());

@@ -75,6 +75,49 @@ final class CpuFloatKernels {
         });
     }
 
+    /** Words of the keep-bit mask of {@link #dropoutKeepBits} for n elements. */
+    static int dropoutWords(int n) {
+        return (int) (((long) n + 63) / 64);
+    }
+
+    /**
+     * {@link #dropout} that also records the mask: bit i of {@code bits[i / 64]} set when element i
+     * is kept (work split on whole words, so no two threads write one word).
+     */
+    static void dropoutKeepBits(float[] out, float[] x, double p, long seed, long[] bits) {
+        float scale = (float) (1 / (1 - p));
+        long threshold = (long) Math.ceil(p * 0x1.0p53);
+        int n = out.length;
+        Parallel.forRange(dropoutWords(n), Math.max(1, GRAIN / 64), (lo, hi) -> {
+            for (int w = lo; w < hi; w++) {
+                long word = 0;
+                int end = Math.min(n, w * 64 + 64);
+                for (int i = w * 64; i < end; i++) {
+                    if ((Rng.bits(seed, i) >>> 11) >= threshold) {
+                        word |= 1L << i;
+                        out[i] = x[i] * scale;
+                    } else {
+                        out[i] = 0f;
+                    }
+                }
+                bits[w] = word;
+            }
+        });
+    }
+
+    /** out = x · scale where the recorded mask keeps an element, else 0 (the backward of {@link #dropoutKeepBits}). */
+    static void dropoutApplyBits(float[] out, float[] x, double p, long[] bits) {
+        float scale = (float) (1 / (1 - p));
+        int n = out.length;
+        Parallel.forRange(dropoutWords(n), Math.max(1, GRAIN / 64), (lo, hi) -> {
+            for (int w = lo; w < hi; w++) {
+                long word = bits[w];
+                int end = Math.min(n, w * 64 + 64);
+                for (int i = w * 64; i < end; i++) out[i] = (word & (1L << i)) != 0 ? x[i] * scale : 0f;
+            }
+        });
+    }
+
     static void unary(UnaryOp op, float[] out, float[] x, float c) {
         Parallel.forRange(out.length, GRAIN, (lo, hi) -> {
             switch (op) {
