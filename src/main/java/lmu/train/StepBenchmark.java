@@ -20,7 +20,9 @@ import lmu.util.Rng;
  * Times whole training steps (forward, CTC, backward, clipping, AdamW) of a config on random
  * features of a fixed shape: the number compared with the PyTorch reference model. Prints the
  * median wall time and, since the machines it runs on are often shared, the median process CPU
- * time per step (all threads together: on an idle machine about threads × wall time).
+ * time per step (all threads together, JIT and GC included: on an idle machine about threads × wall
+ * time) and the part of it spent on the calling thread (with {@code --threads 1}, all the step's
+ * arithmetic: the least load-sensitive measure of the work).
  */
 public final class StepBenchmark {
     private StepBenchmark() {}
@@ -50,6 +52,8 @@ public final class StepBenchmark {
         Adam opt = Adam.adamW(params, 0.9, 0.98, 1e-9, 0.01);
         double[] times = new double[steps];
         double[] cpu = new double[steps];
+        double[] mainCpu = new double[steps];
+        java.lang.management.ThreadMXBean threadsBean = ManagementFactory.getThreadMXBean();
         long profiledWall = 0;
         for (int i = 0; i < warmup + steps; i++) {
             if (i == warmup && profile) {
@@ -57,6 +61,7 @@ public final class StepBenchmark {
                 Profiler.enable(true);
             }
             long c0 = processCpuNanos();
+            long m0 = threadsBean.getCurrentThreadCpuTime();
             long t0 = System.nanoTime();
             CtcModel.Output o = model.forward(x, lengths);
             Tensor loss = CtcLossFunction.apply(CtcLoss.batchMajor().withZeroInfinity(true), o.values(), o.lengths(), targets, targetLengths);
@@ -72,16 +77,18 @@ public final class StepBenchmark {
             if (i >= warmup) {
                 times[i - warmup] = (t2 - t0) / 1e9;
                 cpu[i - warmup] = (processCpuNanos() - c0) / 1e9;
+                mainCpu[i - warmup] = (threadsBean.getCurrentThreadCpuTime() - m0) / 1e9;
                 profiledWall += t2 - t0;
             }
         }
         Profiler.enable(false);
         Arrays.sort(times);
         Arrays.sort(cpu);
+        Arrays.sort(mainCpu);
         double median = times[steps / 2];
         out.printf(Locale.ROOT, "training step, batch %d x %d frames: median %.3f s over %d steps (min %.3f, max %.3f);"
-                + " process CPU time per step: median %.3f s (min %.3f)%n",
-                batch, frames, median, steps, times[0], times[steps - 1], cpu[steps / 2], cpu[0]);
+                + " process CPU time per step: median %.3f s (min %.3f), of it on the calling thread: median %.3f s%n",
+                batch, frames, median, steps, times[0], times[steps - 1], cpu[steps / 2], cpu[0], mainCpu[steps / 2]);
         if (profile) out.print(Profiler.table(steps, profiledWall));
         return median;
     }
