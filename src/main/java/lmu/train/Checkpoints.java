@@ -130,8 +130,14 @@ public final class Checkpoints {
      */
     public static Path save(Path outDir, String name, Map<String, Tensor> weights, Map<String, float[]> optimizerState,
             Map<String, int[]> optimizerShapes, Map<String, Object> state, Map<String, String> modelMetadata) throws IOException {
-        Files.createDirectories(outDir);
-        Path tmp = Files.createTempDirectory(outDir, "." + name + ".tmp-");
+        Path tmp;
+        try {
+            Files.createDirectories(outDir);
+            tmp = Files.createTempDirectory(outDir, "." + name + ".tmp-");
+        } catch (IOException e) {
+            throw new IOException("checkpoint " + name + " could not be written to " + outDir + " (" + describe(e)
+                    + "); earlier checkpoints are intact", e);
+        }
         try {
             SafeTensors.write(tmp.resolve(MODEL), weights, modelMetadata);
             SafeTensors.writeArrays(tmp.resolve(OPTIMIZER), optimizerState, optimizerShapes, Map.of());
