@@ -85,6 +85,28 @@ class CheckpointSafetyIT {
     }
 
     @Test
+    void everyFileOfACheckpointIsChecksummedStateIncluded() throws Exception {
+        Path out = dir.resolve("run");
+        save(out, "checkpoint_epoch_1", 1);
+        Path second = save(out, "checkpoint_epoch_2", 2);
+        // the checksum file is in sha256sum's format
+        Process p = new ProcessBuilder("sha256sum", "--check", "--strict", Checkpoints.CHECKSUMS).directory(second.toFile())
+                .redirectErrorStream(true).start();
+        String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0, log);
+        assertTrue(log.contains("state.json: OK") && log.contains("model.safetensors: OK"), log);
+
+        // one changed digit in state.json (still valid JSON: a step of 3 instead of 2) is caught
+        Path state = second.resolve(Checkpoints.STATE);
+        Files.writeString(state, Files.readString(state).replace("\"step\": 2", "\"step\": 3"));
+        lmu.train.CorruptFileException e = assertThrows(lmu.train.CorruptFileException.class, () -> Checkpoints.load(second));
+        assertTrue(e.getMessage().startsWith(state + ": checksum mismatch"), e.getMessage());
+        List<String> skipped = new ArrayList<>();
+        assertEquals(1, Checkpoints.latestGood(out, skipped).state().get("step").getAsLong(), "falls back to the previous one");
+        assertEquals(1, skipped.size(), skipped.toString());
+    }
+
+    @Test
     void outputDirectoryThatCannotBeCreatedIsReportedBeforeTraining() throws IOException {
         Path file = Files.writeString(dir.resolve("not-a-dir"), "x");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Checkpoints.ensureWritable(file.resolve("sub"), 1));

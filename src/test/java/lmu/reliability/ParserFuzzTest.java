@@ -181,8 +181,8 @@ class ParserFuzzTest {
     /**
      * A checkpoint's state.json, as resume reads it: load (structure and checksums), then the
      * training config stored in it. The separate checksum of state.json is removed so that the
-     * mutations reach the parser instead of stopping at the checksum (its own test is in
-     * {@code CheckpointSafetyTest}).
+     * mutations reach the parser instead of stopping at the checksum (its own test is
+     * {@code CheckpointSafetyIT.everyFileOfACheckpointIsChecksummedStateIncluded}).
      */
     @Test
     void checkpointStateFile() throws Exception {
