@@ -78,8 +78,15 @@ public final class DataPipeline {
 
     /** The training loader: bucketed, shuffled per epoch, augmented, sharded for {@code rank} of {@code world}. */
     public static DataLoader trainLoader(TrainConfig cfg, List<Utterance> utts, Vocabulary vocab, int rank, int world, int batchPerRank) {
+        return trainLoader(cfg, utts, vocab, rank, world, batchPerRank, new SkipReport());
+    }
+
+    /** The training loader, recording what it skips in {@code report} (kept even when construction fails). */
+    public static DataLoader trainLoader(TrainConfig cfg, List<Utterance> utts, Vocabulary vocab, int rank, int world, int batchPerRank,
+            SkipReport report) {
         TrainConfig.SpecAugmentConfig sa = cfg.data().specAugment();
         DataLoader.Builder b = DataLoader.builder(utts, vocab)
+                .report(report)
                 .mode(DataLoader.Mode.TRAIN)
                 .maxBatchSize(batchPerRank)
                 .seed(cfg.train().seed())

@@ -12,6 +12,7 @@ import lmu.nn.CtcModel;
 import lmu.nn.ModelConfig;
 import lmu.speech.data.DataLoader;
 import lmu.speech.data.DatasetListing;
+import lmu.speech.data.SkipReport;
 import lmu.speech.data.Utterance;
 import lmu.util.Parallel;
 
@@ -65,11 +66,12 @@ public final class TrainSession {
         // weights + Adam's two moments in float32, plus headers
         Checkpoints.ensureWritable(opt.outputDir(), model.parameterCount() * 12 + (1 << 20));
         List<Utterance> tooLong = trainList.utterances().stream().filter(u -> u.duration() > cfg.data().maxDuration()).toList();
+        SkipReport skips = new SkipReport();
         DataLoader trainLoader;
         try {
-            trainLoader = DataPipeline.trainLoader(cfg, trainUtts, model.vocabulary(), 0, world, perDevice);
+            trainLoader = DataPipeline.trainLoader(cfg, trainUtts, model.vocabulary(), 0, world, perDevice, skips);
         } catch (IllegalArgumentException e) {
-            writeSkipReport(opt.outputDir(), DataPipeline.skipReport(trainList, tooLong, cfg.data().maxDuration(), null), out);
+            writeSkipReport(opt.outputDir(), DataPipeline.skipReport(trainList, tooLong, cfg.data().maxDuration(), skips), out);
             throw e;
         }
         DataLoader validLoader = validUtts.isEmpty() ? null
@@ -84,7 +86,7 @@ public final class TrainSession {
         } finally {
             trainLoader.close();
             if (validLoader != null) validLoader.close();
-            writeSkipReport(opt.outputDir(), DataPipeline.skipReport(trainList, tooLong, cfg.data().maxDuration(), trainLoader.report()), out);
+            writeSkipReport(opt.outputDir(), DataPipeline.skipReport(trainList, tooLong, cfg.data().maxDuration(), skips), out);
         }
         out.printf(Locale.ROOT, "finished (%s) at epoch %d, step %d; best validation WER %s; last checkpoint %s%n",
                 s.stop().name().toLowerCase(Locale.ROOT), s.epoch(), s.step(),
