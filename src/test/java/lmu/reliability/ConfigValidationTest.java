@@ -2,6 +2,7 @@ package lmu.reliability;
 
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.StringReader;
@@ -108,6 +109,19 @@ class ConfigValidationTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> TrainConfig.parseYaml(new StringReader(yaml), "dup.yaml"));
         assertTrue(e.getMessage().contains("dup.yaml") && e.getMessage().contains("duplicate key lr"), e.getMessage());
+    }
+
+    @Test
+    void aliasBombIsRejectedQuickly() {
+        // nine levels of nine aliases each would expand to 9^9 strings
+        StringBuilder yaml = new StringBuilder("l0: &l0 [x, x, x, x, x, x, x, x, x]\n");
+        for (int i = 1; i < 9; i++) {
+            yaml.append("l").append(i).append(": &l").append(i).append(" [").append(String.join(", ", java.util.Collections.nCopies(9, "*l" + (i - 1))))
+                    .append("]\n");
+        }
+        IllegalArgumentException e = assertTimeoutPreemptively(java.time.Duration.ofSeconds(10), () -> assertThrows(
+                IllegalArgumentException.class, () -> TrainConfig.parseYaml(new StringReader(yaml.toString()), "bomb.yaml")));
+        assertTrue(e.getMessage().startsWith("bomb.yaml: not valid YAML") && e.getMessage().contains("aliases"), e.getMessage());
     }
 
     @Test
