@@ -25,7 +25,7 @@ import lmu.util.Rng;
 public final class CpuAttention {
     private CpuAttention() {}
 
-    private static final ThreadLocal<float[][]> SCRATCH_F = ThreadLocal.withInitial(() -> new float[2][0]);
+    private static final ThreadLocal<float[][]> SCRATCH_F = ThreadLocal.withInitial(() -> new float[7][0]);
     private static final ThreadLocal<double[][]> SCRATCH_D = ThreadLocal.withInitial(() -> new double[2][0]);
 
     private static float[] scratchF(int slot, int n) {
@@ -38,6 +38,18 @@ public final class CpuAttention {
         double[][] s = SCRATCH_D.get();
         if (s[slot].length < n) s[slot] = new double[n];
         return s[slot];
+    }
+
+    /** dst (T, d), contiguous = the head's column block of src (T rows from {@code base}, row stride c). */
+    private static float[] gather(int slot, float[] src, int base, int c, int frames, int d) {
+        float[] dst = scratchF(slot, frames * d);
+        for (int t = 0; t < frames; t++) System.arraycopy(src, base + t * c, dst, t * d, d);
+        return dst;
+    }
+
+    /** The inverse of {@link #gather}: writes the (T, d) block back into dst's head columns. */
+    private static void scatter(float[] src, float[] dst, int base, int c, int frames, int d) {
+        for (int t = 0; t < frames; t++) System.arraycopy(src, t * d, dst, base + t * c, d);
     }
 
     /** Dropout threshold on the top 53 bits: element kept when bits ≥ threshold. */
@@ -122,7 +134,10 @@ public final class CpuAttention {
             for (int bh = from; bh < to; bh++) {
                 int b = bh / heads, h = bh % heads, len = lengths == null ? frames : lengths[b];
                 int base = b * frames * c + h * d, pOff = bh * tt;
-                Gemm.sgemm(false, true, frames, frames, d, (float) scale, q, base, c, k, base, c, 0f, probs, pOff, frames);
+                // the head's blocks as contiguous (T, d) copies: each product then stages its operands in one piece
+                float[] qh = gather(2, q, base, c, frames, d), kh = gather(3, k, base, c, frames, d);
+                float[] vh = gather(4, v, base, c, frames, d), oh = scratchF(5, frames * d);
+                Gemm.sgemm(false, true, frames, frames, d, (float) scale, qh, 0, d, kh, 0, d, 0f, probs, pOff, frames);
                 for (int t = 0; t < frames; t++) {
                     int row = pOff + t * frames;
                     for (int s = len; s < frames; s++) probs[row + s] = maskValue;
@@ -135,7 +150,8 @@ public final class CpuAttention {
                     wOff = 0;
                     dropF(weights, probs, pOff, tt, seed, thr, keepScale, keepBits, bh * wordsPerPair(frames));
                 }
-                Gemm.sgemm(false, false, frames, d, frames, 1f, weights, wOff, frames, v, base, c, 0f, out, base, c);
+                Gemm.sgemm(false, false, frames, d, frames, 1f, weights, wOff, frames, vh, 0, d, 0f, oh, 0, d);
+                scatter(oh, out, base, c, frames, d);
             }
         });
     }
@@ -171,8 +187,11 @@ public final class CpuAttention {
                 int b = bh / heads, h = bh % heads, len = lengths == null ? frames : lengths[b];
                 int base = b * frames * c + h * d, pOff = bh * tt;
                 float[] dp = scratchF(1, tt);
+                float[] qh = gather(2, q, base, c, frames, d), kh = gather(3, k, base, c, frames, d);
+                float[] vh = gather(4, v, base, c, frames, d), gh = gather(5, dOut, base, c, frames, d);
+                float[] res = scratchF(6, frames * d);
                 // dP' = dO · Vᵀ
-                Gemm.sgemm(false, true, frames, frames, d, 1f, dOut, base, c, v, base, c, 0f, dp, 0, frames);
+                Gemm.sgemm(false, true, frames, frames, d, 1f, gh, 0, d, vh, 0, d, 0f, dp, 0, frames);
                 if (dv != null) {
                     float[] weights = probs;
                     int wOff = pOff;
@@ -182,7 +201,8 @@ public final class CpuAttention {
                         for (int i = 0; i < tt; i++) weights[i] = kept(keepBits, bh * wpp, i) ? probs[pOff + i] * keepScale : 0f;
                     }
                     // dV = P'ᵀ · dO
-                    Gemm.sgemm(true, false, frames, d, frames, 1f, weights, wOff, frames, dOut, base, c, 0f, dv, base, c);
+                    Gemm.sgemm(true, false, frames, d, frames, 1f, weights, wOff, frames, gh, 0, d, 0f, res, 0, d);
+                    scatter(res, dv, base, c, frames, d);
                 }
                 if (dq == null && dk == null) continue;
                 // dP = dP' ∘ keep/(1-p); dS = P ∘ (dP − Σ dP∘P), zero at masked keys
@@ -198,8 +218,14 @@ public final class CpuAttention {
                     for (int s = len; s < frames; s++) dp[row + s] = 0f;
                 }
                 // dQ = scale · dS · K,  dK = scale · dSᵀ · Q
-                if (dq != null) Gemm.sgemm(false, false, frames, d, frames, (float) scale, dp, 0, frames, k, base, c, 0f, dq, base, c);
-                if (dk != null) Gemm.sgemm(true, false, frames, d, frames, (float) scale, dp, 0, frames, q, base, c, 0f, dk, base, c);
+                if (dq != null) {
+                    Gemm.sgemm(false, false, frames, d, frames, (float) scale, dp, 0, frames, kh, 0, d, 0f, res, 0, d);
+                    scatter(res, dq, base, c, frames, d);
+                }
+                if (dk != null) {
+                    Gemm.sgemm(true, false, frames, d, frames, (float) scale, dp, 0, frames, qh, 0, d, 0f, res, 0, d);
+                    scatter(res, dk, base, c, frames, d);
+                }
             }
         });
     }
