@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import lmu.amp.Precision;
 import lmu.backend.cpu.Gemm;
 import lmu.nn.CtcModel;
 import lmu.speech.data.DataLoader;
@@ -24,7 +25,7 @@ public final class TrainSession {
     /** Runs and returns the outcome (null for a dry run). */
     public static Trainer.Summary run(TrainConfig cfg, Options opt, PrintStream out) throws IOException {
         out.println("device: cpu (" + Parallel.threads() + " threads; matrix products: " + Gemm.implementation() + ")");
-        if (cfg.train().mixedPrecision().equals("auto")) out.println("mixed precision: off (auto chooses fp16 on a GPU only)");
+        out.println("mixed precision: " + describePrecision(cfg.train()));
         CtcModel model = Models.create(cfg);
         int world = 1;
         int perDevice = Math.max(1, cfg.train().batchSize() / world);
@@ -78,6 +79,18 @@ public final class TrainSession {
                 s.stop().name().toLowerCase(Locale.ROOT), s.epoch(), s.step(),
                 Double.isFinite(s.bestWer()) ? String.format(Locale.ROOT, "%.2f%%", 100 * s.bestWer()) : "n/a", s.lastCheckpoint());
         return s;
+    }
+
+    /** The precision line of the session header (the CPU: auto means off, fp16/bf16 are emulated). */
+    static String describePrecision(TrainConfig.Train t) {
+        Precision p = Precision.resolve(t.mixedPrecision(), false);
+        if (p == Precision.OFF) return t.mixedPrecision().equals("auto") ? "off (auto chooses fp16 on a GPU only)" : "off";
+        String s = p.configName() + " emulated on the CPU (matrix products, attention, convolution and LMU activations rounded"
+                + " to " + p.configName() + ", fp32 accumulation; softmax, layer norm, CTC and master weights fp32)";
+        return s + (p.needsLossScaling()
+                ? String.format(Locale.ROOT, "; dynamic loss scale from %.0f, x2 after %d clean steps, in [%s, %.0f]",
+                        t.lossScale().initial(), t.lossScale().growthInterval(), t.lossScale().min(), t.lossScale().max())
+                : "; no loss scaling");
     }
 
     private static void resume(Trainer trainer, Options opt, PrintStream out) throws IOException {
