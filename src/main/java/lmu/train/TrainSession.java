@@ -53,6 +53,7 @@ public final class TrainSession {
             out.print(model.parameterTable());
             long params = model.parameterCount();
             out.printf(Locale.ROOT, "memory estimate: %.1f MiB for weights, gradients and Adam moments%n", params * 16 / 1048576.0);
+            out.println(activationEstimate(cfg, trainUtts));
             out.println("dry run: nothing trained");
             return null;
         }
@@ -79,6 +80,20 @@ public final class TrainSession {
                 s.stop().name().toLowerCase(Locale.ROOT), s.epoch(), s.step(),
                 Double.isFinite(s.bestWer()) ? String.format(Locale.ROOT, "%.2f%%", 100 * s.bestWer()) : "n/a", s.lastCheckpoint());
         return s;
+    }
+
+    /**
+     * The dry run's activation estimate for the largest batch: the longest training utterance
+     * (100 frames per second), with as many utterances as {@code batch_size} and {@code max_frames} allow.
+     */
+    static String activationEstimate(TrainConfig cfg, List<Utterance> utts) {
+        double longest = 0;
+        for (Utterance u : utts) longest = Math.max(longest, u.duration());
+        int frames = Math.max(1, (int) Math.ceil(longest * 100));
+        int batch = cfg.train().batchSize();
+        if (cfg.train().maxFrames() > 0) batch = Math.max(1, Math.min(batch, cfg.train().maxFrames() / frames));
+        Precision p = Precision.resolve(cfg.train().mixedPrecision(), false);
+        return ActivationMemory.estimate(lmu.nn.ModelConfig.parse(cfg.model()), batch, frames).describe(p, batch, frames);
     }
 
     /** The precision line of the session header (the CPU: auto means off, fp16/bf16 are emulated). */
