@@ -103,9 +103,13 @@ public final class TrainSession {
         String s = p.configName() + " emulated on the CPU (matrix products, attention, convolution and LMU activations rounded"
                 + " to " + p.configName() + ", fp32 accumulation; softmax, layer norm, CTC and master weights fp32)";
         return s + (p.needsLossScaling()
-                ? String.format(Locale.ROOT, "; dynamic loss scale from %.0f, x2 after %d clean steps, in [%s, %.0f]",
-                        t.lossScale().initial(), t.lossScale().growthInterval(), t.lossScale().min(), t.lossScale().max())
+                ? "; dynamic loss scale from " + number(t.lossScale().initial()) + ", x2 after " + t.lossScale().growthInterval()
+                        + " clean steps, in [" + number(t.lossScale().min()) + ", " + number(t.lossScale().max()) + "]"
                 : "; no loss scaling");
+    }
+
+    private static String number(double v) {
+        return v == Math.rint(v) && Math.abs(v) < 1e15 ? Long.toString((long) v) : Double.toString(v);
     }
 
     private static void resume(Trainer trainer, Options opt, PrintStream out) throws IOException {
