@@ -2,7 +2,11 @@ package lmu.amp;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import lmu.autograd.GradCheck;
+import lmu.nn.Downsample;
 import lmu.nn.Linear;
+import lmu.nn.lmu.LmuConfig;
+import lmu.nn.lmu.LmuLayer;
 import lmu.ops.MatMul;
 import lmu.tensor.DType;
 import lmu.tensor.Tensor;
@@ -117,6 +121,48 @@ class AutocastTest {
         assertArrayEquals(expect, y.toFloatArray(), 1e-6f);
         assertNotEquals(Precision.BF16.round(lin.weight().toFloatArray()[0]), lin.weight().toFloatArray()[0],
                 "master weights stay fp32");
+    }
+
+    private static void allRepresentable(Precision p, Tensor t, String what) {
+        for (float v : t.toFloatArray()) assertEquals(p.round(v), v, what + ": " + v + " is not a " + p + " value");
+    }
+
+    @Test
+    void convolutionAndLmuLayerReadAndWriteHalfPrecisionActivations() {
+        Rng rng = new Rng(4);
+        Tensor x = rand(rng, 1, 2, 9, 6).requiresGrad(true);
+        int[] lengths = {9, 7};
+        Downsample down = new Downsample(6, 3, 2, 1, rng, DType.F32);
+        LmuLayer layer = new LmuLayer(LmuConfig.of(6, 5, 1, 4, 8), LmuLayer.Mode.AUTO, rng, DType.F32);
+        Tensor c, h;
+        try (Autocast ac = Autocast.enable(Precision.FP16)) {
+            c = down.forward(x, lengths).features();
+            h = layer.forward(x, lengths);
+        }
+        Tensor cRef = down.forward(x, lengths).features(), hRef = layer.forward(x, lengths);
+        for (Tensor[] pair : new Tensor[][] {{c, cRef}, {h, hRef}}) {
+            float[] got = pair[0].toFloatArray(), ref = pair[1].toFloatArray();
+            boolean differs = false;
+            for (int i = 0; i < ref.length; i++) {
+                assertEquals(ref[i], got[i], 4e-3 * (1 + Math.abs(ref[i])));
+                differs |= got[i] != ref[i];
+            }
+            assertTrue(differs, "the policy must round");
+        }
+        allRepresentable(Precision.FP16, c, "convolution output");
+        allRepresentable(Precision.FP16, h, "LMU output");
+        h.sum().backward();
+        allRepresentable(Precision.FP16, x.grad(), "gradient reaching the LMU input");
+    }
+
+    @Test
+    void float64GradientChecksStillPassUnderAPolicy() {
+        Rng rng = new Rng(9);
+        Tensor a = Tensor.randn(rng, DType.F64, 1, 3, 4).requiresGrad(true), b = Tensor.randn(rng, DType.F64, 1, 4, 2)
+                .requiresGrad(true);
+        try (Autocast ac = Autocast.enable(Precision.FP16)) {
+            GradCheck.check("MatMul under fp16 policy, F64", in -> MatMul.apply(in[0], in[1], false, false), a, b);
+        }
     }
 
     @Test
