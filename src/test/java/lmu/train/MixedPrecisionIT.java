@@ -142,6 +142,40 @@ class MixedPrecisionIT {
     }
 
     @Test
+    void persistentNanStillStopsTheRunOnceTheScaleIsAtItsFloor() throws Exception {
+        TrainConfig cfg = config("fp16", 3, 0, Map.of("train.loss_scale.initial", 4, "train.max_bad_steps", 3));
+        SyntheticBatches good = new SyntheticBatches(6, 4, 5, 3);
+        BatchSource poisoned = new BatchSource() {
+            @Override
+            public Iterator<TrainBatch> epoch(int epoch, int skip) {
+                Iterator<TrainBatch> it = good.epoch(epoch, skip);
+                return new Iterator<>() {
+                    public boolean hasNext() {
+                        return it.hasNext();
+                    }
+
+                    public TrainBatch next() {
+                        TrainBatch t = it.next();
+                        t.features().set(Float.NaN, 0, 0, 0);
+                        return t;
+                    }
+                };
+            }
+
+            @Override
+            public int batchesPerEpoch() {
+                return good.batchesPerEpoch();
+            }
+        };
+        Run r = train(cfg, model(cfg), poisoned, dir, false, false);
+        assertEquals(Trainer.Stop.DIVERGED, r.summary().stop());
+        // 4 -> 2 -> 1 absorbs two skips; at the floor three more count as bad steps
+        assertEquals(5, r.trainer().lossScaler().skipped());
+        assertEquals(1, r.trainer().lossScaler().scale());
+        assertTrue(r.text().contains("3 consecutive steps"), r.text());
+    }
+
+    @Test
     void scaleDoublesAfterGrowthIntervalCleanStepsDuringTraining() throws Exception {
         TrainConfig cfg = config("fp16", 2, 7, Map.of("train.loss_scale.initial", 1024, "train.loss_scale.growth_interval", 3));
         Run r = train(cfg, model(cfg), new SyntheticBatches(6, 4, 5, 3), dir, false);
