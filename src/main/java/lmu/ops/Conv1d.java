@@ -1,5 +1,6 @@
 package lmu.ops;
 
+import lmu.amp.Autocast;
 import lmu.autograd.Ctx;
 import lmu.autograd.Function;
 import lmu.backend.Backend;
@@ -24,7 +25,8 @@ public final class Conv1d extends Function {
     public static Tensor apply(Tensor x, Tensor weight, Tensor bias, int stride, int padding) {
         Checks.positive("Conv1d stride", stride);
         Checks.nonNegative("Conv1d padding", padding);
-        return new Conv1d(stride, padding).apply(new Tensor[] {x, weight, bias});
+        // half-precision input, weight and output under a mixed-precision policy (bias and accumulation fp32)
+        return Autocast.half(new Conv1d(stride, padding).apply(new Tensor[] {Autocast.half(x), Autocast.half(weight), bias}));
     }
 
     /** Output length for input length t (may be ≤ 0 when the input is too short). */

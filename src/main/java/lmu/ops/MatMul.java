@@ -1,6 +1,7 @@
 package lmu.ops;
 
 import java.util.Arrays;
+import lmu.amp.Autocast;
 import lmu.autograd.Ctx;
 import lmu.autograd.Function;
 import lmu.backend.Backend;
@@ -20,8 +21,12 @@ public final class MatMul extends Function {
         this.transB = transB;
     }
 
+    /**
+     * Under a mixed-precision {@link Autocast} policy the operands and the result are stored in
+     * half precision (the product itself accumulates in fp32).
+     */
     public static Tensor apply(Tensor a, Tensor b, boolean transA, boolean transB) {
-        return new MatMul(transA, transB).apply(new Tensor[] {a, b});
+        return Autocast.half(new MatMul(transA, transB).apply(new Tensor[] {Autocast.half(a), Autocast.half(b)}));
     }
 
     /** Resolved geometry: batch, m, n, k, broadcastA, broadcastB, and the output shape. */

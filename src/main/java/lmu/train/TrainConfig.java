@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import lmu.amp.DynamicLossScaler;
 import lmu.nn.ModelConfig;
 import lmu.util.ConfigMap;
 import org.yaml.snakeyaml.LoaderOptions;
@@ -29,7 +30,8 @@ import org.yaml.snakeyaml.error.YAMLException;
  *         max_steps (0 = no cap), grad_accum (1), mixed_precision off | fp16 | bf16 (off),
  *         seed (1), patience (5 epochs without a better validation WER; 0 = never stop early),
  *         keep_last (3 checkpoints), log_every (10 steps), examples (3 transcripts per epoch),
- *         max_bad_steps (20 consecutive non-finite steps before stopping)
+ *         max_bad_steps (20 consecutive non-finite steps before stopping),
+ *         loss_scale (fp16 only): initial (65536), growth_interval (2000 clean steps), min (1), max (16777216)
  * data:   train (builtin), valid (builtin-test when train is builtin), subset (xs), loader_threads (2),
  *         cmvn utterance | none (utterance), max_duration (20.0 s; longer utterances are skipped),
  *         feature_cache (auto = ~/.cache/lmu-engine/features; none; or a directory: log-mel
@@ -50,7 +52,8 @@ public record TrainConfig(
             String schedule, long warmup, double gamma, long every, double minLr) {}
 
     public record Train(int batchSize, int maxFrames, int epochs, long maxSteps, int gradAccum, String mixedPrecision,
-            long seed, int patience, int keepLast, int logEvery, int examples, int maxBadSteps) {}
+            long seed, int patience, int keepLast, int logEvery, int examples, int maxBadSteps,
+            DynamicLossScaler.Settings lossScale) {}
 
     public record SpecAugmentConfig(int freqMasks, int freqWidth, int timeMasks, double timeWidth, boolean adaptive) {}
 
@@ -164,7 +167,8 @@ public record TrainConfig(
                 (int) positive(t, "keep_last", t.getInt("keep_last", 3)),
                 (int) positive(t, "log_every", t.getInt("log_every", 10)),
                 (int) nonNegative(t, "examples", t.getInt("examples", 3)),
-                (int) positive(t, "max_bad_steps", t.getInt("max_bad_steps", 20)));
+                (int) positive(t, "max_bad_steps", t.getInt("max_bad_steps", 20)),
+                lossScale(t.section("loss_scale")));
         t.rejectUnknown();
         ConfigMap d = root.section("data");
         String trainData = d.getString("train", "builtin");
@@ -196,6 +200,20 @@ public record TrainConfig(
         }
         ModelConfig.parse(model); // every model key checked now, before any data is read
         return new TrainConfig(rootMap, model, optim, train, data);
+    }
+
+    private static DynamicLossScaler.Settings lossScale(ConfigMap s) {
+        DynamicLossScaler.Settings d = DynamicLossScaler.Settings.DEFAULT;
+        double initial = positive(s, "initial", s.getDouble("initial", d.initial()));
+        int interval = (int) positive(s, "growth_interval", s.getInt("growth_interval", d.growthInterval()));
+        double min = positive(s, "min", s.getDouble("min", d.min()));
+        double max = positive(s, "max", s.getDouble("max", d.max()));
+        s.rejectUnknown();
+        if (!(min <= initial && initial <= max) || Double.isInfinite(max)) {
+            throw new IllegalArgumentException("config keys " + s.path() + ".{min, initial, max}: expected min <= initial <= max,"
+                    + " all finite, got " + min + ", " + initial + ", " + max);
+        }
+        return new DynamicLossScaler.Settings(initial, interval, min, max);
     }
 
     /**

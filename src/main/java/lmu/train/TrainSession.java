@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import lmu.amp.Precision;
 import lmu.backend.cpu.Gemm;
 import lmu.nn.CtcModel;
 import lmu.nn.ModelConfig;
@@ -26,7 +27,7 @@ public final class TrainSession {
     /** Runs and returns the outcome (null for a dry run). */
     public static Trainer.Summary run(TrainConfig cfg, Options opt, PrintStream out) throws IOException {
         out.println("device: cpu (" + Parallel.threads() + " threads; matrix products: " + Gemm.implementation() + ")");
-        if (cfg.train().mixedPrecision().equals("auto")) out.println("mixed precision: off (auto chooses fp16 on a GPU only)");
+        out.println("mixed precision: " + describePrecision(cfg.train()));
         CtcModel model = Models.create(cfg);
         int world = 1;
         int perDevice = Math.max(1, cfg.train().batchSize() / world);
@@ -60,6 +61,7 @@ public final class TrainSession {
             out.print(model.parameterTable());
             long params = model.parameterCount();
             out.printf(Locale.ROOT, "memory estimate: %.1f MiB for weights, gradients and Adam moments%n", params * 16 / 1048576.0);
+            out.println(activationEstimate(cfg, trainUtts));
             out.println("dry run: nothing trained");
             return null;
         }
@@ -92,6 +94,36 @@ public final class TrainSession {
                 s.stop().name().toLowerCase(Locale.ROOT), s.epoch(), s.step(),
                 Double.isFinite(s.bestWer()) ? String.format(Locale.ROOT, "%.2f%%", 100 * s.bestWer()) : "n/a", s.lastCheckpoint());
         return s;
+    }
+
+    /**
+     * The dry run's activation estimate for the largest batch: the longest training utterance
+     * (100 frames per second), with as many utterances as {@code batch_size} and {@code max_frames} allow.
+     */
+    static String activationEstimate(TrainConfig cfg, List<Utterance> utts) {
+        double longest = 0;
+        for (Utterance u : utts) longest = Math.max(longest, u.duration());
+        int frames = Math.max(1, (int) Math.ceil(longest * 100));
+        int batch = cfg.train().batchSize();
+        if (cfg.train().maxFrames() > 0) batch = Math.max(1, Math.min(batch, cfg.train().maxFrames() / frames));
+        Precision p = Precision.resolve(cfg.train().mixedPrecision(), false);
+        return ActivationMemory.estimate(ModelConfig.parse(cfg.model()), batch, frames).describe(p, batch, frames);
+    }
+
+    /** The precision line of the session header (the CPU: auto means off, fp16/bf16 are emulated). */
+    static String describePrecision(TrainConfig.Train t) {
+        Precision p = Precision.resolve(t.mixedPrecision(), false);
+        if (p == Precision.OFF) return t.mixedPrecision().equals("auto") ? "off (auto chooses fp16 on a GPU only)" : "off";
+        String s = p.configName() + " emulated on the CPU (matrix products, attention, convolution and LMU activations rounded"
+                + " to " + p.configName() + ", fp32 accumulation; softmax, layer norm, CTC and master weights fp32)";
+        return s + (p.needsLossScaling()
+                ? "; dynamic loss scale from " + number(t.lossScale().initial()) + ", x2 after " + t.lossScale().growthInterval()
+                        + " clean steps, in [" + number(t.lossScale().min()) + ", " + number(t.lossScale().max()) + "]"
+                : "; no loss scaling");
+    }
+
+    private static String number(double v) {
+        return v == Math.rint(v) && Math.abs(v) < 1e15 ? Long.toString((long) v) : Double.toString(v);
     }
 
     /** Writes the report of skipped training data and prints its first lines; nothing when nothing was skipped. */

@@ -10,6 +10,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Supplier;
+import lmu.amp.Autocast;
+import lmu.amp.DynamicLossScaler;
+import lmu.amp.Precision;
 import lmu.autograd.GradMode;
 import lmu.nn.CtcModel;
 import lmu.nn.Dropout;
@@ -26,7 +29,9 @@ import lmu.util.Rng;
  * clipping, a step skipped when gradients are not finite, AdamW, validation and checkpoints every
  * epoch, early stopping on validation WER. Every source of randomness is a pure function of the seed
  * and the position (epoch, batch, step), so resuming from a checkpoint continues exactly as an
- * uninterrupted run would.
+ * uninterrupted run would. With {@code train.mixed_precision} fp16 or bf16 the forward pass runs under
+ * that {@link Autocast} policy (validation stays fp32) and fp16 gradients go through a {@link
+ * DynamicLossScaler} (loss scaled before backward, gradients unscaled before clipping).
  */
 public final class Trainer {
     /** Why a run ended. */
@@ -44,6 +49,8 @@ public final class Trainer {
     private final Progress progress;
     private final Adam optimizer;
     private final LrSchedule schedule;
+    private final Precision precision;
+    private final DynamicLossScaler scaler;
     private final CtcLoss ctc = CtcLoss.batchMajor().withZeroInfinity(true);
     private final List<Double> losses = new java.util.ArrayList<>();
 
@@ -70,6 +77,8 @@ public final class Trainer {
         Map<String, Tensor> params = model.namedParameters();
         this.optimizer = o.name().equals("adam") ? Adam.adam(params, o.beta1(), o.beta2(), o.eps(), o.weightDecay())
                 : Adam.adamW(params, o.beta1(), o.beta2(), o.eps(), o.weightDecay());
+        this.precision = Precision.resolve(cfg.train().mixedPrecision(), false); // the CPU: auto means off
+        this.scaler = DynamicLossScaler.forPrecision(precision, cfg.train().lossScale());
         this.schedule = switch (o.schedule()) {
             case "constant" -> LrSchedule.warmupConstant(o.lr(), o.warmup());
             case "cosine" -> LrSchedule.warmupCosine(o.lr(), o.warmup(),
@@ -91,11 +100,20 @@ public final class Trainer {
         epochsWithoutImprovement = s.get("epochs_without_improvement").getAsInt();
         skippedSteps = s.get("skipped_steps").getAsLong();
         consecutiveBad = s.get("consecutive_bad_steps").getAsInt();
+        if (scaler.isDynamic() && s.has("loss_scale")) {
+            scaler.restore(s.get("loss_scale").getAsDouble(), s.get("loss_scale_clean_steps").getAsInt(),
+                    s.get("loss_scale_skipped").getAsLong());
+        }
         out.printf(Locale.ROOT, "resumed from %s: epoch %d, batch %d of the epoch, step %d%n", ck.dir(), epoch, batchInEpoch, step);
     }
 
     public long step() {
         return step;
+    }
+
+    /** The loss scaler (scale 1 unless fp16); data-parallel runs set its {@link DynamicLossScaler#agreeWith vote}. */
+    public DynamicLossScaler lossScaler() {
+        return scaler;
     }
 
     /** Trains until the configured epochs, max steps, early stop, a stop signal or divergence. */
@@ -116,12 +134,16 @@ public final class Trainer {
                 TrainBatch b = it.next();
                 lmu.autograd.Profiler.add("data (waiting for the loader)", System.nanoTime() - tw);
                 Dropout.reseed(model, Rng.derive(t.seed(), step * t.gradAccum() + accum).nextLong());
-                CtcModel.Output o = model.forward(b.features(), b.frames());
+                CtcModel.Output o;
+                try (Autocast ac = Autocast.enable(precision)) {
+                    o = model.forward(b.features(), b.frames());
+                }
                 CtcLossFunction f = new CtcLossFunction(ctc, o.lengths(), b.labels(), b.labelLengths());
                 Tensor loss = f.apply(o.values());
                 infeasibleUtterances += f.result().infeasible().length;
                 double lv = loss.item();
-                (t.gradAccum() == 1 ? loss : loss.mul(1.0 / t.gradAccum())).backward();
+                double lossFactor = scaler.scale() / t.gradAccum();
+                (lossFactor == 1 ? loss : loss.mul(lossFactor)).backward();
                 batchInEpoch = b.resumeAt();
                 accum++;
                 framesSinceLog += b.totalFrames();
@@ -145,7 +167,8 @@ public final class Trainer {
                     long totalSteps = (long) t.epochs() * train.batchesPerEpoch() / t.gradAccum();
                     double rate = stepsSinceLog / Math.max(secs, 1e-9);
                     double eta = totalSteps > 0 ? (totalSteps - step) / Math.max(rate, 1e-9) : -1;
-                    progress.step(new Progress.Step(epoch, t.epochs(), step, totalSteps, mean, schedule.lr(Math.max(0, step - 1)), 0,
+                    progress.step(new Progress.Step(epoch, t.epochs(), step, totalSteps, mean, schedule.lr(Math.max(0, step - 1)),
+                            scaler.isDynamic() ? scaler.scale() : 0,
                             rate, framesSinceLog / Math.max(secs, 1e-9), eta, skippedSteps));
                     Map<String, Object> rec = new LinkedHashMap<>();
                     rec.put("epoch", epoch);
@@ -155,6 +178,7 @@ public final class Trainer {
                     rec.put("steps_per_s", rate);
                     rec.put("frames_per_s", framesSinceLog / Math.max(secs, 1e-9));
                     rec.put("skipped_steps", skippedSteps);
+                    if (scaler.isDynamic()) rec.put("loss_scale", scaler.scale());
                     rec.put("time_s", (System.nanoTime() - t0) / 1e9);
                     log.log("train", rec);
                     framesSinceLog = 0;
@@ -203,9 +227,20 @@ public final class Trainer {
         return new Summary(Stop.COMPLETED, t.epochs(), step, bestWer, last, losses);
     }
 
-    /** Clips and applies the accumulated gradient; false (and gradients dropped) when they are not finite. */
+    /**
+     * Unscales, clips and applies the accumulated gradient; false (and gradients dropped) when they
+     * are not finite. A skip that lowered the loss scale is the scaler's business and does not count
+     * toward {@code max_bad_steps}; one at the scale floor (or without scaling) does.
+     */
     private boolean applyStep() {
         List<Tensor> params = model.parameters();
+        if (!scaler.unscale(params)) {
+            if (!scaler.update(true)) consecutiveBad++;
+            skippedSteps++;
+            optimizer.zeroGrad();
+            return false;
+        }
+        scaler.update(false);
         double clip = cfg.optim().clipNorm();
         double norm = clip > 0 ? GradClip.clipGlobalNorm(params, clip) : GradClip.globalNorm(params);
         if (!Double.isFinite(norm)) {
@@ -262,6 +297,11 @@ public final class Trainer {
         state.put("skipped_steps", skippedSteps);
         state.put("consecutive_bad_steps", consecutiveBad);
         state.put("infeasible_utterances", infeasibleUtterances);
+        if (scaler.isDynamic()) {
+            state.put("loss_scale", scaler.scale());
+            state.put("loss_scale_clean_steps", scaler.cleanSteps());
+            state.put("loss_scale_skipped", scaler.skipped());
+        }
         state.put("config", cfg.toYaml());
         state.put("vocabulary", model.vocabulary().characters());
         Map<String, int[]> shapes = new LinkedHashMap<>();

@@ -36,7 +36,7 @@ class TrainCommandIT {
         String out = (String) r[1];
         assertEquals(0, r[0], err.toString());
         assertTrue(out.contains("batch_size: 24") && out.contains("lr: 1.0E-4") && out.contains("warmup: 7"), out);
-        assertTrue(out.contains("total") && out.contains("2600 utterances"), out);
+        assertTrue(out.contains("total") && out.contains("4400 utterances"), out);
         assertTrue(out.contains("dry run: nothing trained"), out);
         assertFalse(Files.exists(dir.resolve("metrics.csv")));
     }

@@ -2,6 +2,7 @@ package lmu.nn.lmu;
 
 import java.util.Arrays;
 import java.util.Map;
+import lmu.amp.Autocast;
 import lmu.nn.Module;
 import lmu.nn.lmu.LegendreConvolution.Method;
 import lmu.tensor.DType;
@@ -19,7 +20,8 @@ import lmu.util.Rng;
  * <p>Parameters, by name, shapes (fan_in, fan_out) as in {@link LmuParameters}: {@code ex} (C, K),
  * {@code eh} (hidden, K), {@code em} (K·d, K), {@code bu} (K), {@code wx} (C, hidden), {@code wh}
  * (hidden, hidden), {@code wm} (K·d, hidden), {@code bh} (hidden), each present when its option is
- * on. The computation runs in float64 on the CPU whatever the tensor dtype (F32 or F64).
+ * on. The computation runs in float64 on the CPU whatever the tensor dtype (F32 or F64); under a
+ * mixed-precision {@link Autocast} policy only the input and output are stored in half precision.
  *
  * <pre>{@code
  * jshell> var lmu = new LmuLayer(LmuConfig.of(80, 384, 1, 192, 400), LmuLayer.Mode.AUTO, new Rng(1), DType.F32);
@@ -101,9 +103,9 @@ public final class LmuLayer extends Module implements lmu.nn.SequenceLayer {
             }
         }
         Tensor[] inputs = new Tensor[1 + params.length];
-        inputs[0] = x;
+        inputs[0] = Autocast.half(x); // half-precision activations in and out under a mixed-precision policy
         System.arraycopy(params, 0, inputs, 1, params.length);
-        return new LmuFunction(config, ir, parallel, convolution, lengths).apply(inputs);
+        return Autocast.half(new LmuFunction(config, ir, parallel, convolution, lengths).apply(inputs));
     }
 
     public LmuConfig config() {
