@@ -1,5 +1,7 @@
 package lmu.nn;
 
+import lmu.amp.Autocast;
+import lmu.amp.Precision;
 import lmu.ops.MatMul;
 import lmu.ops.MaskedFill;
 import lmu.ops.ScaledDotProductAttention;
@@ -27,7 +29,9 @@ import lmu.util.Rng;
  * meaningless but finite and later layers ignore them through the lengths.
  *
  * <p>On the CPU the core (scores, mask, softmax, dropout, weighted sum) runs as one fused op,
- * {@link ScaledDotProductAttention}; {@link #forwardComposed} is the same function from separate ops.
+ * {@link ScaledDotProductAttention}; {@link #forwardComposed} is the same function from separate ops,
+ * used on other devices and under a mixed-precision {@link Autocast} policy (whose half-precision
+ * roundings of the attention products it carries).
  * In the composed form the mask is a boolean[] of shape (B, 1, 1, T) broadcast over heads and queries: nothing of
  * size T×T is allocated for it. Parameter names: {@code query}, {@code key}, {@code value},
  * {@code output} (each a {@link Linear} with weight (C, C) and bias (C)).
@@ -83,7 +87,8 @@ public final class MultiHeadAttention extends Module {
                 x.shape());
         int batch = x.dim(0), frames = x.dim(1), d = channels / heads;
         if (lengths != null) Masks.checkLengths("MultiHeadAttention", lengths, batch, frames, 0);
-        if (x.device().kind() != Device.Kind.CPU) return forwardComposed(x, lengths);
+        // the composed ops carry the mixed-precision roundings (lmu.amp.Autocast) of the attention products
+        if (x.device().kind() != Device.Kind.CPU || Autocast.current() != Precision.OFF) return forwardComposed(x, lengths);
         Tensor q = query.forward(x), k = key.forward(x), v = value.forward(x);
         boolean drop = dropout.active();
         int[] keyLengths = lengths == null || Masks.allFull(lengths, frames) ? null : lengths;
