@@ -61,7 +61,10 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--set", paramLabel = "KEY=VALUE", description = "override any config key, e.g. --set optim.warmup=500 (repeatable)")
     List<String> overrides = new ArrayList<>();
 
-    @Option(names = "--dry-run", description = "print the resolved config, model, parameter count, data summary and memory estimate, then exit")
+    @Option(names = "--ranks", paramLabel = "N", defaultValue = "1", description = "CPU data parallel: N replicas in this process (threads), each training on its slice of every global batch (--batch-size is global, at least N); several processes instead come from SLURM (srun) or NNODES/NODE_RANK/MASTER_ADDR/MASTER_PORT, one rank each (slurm/README.md)")
+    int ranks;
+
+    @Option(names = "--dry-run", description = "print the resolved config, model, parameter count, data summary and memory estimate and the resolved world (nodes, GPUs, ranks, batch per rank), then exit")
     boolean dryRun;
 
     @Option(names = "--debug", description = "one short epoch on a small subset")
@@ -77,7 +80,7 @@ final class TrainCommand implements Callable<Integer> {
         Device dev = Device.choose(device, System.out);
         TrainConfig cfg = TrainConfig.resolve(resolveRoot(dev));
         lmu.autograd.Profiler.enable(profile);
-        TrainSession.Options opt = new TrainSession.Options(outputDir, resume, dryRun, debug, subset);
+        TrainSession.Options opt = new TrainSession.Options(outputDir, resume, dryRun, debug, subset, ranks);
         Trainer.Summary s;
         try {
             s = TrainSession.run(cfg, opt, System.out);
