@@ -77,6 +77,7 @@ final class TrainCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (threads < 0) throw new IllegalArgumentException("--threads: expected 0 (all cores) or more, got " + threads);
         if (threads > 0) System.setProperty("lmu.threads", Integer.toString(threads));
+        if (dryRun && device.trim().toLowerCase(java.util.Locale.ROOT).startsWith("cuda")) return dryRunGpuWorld();
         Device dev = Device.choose(device, System.out);
         TrainConfig cfg = TrainConfig.resolve(resolveRoot(dev));
         lmu.autograd.Profiler.enable(profile);
@@ -90,6 +91,19 @@ final class TrainCommand implements Callable<Integer> {
                     + " Java more memory (java -Xmx16g -jar ...); the last checkpoint in " + outputDir + " is intact");
         }
         return s == null || s.stop() != Trainer.Stop.DIVERGED ? 0 : Main.EXIT_FAILURE;
+    }
+
+    /** --dry-run with --device cuda: the GPU world this job would have (CUDA training itself is not in this build). */
+    private int dryRunGpuWorld() {
+        TrainConfig cfg = TrainConfig.resolve(resolveRoot(Device.CUDA));
+        Map<String, String> env = System.getenv();
+        int gpus = lmu.distributed.World.visibleGpus(env, 1);
+        if (gpus < 1) throw new IllegalArgumentException("--device " + device + ": no GPU visible (CUDA_VISIBLE_DEVICES is empty)");
+        lmu.distributed.World w = lmu.distributed.World.fromEnvironment(env, gpus, gpus);
+        System.out.print(w.describe(cfg.train().batchSize(), cfg.train().gradAccum()));
+        w.checkBatch(cfg.train().batchSize());
+        System.out.println("dry run: nothing trained (the CUDA training path is not part of this build yet; see `check`)");
+        return 0;
     }
 
     /** Config file (or the built-in one for the device), then preset, then flags, then --set. */

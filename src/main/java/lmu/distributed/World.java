@@ -163,6 +163,20 @@ public record World(int nodes, int node, int ranksPerNode, int gpusPerNode, Stri
         return s;
     }
 
+    /**
+     * GPUs this process may use: {@code SLURM_GPUS_ON_NODE}, else the entries of
+     * {@code CUDA_VISIBLE_DEVICES}, else {@code fallback} (the driver's device count).
+     *
+     * @throws IllegalArgumentException naming the variable when it is malformed
+     */
+    public static int visibleGpus(Map<String, String> env, int fallback) {
+        String slurm = env.get("SLURM_GPUS_ON_NODE");
+        if (slurm != null && !slurm.isBlank()) return intVar(env, "SLURM_GPUS_ON_NODE", fallback);
+        String cvd = env.get("CUDA_VISIBLE_DEVICES");
+        if (cvd != null) return cvd.isBlank() ? 0 : cvd.split(",").length;
+        return fallback;
+    }
+
     /** Timeout of one collective: {@code LMU_DIST_TIMEOUT} seconds, default {@code fallback}. */
     public static Duration timeout(Map<String, String> env, Duration fallback) {
         String v = env.get("LMU_DIST_TIMEOUT");
