@@ -1,6 +1,7 @@
 package lmu.train;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
@@ -158,6 +159,121 @@ class DataParallelTest {
     @Test
     void fourRanksMatchOneRankWithSmallBucketsAndUnevenSlices() throws Exception {
         check(6, 4, 512); // slices of 1, 2, 1, 2 utterances; many buckets
+    }
+
+    /** {@code src} whose batch {@code at} (0-based, in epoch order) runs {@code action} first. */
+    static BatchSource onBatch(BatchSource src, int at, Runnable action) {
+        return new BatchSource() {
+            @Override
+            public Iterator<TrainBatch> epoch(int epoch, int skip) {
+                Iterator<TrainBatch> it = src.epoch(epoch, skip);
+                return new Iterator<>() {
+                    int k = skip;
+
+                    @Override
+                    public boolean hasNext() {
+                        return it.hasNext();
+                    }
+
+                    @Override
+                    public TrainBatch next() {
+                        if (k++ == at) action.run();
+                        return it.next();
+                    }
+                };
+            }
+
+            @Override
+            public int batchesPerEpoch() {
+                return src.batchesPerEpoch();
+            }
+        };
+    }
+
+    private List<Trainer.Summary> runRanks(int batch, int n, Path out, int rankWithEvent, int at, Runnable event) {
+        TrainConfig cfg = config(batch);
+        return Ranks.run(n, Duration.ofSeconds(60), "dp-test", comm -> {
+            CtcModel m = model(cfg, 7);
+            BatchSource src = slice(new SyntheticBatches(6, batch, 5, 3), comm.rank(), n);
+            if (comm.rank() == rankWithEvent) src = onBatch(src, at, event);
+            Trainer tr = new Trainer(cfg, m, src, null, out, quiet(), false);
+            tr.dataParallel(new DataParallel(comm, m.parameters(), DataParallel.DEFAULT_BUCKET_BYTES));
+            return tr.run(null);
+        });
+    }
+
+    @Test
+    void aStopSignalStopsAllRanksAtTheSameStepAndRankZeroSaves() {
+        Path out = dir.resolve("sig");
+        // the signal arrives while rank 2 loads its batch; every rank stops after the same step
+        try {
+            List<Trainer.Summary> s = runRanks(4, 3, out, 2, 1, () -> StopSignal.request("SIGUSR1"));
+            for (Trainer.Summary x : s) {
+                assertEquals(Trainer.Stop.SIGNAL, x.stop());
+                assertEquals(s.get(0).step(), x.step(), "every rank stops after the same step");
+            }
+            assertTrue(s.get(0).step() < STEPS);
+            assertTrue(Files.isDirectory(out.resolve(Checkpoints.stepName(1, s.get(0).step()))), "rank 0 saved the stop checkpoint");
+        } finally {
+            StopSignal.clear();
+        }
+    }
+
+    @Test
+    void aRankThatThrowsEndsAllRanksWithItsError() {
+        long t0 = System.nanoTime();
+        Ranks.RankFailedException e = assertThrows(Ranks.RankFailedException.class,
+                () -> runRanks(4, 2, dir.resolve("fail"), 1, 2, () -> {
+                    throw new IllegalStateException("disk on fire");
+                }));
+        assertEquals(1, e.rank());
+        assertTrue(e.getMessage().contains("disk on fire"), e.getMessage());
+        assertTrue((System.nanoTime() - t0) / 1e9 < 30, "ended well before the 60 s collective timeout");
+    }
+
+    @Test
+    void nonFiniteGradientsOnOneRankSkipTheStepOnAll() {
+        TrainConfig cfg = config(4);
+        List<float[]> w = Ranks.run(2, Duration.ofSeconds(60), "dp-test", comm -> {
+            CtcModel m = model(cfg, 7);
+            BatchSource src = slice(new SyntheticBatches(6, 4, 5, 3), comm.rank(), 2);
+            if (comm.rank() == 1) {
+                BatchSource clean = src;
+                src = new BatchSource() { // rank 1's second batch has a NaN feature
+                    @Override
+                    public Iterator<TrainBatch> epoch(int epoch, int skip) {
+                        Iterator<TrainBatch> it = clean.epoch(epoch, skip);
+                        return new Iterator<>() {
+                            int k = skip;
+
+                            @Override
+                            public boolean hasNext() {
+                                return it.hasNext();
+                            }
+
+                            @Override
+                            public TrainBatch next() {
+                                TrainBatch b = it.next();
+                                if (k++ == 1) b.features().f32()[0] = Float.NaN;
+                                return b;
+                            }
+                        };
+                    }
+
+                    @Override
+                    public int batchesPerEpoch() {
+                        return clean.batchesPerEpoch();
+                    }
+                };
+            }
+            Trainer tr = new Trainer(cfg, m, src, null, dir.resolve("nan"), quiet(), false);
+            tr.dataParallel(new DataParallel(comm, m.parameters(), DataParallel.DEFAULT_BUCKET_BYTES));
+            Trainer.Summary s = tr.run(null);
+            assertEquals(STEPS, s.step(), "the skipped batch does not count as a step");
+            assertEquals(STEPS, s.losses().size());
+            return weights(m);
+        });
+        assertEquals(0.0, maxDiff(w.get(0), w.get(1)), "both ranks skipped the same step");
     }
 
     @Test
