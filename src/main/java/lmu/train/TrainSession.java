@@ -15,8 +15,10 @@ import lmu.distributed.Ranks;
 import lmu.distributed.TcpCommunicator;
 import lmu.distributed.World;
 import lmu.nn.CtcModel;
+import lmu.nn.ModelConfig;
 import lmu.speech.data.DataLoader;
 import lmu.speech.data.DatasetListing;
+import lmu.speech.data.SkipReport;
 import lmu.speech.data.Utterance;
 import lmu.util.Parallel;
 
@@ -64,7 +66,13 @@ public final class TrainSession {
         out.println("train data: " + cfg.data().train() + ": " + trainList.summary(5).strip()
                 + (dropped[0] > 0 ? "; " + dropped[0] + " longer than " + cfg.data().maxDuration() + " s left out" : ""));
         if (validList != null) out.println("valid data: " + cfg.data().valid() + ": " + validList.summary(5).strip());
-        if (trainUtts.isEmpty()) throw new IllegalArgumentException("no usable training utterances in " + cfg.data().train());
+        if (trainUtts.isEmpty()) {
+            throw new IllegalArgumentException("no usable training utterances in " + cfg.data().train() + ": "
+                    + trainList.summary(10).strip() + (dropped[0] > 0 ? "; " + dropped[0] + " longer than data.max_duration" : ""));
+        }
+        double[] known = trainUtts.stream().mapToDouble(Utterance::duration).filter(d -> d > 0).toArray(); // 100 frames/s: 10 ms hop
+        TrainConfig.checkAgainstData(ModelConfig.parse(cfg.model()), java.util.Arrays.stream(known).max().orElse(0),
+                java.util.Arrays.stream(known).min().orElse(1), 100);
 
         if (opt.dryRun()) {
             out.println("--- resolved config");
@@ -77,22 +85,24 @@ public final class TrainSession {
             out.println("dry run: nothing trained");
             return null;
         }
-        Checkpoints.ensureWritable(opt.outputDir());
+        // weights + Adam's two moments in float32, plus headers
+        Checkpoints.ensureWritable(opt.outputDir(), model.parameterCount() * 12 + (1 << 20));
+        List<Utterance> tooLong = trainList.utterances().stream().filter(u -> u.duration() > cfg.data().maxDuration()).toList();
         StopSignal.install();
         List<Utterance> train = trainUtts, valid = validUtts;
         Duration timeout = World.timeout(System.getenv(), DIST_TIMEOUT);
         Trainer.Summary s;
         if (world.size() == 1) {
-            s = replica(cfg, opt, out, model, train, valid, null, world, perDevice);
+            s = replica(cfg, opt, out, model, trainList, tooLong, train, valid, null, perDevice);
         } else if (world.nodes() == 1) {
             s = Ranks.run(world.size(), timeout, "train", comm -> replica(cfg, opt, out, comm.rank() == 0 ? model : Models.create(cfg),
-                    train, valid, comm, world, perDevice)).get(0);
+                    trainList, tooLong, train, valid, comm, perDevice)).get(0);
         } else {
             out.println("rendezvous: rank " + world.node() + " of " + world.nodes() + " with rank 0 at " + world.masterAddr() + ":"
                     + world.masterPort() + " (timeout " + timeout.toSeconds() + " s)");
             try (Communicator comm = TcpCommunicator.connect(world.masterAddr(), world.masterPort(), world.node(), world.nodes(), timeout)) {
                 try {
-                    s = replica(cfg, opt, out, model, train, valid, comm, world, perDevice);
+                    s = replica(cfg, opt, out, model, trainList, tooLong, train, valid, comm, perDevice);
                 } catch (RuntimeException | IOException | Error e) {
                     comm.abort(e);
                     throw e;
@@ -127,12 +137,22 @@ public final class TrainSession {
      * One replica: its loaders, trainer, resume (rank 0), data-parallel hook-up, the run. Only
      * rank 0 prints progress and writes metrics and checkpoints.
      */
-    private static Trainer.Summary replica(TrainConfig cfg, Options opt, PrintStream out, CtcModel model, List<Utterance> trainUtts,
-            List<Utterance> validUtts, Communicator comm, World world, int perDevice) throws IOException {
+    private static Trainer.Summary replica(TrainConfig cfg, Options opt, PrintStream out, CtcModel model, DatasetListing trainList,
+            List<Utterance> tooLong, List<Utterance> trainUtts, List<Utterance> validUtts, Communicator comm, int perDevice)
+            throws IOException {
         int rank = comm == null ? 0 : comm.rank(), size = comm == null ? 1 : comm.size();
         boolean root = rank == 0;
         PrintStream log = root ? out : new PrintStream(OutputStream.nullOutputStream());
-        DataLoader trainLoader = DataPipeline.trainLoader(cfg, trainUtts, model.vocabulary(), rank, size, cfg.train().batchSize());
+        // each rank loads only its slices, so each reports its own skips (rank r > 0 in <report>.rank<r>)
+        String reportName = root ? DataPipeline.SKIP_REPORT : DataPipeline.SKIP_REPORT + ".rank" + rank;
+        SkipReport skips = new SkipReport();
+        DataLoader trainLoader;
+        try {
+            trainLoader = DataPipeline.trainLoader(cfg, trainUtts, model.vocabulary(), rank, size, cfg.train().batchSize(), skips);
+        } catch (IllegalArgumentException e) {
+            writeSkipReport(opt.outputDir().resolve(reportName), DataPipeline.skipReport(trainList, tooLong, cfg.data().maxDuration(), skips), log);
+            throw e;
+        }
         DataLoader validLoader = validUtts.isEmpty() ? null
                 : DataPipeline.evalLoader(cfg, validUtts, model.vocabulary(), rank, size, perDevice);
         Trainer.Summary s;
@@ -156,13 +176,25 @@ public final class TrainSession {
         } finally {
             trainLoader.close();
             if (validLoader != null) validLoader.close();
-        }
-        if (trainLoader.report().skipped() > 0) {
-            String name = size == 1 ? "skipped.txt" : "skipped_rank" + rank + ".txt";
-            log.println("skipped training utterances: " + trainLoader.report().summary(10).strip());
-            Files.writeString(opt.outputDir().resolve(name), trainLoader.report().summary(Integer.MAX_VALUE));
+            writeSkipReport(opt.outputDir().resolve(reportName), DataPipeline.skipReport(trainList, tooLong, cfg.data().maxDuration(), skips),
+                    log);
         }
         return s;
+    }
+
+    /** Writes the report of skipped training data and prints its first lines; nothing when nothing was skipped. */
+    private static void writeSkipReport(Path file, String report, PrintStream out) {
+        if (report.startsWith("0 ")) return;
+        String[] lines = report.split("\n");
+        StringBuilder head = new StringBuilder();
+        for (int i = 1; i < Math.min(lines.length, 11); i++) head.append("\n  ").append(lines[i]);
+        if (lines.length > 11) head.append("\n  ... ").append(lines.length - 11).append(" more");
+        try {
+            Files.writeString(file, report);
+            out.println(lines[0] + " (full list in " + file + "):" + head);
+        } catch (IOException e) {
+            out.println(lines[0] + " (could not write " + file + ": " + e.getMessage() + "):" + head);
+        }
     }
 
     private static void resume(Trainer trainer, Options opt, PrintStream out) throws IOException {
