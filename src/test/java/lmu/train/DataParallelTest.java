@@ -277,6 +277,30 @@ class DataParallelTest {
     }
 
     @Test
+    void resumeOnRankZeroAloneContinuesExactly() throws Exception {
+        int batch = 4, n = 2;
+        List<float[]> straight = parallel(batch, n, dir.resolve("straight"), DataParallel.DEFAULT_BUCKET_BYTES);
+        Path out = dir.resolve("resumed");
+        Map<String, Object> root = TrainConfig.parseYaml(new StringReader(config(batch).toYaml()), "test");
+        TrainConfig.override(root, "train.max_steps", 2);
+        TrainConfig first = TrainConfig.resolve(root);
+        TrainConfig cfg = config(batch);
+        for (TrainConfig c : List.of(first, cfg)) {
+            List<float[]> w = Ranks.run(n, Duration.ofSeconds(60), "dp-test", comm -> {
+                CtcModel m = model(c, comm.rank() == 0 ? 7 : 55);
+                Trainer tr = new Trainer(c, m, slice(new SyntheticBatches(6, batch, 5, 3), comm.rank(), n), null, out, quiet(), false);
+                if (c == cfg && comm.rank() == 0) tr.resume(Checkpoints.latestGood(out, new java.util.ArrayList<>())); // rank 0 only
+                tr.dataParallel(new DataParallel(comm, m.parameters(), DataParallel.DEFAULT_BUCKET_BYTES));
+                tr.run(null);
+                return weights(m);
+            });
+            if (c == cfg) {
+                for (float[] x : w) assertEquals(0.0, maxDiff(straight.get(0), x), "resumed replicas equal the uninterrupted run");
+            }
+        }
+    }
+
+    @Test
     void onlyRankZeroWritesCheckpoints() throws Exception {
         Path out = dir.resolve("ck");
         parallel(4, 2, out, DataParallel.DEFAULT_BUCKET_BYTES);
