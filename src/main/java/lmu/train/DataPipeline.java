@@ -76,24 +76,29 @@ public final class DataPipeline {
         return java.nio.file.Path.of(c);
     }
 
-    /** The training loader: bucketed, shuffled per epoch, augmented, sharded for {@code rank} of {@code world}. */
-    public static DataLoader trainLoader(TrainConfig cfg, List<Utterance> utts, Vocabulary vocab, int rank, int world, int batchPerRank) {
-        return trainLoader(cfg, utts, vocab, rank, world, batchPerRank, new SkipReport());
+    /**
+     * The training loader: bucketed, shuffled per epoch, augmented; with several ranks each takes
+     * its slice of every global batch of {@code globalBatch} utterances, and the frame cap
+     * {@code train.max_frames} (per device) is applied to the global batch times the ranks.
+     */
+    public static DataLoader trainLoader(TrainConfig cfg, List<Utterance> utts, Vocabulary vocab, int rank, int world, int globalBatch) {
+        return trainLoader(cfg, utts, vocab, rank, world, globalBatch, new SkipReport());
     }
 
     /** The training loader, recording what it skips in {@code report} (kept even when construction fails). */
-    public static DataLoader trainLoader(TrainConfig cfg, List<Utterance> utts, Vocabulary vocab, int rank, int world, int batchPerRank,
+    public static DataLoader trainLoader(TrainConfig cfg, List<Utterance> utts, Vocabulary vocab, int rank, int world, int globalBatch,
             SkipReport report) {
         TrainConfig.SpecAugmentConfig sa = cfg.data().specAugment();
         DataLoader.Builder b = DataLoader.builder(utts, vocab)
                 .report(report)
                 .mode(DataLoader.Mode.TRAIN)
-                .maxBatchSize(batchPerRank)
+                .maxBatchSize(globalBatch)
                 .seed(cfg.train().seed())
                 .rank(rank)
                 .worldSize(world)
                 .threads(cfg.data().loaderThreads());
         common(cfg, b);
+        if (cfg.train().maxFrames() > 0 && world > 1) b.maxFramesPerBatch((int) Math.min(Integer.MAX_VALUE, (long) cfg.train().maxFrames() * world));
         if (sa.freqMasks() + sa.timeMasks() > 0) {
             b.specAugment(sa.adaptive()
                     ? new SpecAugment(sa.freqMasks(), sa.freqWidth(), 20, Integer.MAX_VALUE, true, 0.04, sa.timeWidth(), 0f)

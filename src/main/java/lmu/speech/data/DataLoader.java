@@ -48,13 +48,14 @@ import lmu.speech.text.Vocabulary;
  * so resuming at a batch index gives the same batches.
  */
 public final class DataLoader implements AutoCloseable {
-    /** TRAIN: shuffled, augmented, equal batch counts per rank. EVAL: in length order, every utterance once. */
+    /** TRAIN: shuffled, augmented, each rank a slice of every global batch. EVAL: in length order, every utterance once. */
     public enum Mode { TRAIN, EVAL }
 
     private final List<Utterance> utterances; // usable ones
     private final int[][] labels;
     private final FeatureExtractor extractor;
     private final BucketBatchSampler sampler;
+    private final boolean keepEmpty;
     private final Mode mode;
     private final int prefetch;
     private final ExecutorService pool;
@@ -102,9 +103,9 @@ public final class DataLoader implements AutoCloseable {
         labels = labs.toArray(new int[0][]);
         sampler = new BucketBatchSampler(frames.stream().mapToInt(Integer::intValue).toArray(), b.maxFramesPerBatch, b.maxBatchSize,
                 b.buckets, b.shuffle == null ? mode == Mode.TRAIN : b.shuffle, b.seed, b.rank, b.worldSize, mode);
+        keepEmpty = mode == Mode.TRAIN && b.worldSize > 1;
         if (mode == Mode.TRAIN && sampler.batches(0).isEmpty()) {
-            throw new IllegalArgumentException("DataLoader: " + utterances.size() + " usable utterances make fewer batches than the "
-                    + b.worldSize + " ranks; lower maxBatchSize/maxFramesPerBatch or use fewer ranks");
+            throw new IllegalArgumentException("DataLoader: " + utterances.size() + " usable utterances make no batch");
         }
         AtomicInteger n = new AtomicInteger();
         pool = Executors.newFixedThreadPool(b.threads, r -> {
@@ -200,7 +201,9 @@ public final class DataLoader implements AutoCloseable {
 
     /**
      * The batches of one epoch, produced ahead by the worker threads (at most {@code prefetch}
-     * in flight). Batches whose every utterance failed to decode are skipped.
+     * in flight). Batches whose every utterance failed to decode are skipped, except in TRAIN mode
+     * with several ranks: there every rank delivers every batch index (possibly empty) so that
+     * all ranks take the same steps.
      */
     public final class Epoch implements Iterator<Batch>, AutoCloseable {
         private final int epoch;
@@ -241,7 +244,7 @@ public final class DataLoader implements AutoCloseable {
                 } catch (ExecutionException | CancellationException e) {
                     throw new IllegalStateException("DataLoader: building a batch of epoch " + epoch + " failed: " + e.getCause(), e);
                 }
-                if (b.size() > 0) {
+                if (b.size() > 0 || keepEmpty) { // data parallel: an empty slice still takes part in the step
                     ready = b;
                     anyDelivered = true;
                 }
