@@ -42,6 +42,27 @@ public final class DataPipeline {
         return java.nio.file.Path.of(c);
     }
 
+    /**
+     * The feature store a config asks for ({@code data.features}), opened, or null for none.
+     *
+     * @throws IllegalArgumentException when an explicit store directory has no valid store, or
+     *     the store was built with other feature settings (the message names the file)
+     */
+    static lmu.speech.data.FeatureStore featureStore(TrainConfig cfg) {
+        String f = cfg.data().features();
+        if (f.equals("none")) return null;
+        java.nio.file.Path dir;
+        if (f.equals("auto")) {
+            if (cfg.data().train().equals("builtin")) return null;
+            java.nio.file.Path train = java.nio.file.Path.of(cfg.data().train()).toAbsolutePath();
+            dir = (java.nio.file.Files.isDirectory(train) ? train : train.getParent()).resolve("features");
+            if (!lmu.speech.data.FeatureStore.exists(dir)) return null;
+        } else {
+            dir = java.nio.file.Path.of(f);
+        }
+        return lmu.speech.data.FeatureStore.open(dir, lmu.speech.features.FeatureConfig.defaults());
+    }
+
     /** The training loader: bucketed, shuffled per epoch, augmented, sharded for {@code rank} of {@code world}. */
     public static DataLoader trainLoader(TrainConfig cfg, List<Utterance> utts, Vocabulary vocab, int rank, int world, int batchPerRank) {
         TrainConfig.SpecAugmentConfig sa = cfg.data().specAugment();
@@ -73,12 +94,13 @@ public final class DataPipeline {
         return b.build();
     }
 
-    /** Settings shared by training and evaluation loaders: frame cap, normalisation, feature cache. */
+    /** Settings shared by training and evaluation loaders: frame cap, normalisation, feature cache and store. */
     private static void common(TrainConfig cfg, DataLoader.Builder b) {
         if (cfg.train().maxFrames() > 0) b.maxFramesPerBatch(cfg.train().maxFrames());
         if (cfg.data().cmvn().equals("none")) b.noCmvn();
         else b.utteranceCmvn();
         if (featureCache(cfg) != null) b.featureCache(featureCache(cfg));
+        b.featureStore(featureStore(cfg));
     }
 
     /** The loader as the training loop's batch source. */

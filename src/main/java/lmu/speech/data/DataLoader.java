@@ -65,7 +65,7 @@ public final class DataLoader implements AutoCloseable {
         this.mode = b.mode;
         this.prefetch = b.prefetch;
         this.extractor = new FeatureExtractor(b.features, b.cmvnMode, b.globalCmvn, b.specAugment, b.speed, b.seed,
-                b.cacheDir == null ? null : new FeatureCache(b.cacheDir, b.features));
+                b.cacheDir == null ? null : new FeatureCache(b.cacheDir, b.features), b.store);
         FeatureConfig cfg = b.features;
         List<Utterance> ok = new ArrayList<>();
         List<int[]> labs = new ArrayList<>();
@@ -74,11 +74,12 @@ public final class DataLoader implements AutoCloseable {
         for (Utterance u : b.utterances) {
             int[] lab = encode(u, b.vocabulary);
             if (lab == null) continue;
-            if (!Files.isRegularFile(u.audio())) {
+            if (!extractor.stored(u, mode == Mode.TRAIN) && !Files.isRegularFile(u.audio())) {
                 report.skip(u, "missing file", "");
                 continue;
             }
             double dur = u.duration();
+            if (dur < 0 && extractor.stored(u, false)) dur = storedSeconds(u, cfg);
             if (dur < 0) {
                 try {
                     dur = AudioReader.durationSeconds(u.audio()) - u.offset();
@@ -112,6 +113,11 @@ public final class DataLoader implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
+    }
+
+    /** Duration of the stored features of {@code u} at speed 1 (frame t starts at sample t * hop). */
+    private double storedSeconds(Utterance u, FeatureConfig cfg) {
+        return Math.max(1, extractor.storedFrames(u)) * (double) cfg.hopLength() / cfg.sampleRate();
     }
 
     private int[] encode(Utterance u, Vocabulary vocab) {
@@ -325,6 +331,7 @@ public final class DataLoader implements AutoCloseable {
         private SpeedPerturbation speed;
         private SkipReport report = new SkipReport();
         private java.nio.file.Path cacheDir;
+        private FeatureStore store;
 
         private Builder(List<Utterance> utterances, Vocabulary vocabulary) {
             this.utterances = List.copyOf(Objects.requireNonNull(utterances, "utterances"));
@@ -364,6 +371,12 @@ public final class DataLoader implements AutoCloseable {
         public Builder speedPerturbation(SpeedPerturbation s) { speed = s; return this; }
         /** Cache raw log-mel features in this directory ({@link FeatureCache}; default: no cache). */
         public Builder featureCache(java.nio.file.Path dir) { cacheDir = Objects.requireNonNull(dir); return this; }
+        /**
+         * Read raw log-mel features from this store (built by {@code prepare --features}) where it
+         * holds the segment; decode (or use the feature cache) for the rest. An utterance the
+         * store holds needs no audio file (default: no store).
+         */
+        public Builder featureStore(FeatureStore s) { store = s; return this; }
         /** Where skips are recorded (default: a new report). */
         public Builder report(SkipReport r) { report = Objects.requireNonNull(r); return this; }
 
