@@ -278,6 +278,8 @@ public final class DataLoader implements AutoCloseable {
 
     private Batch build(int epoch, int index, int[] members) {
         boolean augment = mode == Mode.TRAIN;
+        Batch stored = buildStored(epoch, index, members, augment);
+        if (stored != null) return stored;
         List<String> ids = new ArrayList<>(members.length);
         List<FeatureMatrix> feats = new ArrayList<>(members.length);
         List<int[]> labs = new ArrayList<>(members.length);
@@ -311,6 +313,34 @@ public final class DataLoader implements AutoCloseable {
             int[] l = labs.get(k);
             System.arraycopy(l, 0, y, k * maxL, l.length);
             labelLengths[k] = l.length;
+        }
+        return new Batch(epoch, index, ids, x, maxT, c, frameLengths, y, maxL, labelLengths);
+    }
+
+    /**
+     * The batch when the feature store holds every member: laid out from the stored frame counts
+     * and filled in place (no per-utterance arrays, no second copy). Null when some member is not
+     * stored or its entry is damaged; {@link #build} then extracts the ordinary way.
+     */
+    private Batch buildStored(int epoch, int index, int[] members, boolean augment) {
+        int b = members.length, c = extractor.config().nMels(), maxT = 0, maxL = 0;
+        int[] frameLengths = new int[b], labelLengths = new int[b];
+        for (int k = 0; k < b; k++) {
+            int t = extractor.storedFrames(utterances.get(members[k]), epoch, augment);
+            if (t < 0) return null;
+            frameLengths[k] = t;
+            maxT = Math.max(maxT, t);
+            labelLengths[k] = labels[members[k]].length;
+            maxL = Math.max(maxL, labelLengths[k]);
+        }
+        float[] x = new float[b * maxT * c];
+        int[] y = new int[b * maxL];
+        List<String> ids = new ArrayList<>(b);
+        for (int k = 0; k < b; k++) {
+            Utterance u = utterances.get(members[k]);
+            if (!extractor.extractInto(u, epoch, augment, x, k * maxT * c)) return null;
+            ids.add(u.id());
+            System.arraycopy(labels[members[k]], 0, y, k * maxL, labelLengths[k]);
         }
         return new Batch(epoch, index, ids, x, maxT, c, frameLengths, y, maxL, labelLengths);
     }

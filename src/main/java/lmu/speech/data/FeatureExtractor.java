@@ -107,7 +107,7 @@ public final class FeatureExtractor {
      *     when the segment holds no samples
      */
     public FeatureMatrix extract(Utterance u, int epoch, boolean augment) {
-        double factor = augment && speed != null ? speed.choose(AugmentSeed.of(seed, epoch, u.id(), SpeedPerturbation.SEED_PURPOSE)) : 1.0;
+        double factor = factor(u, epoch, augment);
         FeatureMatrix f = store == null ? null : fromStore(u, factor);
         if (f == null && cache != null) f = cache.get(u, factor);
         if (f == null) {
@@ -125,14 +125,59 @@ public final class FeatureExtractor {
         return f;
     }
 
+    private double factor(Utterance u, int epoch, boolean augment) {
+        return augment && speed != null ? speed.choose(AugmentSeed.of(seed, epoch, u.id(), SpeedPerturbation.SEED_PURPOSE)) : 1.0;
+    }
+
+    /**
+     * Frames that {@link #extract} would return for this (utterance, epoch) when the store holds
+     * them, else -1: what lets a batch be laid out before its features are read.
+     */
+    int storedFrames(Utterance u, int epoch, boolean augment) {
+        return store == null ? -1 : store.frames(u, factor(u, epoch, augment));
+    }
+
+    /**
+     * {@link #extract} for an utterance the store holds ({@link #storedFrames} >= 0), written
+     * straight into {@code dst} at {@code offset}: no intermediate array.
+     *
+     * @return false when the stored entry is damaged (warned once; nothing usable written), so
+     *     the caller extracts it the ordinary way
+     */
+    boolean extractInto(Utterance u, int epoch, boolean augment, float[] dst, int offset) {
+        double factor = factor(u, epoch, augment);
+        int t;
+        try {
+            t = store.readInto(u, factor, dst, offset);
+        } catch (IllegalStateException e) {
+            warnStore(e);
+            return false;
+        }
+        if (t < 0) return false;
+        int c = cfg.nMels();
+        switch (cmvnMode) {
+            case UTTERANCE -> Cmvn.normalizeUtteranceInPlace(dst, offset, t, c);
+            case GLOBAL -> global.applyInPlace(dst, offset, t, c);
+            case NONE -> { }
+        }
+        if (augment && specAugment != null) {
+            specAugment.applyInPlace(dst, offset, t, c, AugmentSeed.of(seed, epoch, u.id(), SpecAugment.SEED_PURPOSE));
+        }
+        return true;
+    }
+
+    private void warnStore(IllegalStateException e) {
+        if (storeWarned.compareAndSet(false, true)) {
+            System.err.println("warning: " + e.getMessage() + "; decoding the audio of damaged entries instead");
+        }
+    }
+
     /** The stored features, or null (not stored; damaged: warns once and decodes instead). */
     private FeatureMatrix fromStore(Utterance u, double factor) {
         try {
             return store.read(u, factor);
         } catch (IllegalStateException e) {
-            if (storeWarned.compareAndSet(false, true)) {
-                System.err.println("warning: " + e.getMessage() + "; decoding the audio of damaged entries instead");
-            }
+            warnStore(e);
             return null;
         }
     }

@@ -213,10 +213,32 @@ public final class FeatureStore {
      *     file and the utterance)
      */
     public FeatureMatrix read(Utterance u, double speed) {
+        int t = frames(u, speed);
+        if (t < 0) return null;
+        float[] v = new float[t * bins];
+        readInto(u, speed, v, 0);
+        return new FeatureMatrix(v, t, bins);
+    }
+
+    /**
+     * Copies the stored raw log-mel features of {@code u} at this speed factor into {@code dst}
+     * (for example straight into a padded batch).
+     *
+     * @param dst receives T * C values at {@code dst[at + t * C + m]}
+     * @return T, or -1 (and nothing written) when the store does not hold this segment at this speed
+     * @throws IllegalStateException when the stored bytes fail their checksum (names the shard
+     *     file and the utterance); {@code dst} may then hold part of them
+     * @throws IllegalArgumentException when the features do not fit into {@code dst} at {@code at}
+     */
+    public int readInto(Utterance u, double speed, float[] dst, int at) {
         int e = entry(u, speed);
-        if (e < 0) return null;
+        if (e < 0) return -1;
         int s = shard[e], t = frames[e];
         int n = t * bins;
+        if (at < 0 || at + (long) n > dst.length) {
+            throw new IllegalArgumentException("FeatureStore: " + n + " values of " + u.id() + " do not fit at offset " + at
+                    + " into an array of " + dst.length);
+        }
         ByteBuffer bytes = shardBytes[s].duplicate();
         bytes.limit((int) (offset[e] + (long) n * dtype.bytes)).position((int) offset[e]);
         CRC32C c = new CRC32C();
@@ -225,10 +247,9 @@ public final class FeatureStore {
             throw new IllegalStateException("FeatureStore: " + shardFiles[s] + " is damaged: the features of " + u.id()
                     + " (at byte " + offset[e] + ") fail their checksum; rebuild the store with prepare --features");
         }
-        float[] v = new float[n];
         int index = (int) (offset[e] / dtype.bytes); // the views start at byte 0 of the shard
         if (dtype == Dtype.FLOAT32) {
-            floatViews[s].get(index, v, 0, n);
+            floatViews[s].get(index, dst, at, n);
         } else {
             short[] h = halfScratch.get();
             if (h.length < n) {
@@ -236,10 +257,11 @@ public final class FeatureStore {
                 halfScratch.set(h);
             }
             halfViews[s].get(index, h, 0, n);
-            for (int i = 0; i < n; i++) v[i] = HALF_TO_FLOAT[h[i] & 0xFFFF];
+            for (int i = 0; i < n; i++) dst[at + i] = HALF_TO_FLOAT[h[i] & 0xFFFF];
         }
-        return new FeatureMatrix(v, t, bins);
+        return t;
     }
+
 
     /**
      * Opens a store for reading.

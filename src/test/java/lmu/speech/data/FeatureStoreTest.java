@@ -156,6 +156,16 @@ class FeatureStoreTest {
         assertNotNull(st.read(utts.get(1), 1.0)); // the other entry is intact
         FeatureExtractor fx = new FeatureExtractor(cfg, FeatureExtractor.CmvnMode.NONE, null, null, null, 0, null, st);
         assertArrayEquals(raw.rawFeatures(utts.get(0), 1.0).values(), fx.extract(utts.get(0), 0, false).values(), 0f);
+        // a loader over the damaged store delivers what a loader without a store delivers
+        List<float[]> with = new ArrayList<>(), without = new ArrayList<>();
+        for (FeatureStore store : new FeatureStore[] {st, null}) {
+            try (DataLoader dl = DataLoader.builder(utts, Vocabulary.english()).mode(DataLoader.Mode.EVAL).maxBatchSize(2)
+                    .featureStore(store).build(); DataLoader.Epoch it = dl.iterator(0)) {
+                it.forEachRemaining(b -> (store == null ? without : with).add(b.features()));
+            }
+        }
+        assertEquals(without.size(), with.size());
+        for (int i = 0; i < with.size(); i++) assertArrayEquals(without.get(i), with.get(i), 0f);
     }
 
     @Test
