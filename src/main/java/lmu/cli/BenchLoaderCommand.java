@@ -9,11 +9,11 @@ import picocli.CommandLine.Option;
 
 /** {@code bench-loader}: times training epochs of the data loader (features, CMVN, SpecAugment, padded batches). */
 @Command(name = "bench-loader", mixinStandardHelpOptions = true, showDefaultValues = true,
-        description = {"Times whole training epochs of the data loader, consumed as fast as batches come, in seconds of audio per second.",
-            "  bench-loader --source store          (features from a memory-mapped store built first, untimed)",
-            "  bench-loader --source wav            (decode + log-mel every epoch)",
-            "  bench-loader --source cache          (per-segment feature cache, filled by the warm-up epochs)",
-            "  bench-loader --data data/prep/train.jsonl --utterances 0   (a real dataset instead of synthetic WAV)"})
+        description = {"Times training epochs of the data loader in x real time (audio s per s).",
+            "  bench-loader --source store     (memory-mapped feature store, built first)",
+            "  bench-loader --source cache     (per-segment cache, filled by the warm-up)",
+            "  bench-loader --source wav       (decode and log-mel every epoch)",
+            "  bench-loader --data builtin     (a dataset instead of synthetic WAV files)"})
 final class BenchLoaderCommand implements Callable<Integer> {
     @Option(names = "--source", defaultValue = "store", description = "where features come from: wav, cache or store")
     String source;

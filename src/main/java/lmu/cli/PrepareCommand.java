@@ -31,8 +31,7 @@ import picocli.CommandLine.Option;
             "  prepare --format librispeech --input train-clean-100 --output DIR",
             "  prepare --format asterisk --output DIR      (Debian asterisk-core-sounds-en-g722, needs ffmpeg)",
             "  prepare --check --input PATH                (decode everything, report bad files)",
-            "  prepare ... --features                      (also a memory-mapped log-mel store in DIR/features,",
-            "                                               read by train when data.features is auto or names it)"})
+            "  prepare ... --features      (also DIR/features: log-mel store for train)"})
 final class PrepareCommand implements Callable<Integer> {
     @Option(names = "--format", paramLabel = "NAME", description = "gigaspeech, librispeech, asterisk or manifest (any dataset spec the engine reads)")
     String format;
