@@ -1,5 +1,7 @@
 package lmu.train;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
@@ -9,8 +11,10 @@ import lmu.speech.data.Batch;
 import lmu.speech.data.DataLoader;
 import lmu.speech.data.DatasetListing;
 import lmu.speech.data.Datasets;
+import lmu.speech.data.FeatureStore;
 import lmu.speech.data.SkipReport;
 import lmu.speech.data.Utterance;
+import lmu.speech.features.FeatureConfig;
 import lmu.speech.features.SpecAugment;
 import lmu.speech.text.Vocabulary;
 import lmu.tensor.Tensor;
@@ -69,11 +73,32 @@ public final class DataPipeline {
     }
 
     /** The feature cache directory a config asks for, or null for none. */
-    static java.nio.file.Path featureCache(TrainConfig cfg) {
+    static Path featureCache(TrainConfig cfg) {
         String c = cfg.data().featureCache();
         if (c.equals("none")) return null;
-        if (c.equals("auto")) return java.nio.file.Path.of(System.getProperty("user.home"), ".cache", "lmu-engine", "features");
-        return java.nio.file.Path.of(c);
+        if (c.equals("auto")) return Path.of(System.getProperty("user.home"), ".cache", "lmu-engine", "features");
+        return Path.of(c);
+    }
+
+    /**
+     * The feature store a config asks for ({@code data.features}), opened, or null for none.
+     *
+     * @throws IllegalArgumentException when an explicit store directory has no valid store, or
+     *     the store was built with other feature settings (the message names the file)
+     */
+    static FeatureStore featureStore(TrainConfig cfg) {
+        String f = cfg.data().features();
+        if (f.equals("none")) return null;
+        Path dir;
+        if (f.equals("auto")) {
+            if (cfg.data().train().equals("builtin")) return null;
+            Path train = Path.of(cfg.data().train()).toAbsolutePath();
+            dir = (Files.isDirectory(train) ? train : train.getParent()).resolve("features");
+            if (!FeatureStore.exists(dir)) return null;
+        } else {
+            dir = Path.of(f);
+        }
+        return FeatureStore.open(dir, FeatureConfig.defaults());
     }
 
     /**
@@ -119,12 +144,13 @@ public final class DataPipeline {
         return b.build();
     }
 
-    /** Settings shared by training and evaluation loaders: frame cap, normalisation, feature cache. */
+    /** Settings shared by training and evaluation loaders: frame cap, normalisation, feature cache and store. */
     private static void common(TrainConfig cfg, DataLoader.Builder b) {
         if (cfg.train().maxFrames() > 0) b.maxFramesPerBatch(cfg.train().maxFrames());
         if (cfg.data().cmvn().equals("none")) b.noCmvn();
         else b.utteranceCmvn();
         if (featureCache(cfg) != null) b.featureCache(featureCache(cfg));
+        b.featureStore(featureStore(cfg));
     }
 
     /** The loader as the training loop's batch source. */
