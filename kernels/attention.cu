@@ -1,0 +1,302 @@
+// Fused multi-head attention (flash-attention style), fp32, forward and backward by recomputation.
+// Per batch b, head h, with Dh = head dimension (32 or 64) and scale = 1 / sqrt(Dh):
+//   qs  = q * scale                                 (rounded to fp32 first, as the CPU does)
+//   s   = qs k^T, with s[i, j] = -1e4 for keys j >= len_b (replaced, not added)      (T, T)
+//   o   = softmax(s) v                                                                (T, Dh)
+// exactly lmu.nn.MultiHeadAttention's core (MaskedFill of MASK_VALUE = -1e4 on padded keys): a row
+// whose keys are all padded (len_b = 0) averages every frame uniformly. Query rows at padded frames
+// are computed like the others. No T x T matrix is stored: the forward keeps the softmax's
+// log-sum-exp per row, lse (B, H, T); the backward recomputes p = exp(s - lse):
+//   Dd[i] = sum dO[i] o[i];  dp = dO v^T;  ds = p (dp - Dd) (0 on padded keys: s is a constant there)
+//   dq = scale * ds k;  dk = ds^T qs;  dv = p^T dO
+// Layouts, row-major fp32: q, k, v, o, dO, dq, dk, dv (B, T, H, Dh), i.e. (B, T, C) with C = H Dh and
+// head h at channels h Dh .. h Dh + Dh - 1 (the output of the projections, no permute needed);
+// lse and Dd (B, H, T); lengths (B) int32 or null (no padding). Dropout on the attention weights is
+// not part of these kernels. dq, dk, dv are written (=), each by exactly one thread (deterministic).
+#include "common.cuh"
+
+#define ATT_MASK_VALUE (-1.0e4f)
+#define ATT_WARPS 4
+#define ATT_ROWS 8                      // query rows per warp (forward, dq)
+#define ATT_QT (ATT_WARPS * ATT_ROWS)   // 32 query rows per block
+#define ATT_KT 32                       // keys per tile (forward, dq): one per lane
+#define ATT_KW 16                       // keys per warp (dk/dv)
+#define ATT_KB (ATT_WARPS * ATT_KW)     // 64 keys per block (dk/dv)
+#define ATT_QB 16                       // query rows per step (dk/dv)
+
+__device__ __forceinline__ size_t att_index(int b, int t, int h, int T, int H, int D) {
+    return (((size_t)b * T + t) * H + h) * D;
+}
+
+// Loads rows r0 .. r0 + rows - 1 of head h into dst (row stride ld), times mul; zero beyond T.
+template <int D>
+__device__ __forceinline__ void att_load(float* dst, int ld, const float* src, int b, int r0, int rows, int h, int T,
+                                         int H, float mul) {
+    for (int e = threadIdx.x; e < rows * D; e += blockDim.x) {
+        const int r = e / D, c = e % D;
+        const int t = r0 + r;
+        dst[r * ld + c] = t < T ? src[att_index(b, t, h, T, H, D) + c] * mul : 0.0f;
+    }
+}
+
+// ----------------------------------------------------------------------------
+// CUDA kernels (templates; the extern "C" entry points are at the end)
+
+// grid (CEIL_DIV(T, 32), H, B), block 128: warp w owns query rows q0 + 8w .. q0 + 8w + 7; per key
+// tile lane j scores key k0 + j, then lanes own the output dimensions lane + 32 c.
+template <int D>
+__device__ void attention_forward(float* o, float* lse, const float* q, const float* k, const float* v,
+                                  const int* lengths, int T, int H, float scale) {
+    constexpr int DC = D / WARP_SIZE;
+    __shared__ float qs[ATT_QT][D];
+    __shared__ float ks[ATT_KT][D + 1];
+    __shared__ float vs[ATT_KT][D + 1];
+    const int q0 = blockIdx.x * ATT_QT, h = blockIdx.y, b = blockIdx.z;
+    const int len = lengths == nullptr ? T : lengths[b];
+    const int lane = threadIdx.x % WARP_SIZE, warp = threadIdx.x / WARP_SIZE;
+    att_load<D>(&qs[0][0], D, q, b, q0, ATT_QT, h, T, H, scale);
+    float m[ATT_ROWS], l[ATT_ROWS], acc[ATT_ROWS][DC];
+#pragma unroll
+    for (int r = 0; r < ATT_ROWS; r++) {
+        m[r] = -INFINITY;
+        l[r] = 0.0f;
+#pragma unroll
+        for (int c = 0; c < DC; c++) acc[r][c] = 0.0f;
+    }
+    for (int k0 = 0; k0 < T; k0 += ATT_KT) {
+        __syncthreads();  // previous tile consumed (and qs loaded on the first pass)
+        att_load<D>(&ks[0][0], D + 1, k, b, k0, ATT_KT, h, T, H, 1.0f);
+        att_load<D>(&vs[0][0], D + 1, v, b, k0, ATT_KT, h, T, H, 1.0f);
+        __syncthreads();
+        const int key = k0 + lane;
+#pragma unroll
+        for (int r = 0; r < ATT_ROWS; r++) {
+            const float* qr = qs[warp * ATT_ROWS + r];
+            float s = 0.0f;
+#pragma unroll 16
+            for (int c = 0; c < D; c++) s = fmaf(qr[c], ks[lane][c], s);
+            if (key >= T) s = -INFINITY;
+            else if (key >= len) s = ATT_MASK_VALUE;
+            const float m_new = fmaxf(m[r], warp_reduce_max(s));
+            const float p = expf(s - m_new);
+            const float corr = expf(m[r] - m_new);
+            l[r] = l[r] * corr + warp_reduce_sum(p);
+            m[r] = m_new;
+#pragma unroll
+            for (int c = 0; c < DC; c++) acc[r][c] *= corr;
+#pragma unroll 8
+            for (int j = 0; j < ATT_KT; j++) {
+                const float pj = __shfl_sync(0xffffffffu, p, j);
+#pragma unroll
+                for (int c = 0; c < DC; c++) acc[r][c] = fmaf(pj, vs[j][lane + WARP_SIZE * c], acc[r][c]);
+            }
+        }
+    }
+#pragma unroll
+    for (int r = 0; r < ATT_ROWS; r++) {
+        const int t = q0 + warp * ATT_ROWS + r;
+        if (t >= T) continue;
+        const float inv = 1.0f / l[r];
+#pragma unroll
+        for (int c = 0; c < DC; c++) o[att_index(b, t, h, T, H, D) + lane + WARP_SIZE * c] = acc[r][c] * inv;
+        if (lane == 0) lse[((size_t)b * H + h) * T + t] = m[r] + logf(l[r]);
+    }
+}
+
+// Dd[b, h, t] = sum_c dO[b, t, h, c] * o[b, t, h, c]: one warp per row (b, t, h); grid
+// CEIL_DIV(B T H, 4), block 128.
+template <int D>
+__device__ void attention_backward_dot(float* dd, const float* dout, const float* o, int B, int T, int H) {
+    const int lane = threadIdx.x % WARP_SIZE;
+    const long long row = (long long)blockIdx.x * ATT_WARPS + threadIdx.x / WARP_SIZE;  // (b * T + t) * H + h
+    if (row >= (long long)B * T * H) return;
+    float s = 0.0f;
+#pragma unroll
+    for (int c = lane; c < D; c += WARP_SIZE) s = fmaf(dout[row * D + c], o[row * D + c], s);
+    s = warp_reduce_sum(s);
+    const int h = (int)(row % H);
+    const long long bt = row / H;
+    const int t = (int)(bt % T), b = (int)(bt / T);
+    if (lane == 0) dd[((size_t)b * H + h) * T + t] = s;
+}
+
+// dq. grid (CEIL_DIV(T, 32), H, B), block 128: rows as the forward; per key tile lane j recomputes
+// p and ds for key k0 + j, then lanes own the dimensions lane + 32 c of dq.
+template <int D>
+__device__ void attention_backward_dq(float* dq, const float* q, const float* k, const float* v, const float* dout,
+                                      const float* lse, const float* dd, const int* lengths, int T, int H,
+                                      float scale) {
+    constexpr int DC = D / WARP_SIZE;
+    __shared__ float qs[ATT_QT][D];
+    __shared__ float dos[ATT_QT][D];
+    __shared__ float ks[ATT_KT][D + 1];
+    __shared__ float vs[ATT_KT][D + 1];
+    const int q0 = blockIdx.x * ATT_QT, h = blockIdx.y, b = blockIdx.z;
+    const int len = lengths == nullptr ? T : lengths[b];
+    const int lane = threadIdx.x % WARP_SIZE, warp = threadIdx.x / WARP_SIZE;
+    att_load<D>(&qs[0][0], D, q, b, q0, ATT_QT, h, T, H, scale);
+    att_load<D>(&dos[0][0], D, dout, b, q0, ATT_QT, h, T, H, 1.0f);
+    float rl[ATT_ROWS], rd[ATT_ROWS], acc[ATT_ROWS][DC];
+#pragma unroll
+    for (int r = 0; r < ATT_ROWS; r++) {
+        const int t = q0 + warp * ATT_ROWS + r;
+        rl[r] = t < T ? lse[((size_t)b * H + h) * T + t] : 0.0f;
+        rd[r] = t < T ? dd[((size_t)b * H + h) * T + t] : 0.0f;
+#pragma unroll
+        for (int c = 0; c < DC; c++) acc[r][c] = 0.0f;
+    }
+    for (int k0 = 0; k0 < T; k0 += ATT_KT) {
+        __syncthreads();
+        att_load<D>(&ks[0][0], D + 1, k, b, k0, ATT_KT, h, T, H, 1.0f);
+        att_load<D>(&vs[0][0], D + 1, v, b, k0, ATT_KT, h, T, H, 1.0f);
+        __syncthreads();
+        const int key = k0 + lane;
+#pragma unroll
+        for (int r = 0; r < ATT_ROWS; r++) {
+            const float* qr = qs[warp * ATT_ROWS + r];
+            const float* gr = dos[warp * ATT_ROWS + r];
+            float s = 0.0f, dp = 0.0f;
+#pragma unroll 16
+            for (int c = 0; c < D; c++) {
+                s = fmaf(qr[c], ks[lane][c], s);
+                dp = fmaf(gr[c], vs[lane][c], dp);
+            }
+            // padded keys (constant score) and keys beyond T: no gradient
+            const float ds = key < len ? expf(s - rl[r]) * (dp - rd[r]) : 0.0f;
+#pragma unroll 8
+            for (int j = 0; j < ATT_KT; j++) {
+                const float dj = __shfl_sync(0xffffffffu, ds, j);
+#pragma unroll
+                for (int c = 0; c < DC; c++) acc[r][c] = fmaf(dj, ks[j][lane + WARP_SIZE * c], acc[r][c]);
+            }
+        }
+    }
+#pragma unroll
+    for (int r = 0; r < ATT_ROWS; r++) {
+        const int t = q0 + warp * ATT_ROWS + r;
+        if (t >= T) continue;
+#pragma unroll
+        for (int c = 0; c < DC; c++) dq[att_index(b, t, h, T, H, D) + lane + WARP_SIZE * c] = acc[r][c] * scale;
+    }
+}
+
+// dk and dv. grid (CEIL_DIV(T, 64), H, B), block 128: warp w owns keys k0 + 16 w .. k0 + 16 w + 15
+// and accumulates their dk, dv in registers (lanes over dimensions lane + 32 c) while looping over
+// every query row; the scores are computed by lane pairs (key lane % 16, even / odd dimensions).
+#define ATT_KS_PAD 2  // rows D + 2 floats apart: 16 keys x 2 halves hit 32 distinct banks
+template <int D>
+__device__ void attention_backward_dkdv(float* dk, float* dv, const float* q, const float* k, const float* v,
+                                        const float* dout, const float* lse, const float* dd, const int* lengths,
+                                        int T, int H, float scale) {
+    constexpr int DC = D / WARP_SIZE;
+    __shared__ float ks[ATT_KB][D + ATT_KS_PAD];
+    __shared__ float vs[ATT_KB][D + ATT_KS_PAD];
+    __shared__ float qs[ATT_QB][D];
+    __shared__ float dos[ATT_QB][D];
+    __shared__ float ls[ATT_QB];
+    __shared__ float ds_[ATT_QB];
+    const int k0 = blockIdx.x * ATT_KB, h = blockIdx.y, b = blockIdx.z;
+    const int len = lengths == nullptr ? T : lengths[b];
+    const int lane = threadIdx.x % WARP_SIZE, warp = threadIdx.x / WARP_SIZE;
+    const int j = lane % ATT_KW, half = lane / ATT_KW;
+    const int kr = warp * ATT_KW + j;  // this lane's key row in ks, vs
+    const int key = k0 + kr;
+    att_load<D>(&ks[0][0], D + ATT_KS_PAD, k, b, k0, ATT_KB, h, T, H, 1.0f);
+    att_load<D>(&vs[0][0], D + ATT_KS_PAD, v, b, k0, ATT_KB, h, T, H, 1.0f);
+    float gk[ATT_KW][DC], gv[ATT_KW][DC];
+#pragma unroll
+    for (int jj = 0; jj < ATT_KW; jj++)
+#pragma unroll
+        for (int c = 0; c < DC; c++) gk[jj][c] = gv[jj][c] = 0.0f;
+    for (int i0 = 0; i0 < T; i0 += ATT_QB) {
+        __syncthreads();
+        att_load<D>(&qs[0][0], D, q, b, i0, ATT_QB, h, T, H, scale);
+        att_load<D>(&dos[0][0], D, dout, b, i0, ATT_QB, h, T, H, 1.0f);
+        if (threadIdx.x < ATT_QB) {
+            const int t = i0 + threadIdx.x;
+            ls[threadIdx.x] = t < T ? lse[((size_t)b * H + h) * T + t] : 0.0f;
+            ds_[threadIdx.x] = t < T ? dd[((size_t)b * H + h) * T + t] : 0.0f;
+        }
+        __syncthreads();
+        const int rows = min(ATT_QB, T - i0);
+        for (int i = 0; i < rows; i++) {
+            float s = 0.0f, dp = 0.0f;
+#pragma unroll 8
+            for (int e = 0; e < D / 2; e++) {
+                const int c = 2 * e + half;
+                s = fmaf(qs[i][c], ks[kr][c], s);
+                dp = fmaf(dos[i][c], vs[kr][c], dp);
+            }
+            s += __shfl_xor_sync(0xffffffffu, s, ATT_KW);
+            dp += __shfl_xor_sync(0xffffffffu, dp, ATT_KW);
+            float p = 0.0f, ds = 0.0f;
+            if (key < T) {
+                if (key < len) {
+                    p = expf(s - ls[i]);
+                    ds = p * (dp - ds_[i]);
+                } else {
+                    p = expf(ATT_MASK_VALUE - ls[i]);  // padded key: constant score, weight only
+                }
+            }
+            float qv[DC], gv_in[DC];
+#pragma unroll
+            for (int c = 0; c < DC; c++) {
+                qv[c] = qs[i][lane + WARP_SIZE * c];
+                gv_in[c] = dos[i][lane + WARP_SIZE * c];
+            }
+#pragma unroll
+            for (int jj = 0; jj < ATT_KW; jj++) {
+                const float pj = __shfl_sync(0xffffffffu, p, jj);
+                const float dj = __shfl_sync(0xffffffffu, ds, jj);
+#pragma unroll
+                for (int c = 0; c < DC; c++) {
+                    gv[jj][c] = fmaf(pj, gv_in[c], gv[jj][c]);
+                    gk[jj][c] = fmaf(dj, qv[c], gk[jj][c]);
+                }
+            }
+        }
+    }
+#pragma unroll
+    for (int jj = 0; jj < ATT_KW; jj++) {
+        const int t = k0 + warp * ATT_KW + jj;
+        if (t >= T) continue;
+#pragma unroll
+        for (int c = 0; c < DC; c++) {
+            const size_t idx = att_index(b, t, h, T, H, D) + lane + WARP_SIZE * c;
+            dk[idx] = gk[jj][c];
+            dv[idx] = gv[jj][c];
+        }
+    }
+}
+
+// ----------------------------------------------------------------------------
+// entry points, one per head dimension
+
+#define ATT_ENTRY_POINTS(D)                                                                                        \
+    extern "C" __global__ void __launch_bounds__(128) attention_forward_kernel_hd##D(                              \
+        float* o, float* lse, const float* q, const float* k, const float* v, const int* lengths, int T, int H,    \
+        float scale) {                                                                                             \
+        attention_forward<D>(o, lse, q, k, v, lengths, T, H, scale);                                               \
+    }                                                                                                              \
+    extern "C" __global__ void __launch_bounds__(128) attention_backward_dot_kernel_hd##D(                         \
+        float* dd, const float* dout, const float* o, int B, int T, int H) {                                       \
+        attention_backward_dot<D>(dd, dout, o, B, T, H);                                                           \
+    }                                                                                                              \
+    extern "C" __global__ void __launch_bounds__(128) attention_backward_dq_kernel_hd##D(                          \
+        float* dq, const float* q, const float* k, const float* v, const float* dout, const float* lse,            \
+        const float* dd, const int* lengths, int T, int H, float scale) {                                          \
+        attention_backward_dq<D>(dq, q, k, v, dout, lse, dd, lengths, T, H, scale);                                \
+    }                                                                                                              \
+    extern "C" __global__ void __launch_bounds__(128) attention_backward_dkdv_kernel_hd##D(                        \
+        float* dk, float* dv, const float* q, const float* k, const float* v, const float* dout, const float* lse, \
+        const float* dd, const int* lengths, int T, int H, float scale) {                                          \
+        attention_backward_dkdv<D>(dk, dv, q, k, v, dout, lse, dd, lengths, T, H, scale);                          \
+    }
+
+ATT_ENTRY_POINTS(32)
+ATT_ENTRY_POINTS(64)
+
+// ----------------------------------------------------------------------------
+// launch geometry: block (128, 1, 1) for all four kernels, static shared memory only.
+// forward and dq: grid (CEIL_DIV(T, 32), H, B); dot: grid (CEIL_DIV(B T H, 4), 1, 1); dkdv: grid
+// (CEIL_DIV(T, 64), H, B). H, B <= 65535. Order of the backward: dot, then dq and dkdv (independent).
