@@ -6,12 +6,14 @@
 // exactly lmu.nn.MultiHeadAttention's core (MaskedFill of MASK_VALUE = -1e4 on padded keys): a row
 // whose keys are all padded (len_b = 0) averages every frame uniformly. Query rows at padded frames
 // are computed like the others. No T x T matrix is stored: the forward keeps the softmax's
-// log-sum-exp per row, lse (B, H, T); the backward recomputes p = exp(s - lse):
+// statistics per row, stats (B, H, T, 2) = (row max m, log of the sum l of exp(s - m)); the backward
+// recomputes p = exp((s - m) - log l) (two floats rather than one log-sum-exp, which near the mask
+// value -1e4 would keep only about 3 decimal digits in fp32):
 //   Dd[i] = sum dO[i] o[i];  dp = dO v^T;  ds = p (dp - Dd) (0 on padded keys: s is a constant there)
 //   dq = scale * ds k;  dk = ds^T qs;  dv = p^T dO
 // Layouts, row-major fp32: q, k, v, o, dO, dq, dk, dv (B, T, H, Dh), i.e. (B, T, C) with C = H Dh and
 // head h at channels h Dh .. h Dh + Dh - 1 (the output of the projections, no permute needed);
-// lse and Dd (B, H, T); lengths (B) int32 or null (no padding). Dropout on the attention weights is
+// stats (B, H, T, 2); Dd (B, H, T); lengths (B) int32 or null (no padding). Dropout on the attention weights is
 // not part of these kernels. dq, dk, dv are written (=), each by exactly one thread (deterministic).
 #include "common.cuh"
 
@@ -45,7 +47,7 @@ __device__ __forceinline__ void att_load(float* dst, int ld, const float* src, i
 // grid (CEIL_DIV(T, 32), H, B), block 128: warp w owns query rows q0 + 8w .. q0 + 8w + 7; per key
 // tile lane j scores key k0 + j, then lanes own the output dimensions lane + 32 c.
 template <int D>
-__device__ void attention_forward(float* o, float* lse, const float* q, const float* k, const float* v,
+__device__ void attention_forward(float* o, float* stats, const float* q, const float* k, const float* v,
                                   const int* lengths, int T, int H, float scale) {
     constexpr int DC = D / WARP_SIZE;
     __shared__ float qs[ATT_QT][D];
@@ -99,7 +101,11 @@ __device__ void attention_forward(float* o, float* lse, const float* q, const fl
         const float inv = 1.0f / l[r];
 #pragma unroll
         for (int c = 0; c < DC; c++) o[att_index(b, t, h, T, H, D) + lane + WARP_SIZE * c] = acc[r][c] * inv;
-        if (lane == 0) lse[((size_t)b * H + h) * T + t] = m[r] + logf(l[r]);
+        if (lane == 0) {
+            const size_t row = ((size_t)b * H + h) * T + t;
+            stats[2 * row] = m[r];
+            stats[2 * row + 1] = logf(l[r]);
+        }
     }
 }
 
@@ -124,7 +130,7 @@ __device__ void attention_backward_dot(float* dd, const float* dout, const float
 // p and ds for key k0 + j, then lanes own the dimensions lane + 32 c of dq.
 template <int D>
 __device__ void attention_backward_dq(float* dq, const float* q, const float* k, const float* v, const float* dout,
-                                      const float* lse, const float* dd, const int* lengths, int T, int H,
+                                      const float* stats, const float* dd, const int* lengths, int T, int H,
                                       float scale) {
     constexpr int DC = D / WARP_SIZE;
     __shared__ float qs[ATT_QT][D];
@@ -136,11 +142,12 @@ __device__ void attention_backward_dq(float* dq, const float* q, const float* k,
     const int lane = threadIdx.x % WARP_SIZE, warp = threadIdx.x / WARP_SIZE;
     att_load<D>(&qs[0][0], D, q, b, q0, ATT_QT, h, T, H, scale);
     att_load<D>(&dos[0][0], D, dout, b, q0, ATT_QT, h, T, H, 1.0f);
-    float rl[ATT_ROWS], rd[ATT_ROWS], acc[ATT_ROWS][DC];
+    float rm[ATT_ROWS], rl[ATT_ROWS], rd[ATT_ROWS], acc[ATT_ROWS][DC];
 #pragma unroll
     for (int r = 0; r < ATT_ROWS; r++) {
         const int t = q0 + warp * ATT_ROWS + r;
-        rl[r] = t < T ? lse[((size_t)b * H + h) * T + t] : 0.0f;
+        rm[r] = t < T ? stats[2 * (((size_t)b * H + h) * T + t)] : 0.0f;
+        rl[r] = t < T ? stats[2 * (((size_t)b * H + h) * T + t) + 1] : 0.0f;
         rd[r] = t < T ? dd[((size_t)b * H + h) * T + t] : 0.0f;
 #pragma unroll
         for (int c = 0; c < DC; c++) acc[r][c] = 0.0f;
@@ -162,7 +169,7 @@ __device__ void attention_backward_dq(float* dq, const float* q, const float* k,
                 dp = fmaf(gr[c], vs[lane][c], dp);
             }
             // padded keys (constant score) and keys beyond T: no gradient
-            const float ds = key < len ? expf(s - rl[r]) * (dp - rd[r]) : 0.0f;
+            const float ds = key < len ? expf((s - rm[r]) - rl[r]) * (dp - rd[r]) : 0.0f;
 #pragma unroll 8
             for (int j = 0; j < ATT_KT; j++) {
                 const float dj = __shfl_sync(0xffffffffu, ds, j);
@@ -186,13 +193,14 @@ __device__ void attention_backward_dq(float* dq, const float* q, const float* k,
 #define ATT_KS_PAD 2  // rows D + 2 floats apart: 16 keys x 2 halves hit 32 distinct banks
 template <int D>
 __device__ void attention_backward_dkdv(float* dk, float* dv, const float* q, const float* k, const float* v,
-                                        const float* dout, const float* lse, const float* dd, const int* lengths,
+                                        const float* dout, const float* stats, const float* dd, const int* lengths,
                                         int T, int H, float scale) {
     constexpr int DC = D / WARP_SIZE;
     __shared__ float ks[ATT_KB][D + ATT_KS_PAD];
     __shared__ float vs[ATT_KB][D + ATT_KS_PAD];
     __shared__ float qs[ATT_QB][D];
     __shared__ float dos[ATT_QB][D];
+    __shared__ float lm[ATT_QB];
     __shared__ float ls[ATT_QB];
     __shared__ float ds_[ATT_QB];
     const int k0 = blockIdx.x * ATT_KB, h = blockIdx.y, b = blockIdx.z;
@@ -214,7 +222,8 @@ __device__ void attention_backward_dkdv(float* dk, float* dv, const float* q, co
         att_load<D>(&dos[0][0], D, dout, b, i0, ATT_QB, h, T, H, 1.0f);
         if (threadIdx.x < ATT_QB) {
             const int t = i0 + threadIdx.x;
-            ls[threadIdx.x] = t < T ? lse[((size_t)b * H + h) * T + t] : 0.0f;
+            lm[threadIdx.x] = t < T ? stats[2 * (((size_t)b * H + h) * T + t)] : 0.0f;
+            ls[threadIdx.x] = t < T ? stats[2 * (((size_t)b * H + h) * T + t) + 1] : 0.0f;
             ds_[threadIdx.x] = t < T ? dd[((size_t)b * H + h) * T + t] : 0.0f;
         }
         __syncthreads();
@@ -232,10 +241,10 @@ __device__ void attention_backward_dkdv(float* dk, float* dv, const float* q, co
             float p = 0.0f, ds = 0.0f;
             if (key < T) {
                 if (key < len) {
-                    p = expf(s - ls[i]);
+                    p = expf((s - lm[i]) - ls[i]);
                     ds = p * (dp - ds_[i]);
                 } else {
-                    p = expf(ATT_MASK_VALUE - ls[i]);  // padded key: constant score, weight only
+                    p = expf((ATT_MASK_VALUE - lm[i]) - ls[i]);  // padded key: constant score, weight only
                 }
             }
             float qv[DC], gv_in[DC];
@@ -274,23 +283,23 @@ __device__ void attention_backward_dkdv(float* dk, float* dv, const float* q, co
 
 #define ATT_ENTRY_POINTS(D)                                                                                        \
     extern "C" __global__ void __launch_bounds__(128) attention_forward_kernel_hd##D(                              \
-        float* o, float* lse, const float* q, const float* k, const float* v, const int* lengths, int T, int H,    \
+        float* o, float* stats, const float* q, const float* k, const float* v, const int* lengths, int T, int H,  \
         float scale) {                                                                                             \
-        attention_forward<D>(o, lse, q, k, v, lengths, T, H, scale);                                               \
+        attention_forward<D>(o, stats, q, k, v, lengths, T, H, scale);                                               \
     }                                                                                                              \
     extern "C" __global__ void __launch_bounds__(128) attention_backward_dot_kernel_hd##D(                         \
         float* dd, const float* dout, const float* o, int B, int T, int H) {                                       \
         attention_backward_dot<D>(dd, dout, o, B, T, H);                                                           \
     }                                                                                                              \
     extern "C" __global__ void __launch_bounds__(128) attention_backward_dq_kernel_hd##D(                          \
-        float* dq, const float* q, const float* k, const float* v, const float* dout, const float* lse,            \
+        float* dq, const float* q, const float* k, const float* v, const float* dout, const float* stats,          \
         const float* dd, const int* lengths, int T, int H, float scale) {                                          \
-        attention_backward_dq<D>(dq, q, k, v, dout, lse, dd, lengths, T, H, scale);                                \
+        attention_backward_dq<D>(dq, q, k, v, dout, stats, dd, lengths, T, H, scale);                                \
     }                                                                                                              \
     extern "C" __global__ void __launch_bounds__(128) attention_backward_dkdv_kernel_hd##D(                        \
-        float* dk, float* dv, const float* q, const float* k, const float* v, const float* dout, const float* lse, \
-        const float* dd, const int* lengths, int T, int H, float scale) {                                          \
-        attention_backward_dkdv<D>(dk, dv, q, k, v, dout, lse, dd, lengths, T, H, scale);                          \
+        float* dk, float* dv, const float* q, const float* k, const float* v, const float* dout,                   \
+        const float* stats, const float* dd, const int* lengths, int T, int H, float scale) {                      \
+        attention_backward_dkdv<D>(dk, dv, q, k, v, dout, stats, dd, lengths, T, H, scale);                          \
     }
 
 ATT_ENTRY_POINTS(32)

@@ -193,16 +193,16 @@ public final class ModelKernelBenchmark {
         long n = (long) b * t * heads * headDim;
         try (DeviceBuffer q = dev.floats(random(r, n, 1)); DeviceBuffer k = dev.floats(random(r, n, 1));
                 DeviceBuffer v = dev.floats(random(r, n, 1)); DeviceBuffer o = dev.empty(n); DeviceBuffer dout = dev.floats(random(r, n, 1));
-                DeviceBuffer lse = dev.empty((long) b * heads * t); DeviceBuffer dq = dev.empty(n); DeviceBuffer dk = dev.empty(n);
+                DeviceBuffer stats = dev.empty(2L * b * heads * t); DeviceBuffer dq = dev.empty(n); DeviceBuffer dk = dev.empty(n);
                 DeviceBuffer dv = dev.empty(n); DeviceBuffer len = dev.ints(lengths)) {
             // napkin: forward is two T x T x Dh products per head, 4 B H T^2 Dh flops; backward
             // counts five such products (2.5 x forward), the convention of flash-attention
             // reports, though the recomputation here performs more
             double fwdFlops = 4.0 * b * heads * (double) t * t * headDim;
             double bwdFlops = 2.5 * fwdFlops;
-            Body fwd = () -> CudaAttention.forward(ctx, o.ptr(), lse.ptr(), q.ptr(), k.ptr(), v.ptr(), len.ptr(), b, t, heads, headDim);
+            Body fwd = () -> CudaAttention.forward(ctx, o.ptr(), stats.ptr(), q.ptr(), k.ptr(), v.ptr(), len.ptr(), b, t, heads, headDim);
             Body bwd = () -> CudaAttention.backward(ctx, dq.ptr(), dk.ptr(), dv.ptr(), dout.ptr(), q.ptr(), k.ptr(), v.ptr(), o.ptr(),
-                    lse.ptr(), len.ptr(), b, t, heads, headDim);
+                    stats.ptr(), len.ptr(), b, t, heads, headDim);
             double f = time(ctx, flush, repeats, fwd);
             add(rows, new Row("attention_forward", shape, f, "TFLOP/s", fwdFlops / f / 1e9));
             fwd.run();
