@@ -44,15 +44,64 @@ __device__ __forceinline__ void att_load(float* dst, int ld, const float* src, i
 // ----------------------------------------------------------------------------
 // CUDA kernels (templates; the extern "C" entry points are at the end)
 
-// grid (CEIL_DIV(T, 32), H, B), block 128: warp w owns query rows q0 + 8w .. q0 + 8w + 7; per key
-// tile lane j scores key k0 + j, then lanes own the output dimensions lane + 32 c.
+// Key and value rows in shared memory are D + 4 floats apart: 16-byte aligned for float4 loads, and
+// the 8 lanes of a quarter-warp reading 8 consecutive rows hit 32 distinct banks.
+#define ATT_KV_STRIDE(D) ((D) + 4)
+
+// s[r] = sum_c rows[r][c] * key[c] for the warp's ATT_ROWS query rows (row stride D, broadcast
+// reads) and this lane's key row, both read as float4.
+template <int D>
+__device__ __forceinline__ void att_scores(float* s, const float* rows, const float* key) {
+#pragma unroll
+    for (int r = 0; r < ATT_ROWS; r++) s[r] = 0.0f;
+#pragma unroll
+    for (int c = 0; c < D; c += 4) {
+        const float4 kv = *reinterpret_cast<const float4*>(key + c);
+#pragma unroll
+        for (int r = 0; r < ATT_ROWS; r++) {
+            const float4 qv = *reinterpret_cast<const float4*>(rows + r * D + c);
+            s[r] = fmaf(qv.x, kv.x, fmaf(qv.y, kv.y, fmaf(qv.z, kv.z, fmaf(qv.w, kv.w, s[r]))));
+        }
+    }
+}
+
+// acc[r][c] += sum_j w[r][j] * mat[j][lane + 32 c] over the ATT_KT keys of a tile: w is the warp's
+// (ATT_ROWS, ATT_KT) weights in shared memory (float4 broadcast reads), mat a key-major tile with
+// rows ATT_KV_STRIDE(D) apart.
+template <int D>
+__device__ __forceinline__ void att_accumulate(float (*acc)[D / WARP_SIZE], const float* w, const float* mat) {
+    constexpr int DC = D / WARP_SIZE;
+    const int lane = threadIdx.x % WARP_SIZE;
+#pragma unroll
+    for (int j = 0; j < ATT_KT; j += 4) {
+        float mv[4][DC];
+#pragma unroll
+        for (int jj = 0; jj < 4; jj++)
+#pragma unroll
+            for (int c = 0; c < DC; c++) mv[jj][c] = mat[(j + jj) * ATT_KV_STRIDE(D) + lane + WARP_SIZE * c];
+#pragma unroll
+        for (int r = 0; r < ATT_ROWS; r++) {
+            const float4 wv = *reinterpret_cast<const float4*>(w + r * ATT_KT + j);
+#pragma unroll
+            for (int c = 0; c < DC; c++)
+                acc[r][c] = fmaf(wv.x, mv[0][c], fmaf(wv.y, mv[1][c], fmaf(wv.z, mv[2][c], fmaf(wv.w, mv[3][c], acc[r][c]))));
+        }
+    }
+}
+
+// grid (CEIL_DIV(T, 32), H, B), block 128: warp w owns query rows q0 + 8w .. q0 + 8w + 7. Per key
+// tile, lane j scores key k0 + j against all 8 rows at once (its key row read once as float4s, the
+// query rows broadcast), the weights go through shared memory, then lanes own the output
+// dimensions lane + 32 c and read 4 weights of a row per float4 (register blocking keeps the
+// kernel from being bound by shared-memory loads).
 template <int D>
 __device__ void attention_forward(float* o, float* stats, const float* q, const float* k, const float* v,
                                   const int* lengths, int T, int H, float scale) {
     constexpr int DC = D / WARP_SIZE;
-    __shared__ float qs[ATT_QT][D];
-    __shared__ float ks[ATT_KT][D + 1];
-    __shared__ float vs[ATT_KT][D + 1];
+    __shared__ __align__(16) float qs[ATT_QT][D];
+    __shared__ __align__(16) float ks[ATT_KT][ATT_KV_STRIDE(D)];
+    __shared__ __align__(16) float vs[ATT_KT][ATT_KV_STRIDE(D)];
+    __shared__ __align__(16) float ps[ATT_WARPS][ATT_ROWS][ATT_KT];
     const int q0 = blockIdx.x * ATT_QT, h = blockIdx.y, b = blockIdx.z;
     const int len = lengths == nullptr ? T : lengths[b];
     const int lane = threadIdx.x % WARP_SIZE, warp = threadIdx.x / WARP_SIZE;
@@ -67,32 +116,29 @@ __device__ void attention_forward(float* o, float* stats, const float* q, const 
     }
     for (int k0 = 0; k0 < T; k0 += ATT_KT) {
         __syncthreads();  // previous tile consumed (and qs loaded on the first pass)
-        att_load<D>(&ks[0][0], D + 1, k, b, k0, ATT_KT, h, T, H, 1.0f);
-        att_load<D>(&vs[0][0], D + 1, v, b, k0, ATT_KT, h, T, H, 1.0f);
+        att_load<D>(&ks[0][0], ATT_KV_STRIDE(D), k, b, k0, ATT_KT, h, T, H, 1.0f);
+        att_load<D>(&vs[0][0], ATT_KV_STRIDE(D), v, b, k0, ATT_KT, h, T, H, 1.0f);
         __syncthreads();
         const int key = k0 + lane;
+        float s[ATT_ROWS];
+        att_scores<D>(s, &qs[warp * ATT_ROWS][0], &ks[lane][0]);
 #pragma unroll
         for (int r = 0; r < ATT_ROWS; r++) {
-            const float* qr = qs[warp * ATT_ROWS + r];
-            float s = 0.0f;
-#pragma unroll 16
-            for (int c = 0; c < D; c++) s = fmaf(qr[c], ks[lane][c], s);
-            if (key >= T) s = -INFINITY;
-            else if (key >= len) s = ATT_MASK_VALUE;
-            const float m_new = fmaxf(m[r], warp_reduce_max(s));
-            const float p = expf(s - m_new);
+            float sr = s[r];
+            if (key >= T) sr = -INFINITY;
+            else if (key >= len) sr = ATT_MASK_VALUE;
+            const float m_new = fmaxf(m[r], warp_reduce_max(sr));
+            const float p = expf(sr - m_new);
             const float corr = expf(m[r] - m_new);
             l[r] = l[r] * corr + warp_reduce_sum(p);
             m[r] = m_new;
 #pragma unroll
             for (int c = 0; c < DC; c++) acc[r][c] *= corr;
-#pragma unroll 8
-            for (int j = 0; j < ATT_KT; j++) {
-                const float pj = __shfl_sync(0xffffffffu, p, j);
-#pragma unroll
-                for (int c = 0; c < DC; c++) acc[r][c] = fmaf(pj, vs[j][lane + WARP_SIZE * c], acc[r][c]);
-            }
+            ps[warp][r][lane] = p;
         }
+        __syncwarp();
+        att_accumulate<D>(acc, &ps[warp][0][0], &vs[0][0]);
+        __syncwarp();
     }
 #pragma unroll
     for (int r = 0; r < ATT_ROWS; r++) {
@@ -127,16 +173,17 @@ __device__ void attention_backward_dot(float* dd, const float* dout, const float
 }
 
 // dq. grid (CEIL_DIV(T, 32), H, B), block 128: rows as the forward; per key tile lane j recomputes
-// p and ds for key k0 + j, then lanes own the dimensions lane + 32 c of dq.
+// p and ds of key k0 + j for the warp's 8 rows, then lanes own the dimensions lane + 32 c of dq.
 template <int D>
 __device__ void attention_backward_dq(float* dq, const float* q, const float* k, const float* v, const float* dout,
                                       const float* stats, const float* dd, const int* lengths, int T, int H,
                                       float scale) {
     constexpr int DC = D / WARP_SIZE;
-    __shared__ float qs[ATT_QT][D];
-    __shared__ float dos[ATT_QT][D];
-    __shared__ float ks[ATT_KT][D + 1];
-    __shared__ float vs[ATT_KT][D + 1];
+    __shared__ __align__(16) float qs[ATT_QT][D];
+    __shared__ __align__(16) float dos[ATT_QT][D];
+    __shared__ __align__(16) float ks[ATT_KT][ATT_KV_STRIDE(D)];
+    __shared__ __align__(16) float vs[ATT_KT][ATT_KV_STRIDE(D)];
+    __shared__ __align__(16) float dss[ATT_WARPS][ATT_ROWS][ATT_KT];
     const int q0 = blockIdx.x * ATT_QT, h = blockIdx.y, b = blockIdx.z;
     const int len = lengths == nullptr ? T : lengths[b];
     const int lane = threadIdx.x % WARP_SIZE, warp = threadIdx.x / WARP_SIZE;
@@ -154,29 +201,21 @@ __device__ void attention_backward_dq(float* dq, const float* q, const float* k,
     }
     for (int k0 = 0; k0 < T; k0 += ATT_KT) {
         __syncthreads();
-        att_load<D>(&ks[0][0], D + 1, k, b, k0, ATT_KT, h, T, H, 1.0f);
-        att_load<D>(&vs[0][0], D + 1, v, b, k0, ATT_KT, h, T, H, 1.0f);
+        att_load<D>(&ks[0][0], ATT_KV_STRIDE(D), k, b, k0, ATT_KT, h, T, H, 1.0f);
+        att_load<D>(&vs[0][0], ATT_KV_STRIDE(D), v, b, k0, ATT_KT, h, T, H, 1.0f);
         __syncthreads();
         const int key = k0 + lane;
+        float s[ATT_ROWS], dp[ATT_ROWS];
+        att_scores<D>(s, &qs[warp * ATT_ROWS][0], &ks[lane][0]);
+        att_scores<D>(dp, &dos[warp * ATT_ROWS][0], &vs[lane][0]);
 #pragma unroll
         for (int r = 0; r < ATT_ROWS; r++) {
-            const float* qr = qs[warp * ATT_ROWS + r];
-            const float* gr = dos[warp * ATT_ROWS + r];
-            float s = 0.0f, dp = 0.0f;
-#pragma unroll 16
-            for (int c = 0; c < D; c++) {
-                s = fmaf(qr[c], ks[lane][c], s);
-                dp = fmaf(gr[c], vs[lane][c], dp);
-            }
             // padded keys (constant score) and keys beyond T: no gradient
-            const float ds = key < len ? expf((s - rm[r]) - rl[r]) * (dp - rd[r]) : 0.0f;
-#pragma unroll 8
-            for (int j = 0; j < ATT_KT; j++) {
-                const float dj = __shfl_sync(0xffffffffu, ds, j);
-#pragma unroll
-                for (int c = 0; c < DC; c++) acc[r][c] = fmaf(dj, ks[j][lane + WARP_SIZE * c], acc[r][c]);
-            }
+            dss[warp][r][lane] = key < len ? expf((s[r] - rm[r]) - rl[r]) * (dp[r] - rd[r]) : 0.0f;
         }
+        __syncwarp();
+        att_accumulate<D>(acc, &dss[warp][0][0], &ks[0][0]);
+        __syncwarp();
     }
 #pragma unroll
     for (int r = 0; r < ATT_ROWS; r++) {
@@ -282,7 +321,7 @@ __device__ void attention_backward_dkdv(float* dk, float* dv, const float* q, co
 // entry points, one per head dimension
 
 #define ATT_ENTRY_POINTS(D)                                                                                        \
-    extern "C" __global__ void __launch_bounds__(128) attention_forward_kernel_hd##D(                              \
+    extern "C" __global__ void __launch_bounds__(128, 1) attention_forward_kernel_hd##D(                           \
         float* o, float* stats, const float* q, const float* k, const float* v, const int* lengths, int T, int H,  \
         float scale) {                                                                                             \
         attention_forward<D>(o, stats, q, k, v, lengths, T, H, scale);                                               \
@@ -306,6 +345,7 @@ ATT_ENTRY_POINTS(32)
 ATT_ENTRY_POINTS(64)
 
 // ----------------------------------------------------------------------------
-// launch geometry: block (128, 1, 1) for all four kernels, static shared memory only.
+// launch geometry: block (128, 1, 1) for all four kernels, static shared memory only (at most
+// 46 KiB: forward and dq 32 query rows, 32 keys per tile; dkdv 64 keys, 16 query rows per step).
 // forward and dq: grid (CEIL_DIV(T, 32), H, B); dot: grid (CEIL_DIV(B T H, 4), 1, 1); dkdv: grid
 // (CEIL_DIV(T, 64), H, B). H, B <= 65535. Order of the backward: dot, then dq and dkdv (independent).

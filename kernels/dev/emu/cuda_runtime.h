@@ -24,6 +24,12 @@
 #define __forceinline__ inline
 #define __shared__ static
 #define __launch_bounds__(...)
+#define __align__(n) __attribute__((aligned(n)))
+
+struct alignas(16) float4 {
+    float x, y, z, w;
+};
+inline float4 make_float4(float x, float y, float z, float w) { return float4{x, y, z, w}; }
 
 struct dim3 {
     unsigned x, y, z;
@@ -165,6 +171,11 @@ inline float emu_exchange(float v, int src) {
     const float r = emu::warp_slots[w][src & 31];
     emu::arrive(emu::warp_bar[w], emu::warp_live[w]);
     return r;
+}
+
+inline void __syncwarp(unsigned = 0xffffffffu) {
+    const unsigned w = emu::tid() / 32;
+    emu::arrive(emu::warp_bar[w], emu::warp_live[w]);
 }
 
 inline float __shfl_xor_sync(unsigned, float v, int off) { return emu_exchange(v, (emu::tid() % 32) ^ off); }
