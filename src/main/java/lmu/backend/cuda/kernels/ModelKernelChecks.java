@@ -40,56 +40,94 @@ public final class ModelKernelChecks {
     /** Per-precision constant of every comparison: fp32 kernels against float64 references. */
     static final double EPS = 1e-5;
 
-    /** Runs every check on {@code ctx}; returns the failure messages (empty when all pass). */
-    public static List<String> run(CudaContext ctx, PinnedStaging io) {
-        DeviceArrays dev = new DeviceArrays(ctx, io);
-        List<String> failures = new ArrayList<>();
-        Random rnd = new Random(7);
+    /** Receives every comparison of a check. */
+    @FunctionalInterface
+    public interface Sink {
+        /**
+         * @param what the output's name, e.g. {@code "dlogits"}
+         * @param got the GPU's values
+         * @param ref the CPU reference
+         * @param n length of the longest sum behind a value (&ge; 1)
+         */
+        void compare(String what, float[] got, double[] ref, int n);
+    }
+
+    /** The body of a check: runs on {@code ctx} and reports each output to the sink. */
+    @FunctionalInterface
+    public interface Body {
+        void run(CudaContext ctx, PinnedStaging io, Sink sink);
+    }
+
+    /**
+     * One named check.
+     *
+     * @param name what is checked, with its sizes; unique in {@link #checks()}
+     * @param body the check
+     */
+    public record Check(String name, Body body) {}
+
+    /** Every check, in the order they run. */
+    public static List<Check> checks() {
+        List<Check> c = new ArrayList<>();
         // CTC: layouts, reductions, zero-infinity, an infeasible, an empty and a label-free utterance, large logits
         for (CtcLoss.Layout layout : CtcLoss.Layout.values()) {
             for (CtcLoss.Reduction red : CtcLoss.Reduction.values()) {
-                check(failures, "ctc " + layout + " " + red, () -> ctc(dev, rnd, layout, red, false, 6, 57, 29, 3));
+                add(c, "ctc " + layout + " " + red + " B6 T57 V29", (d, r, s) -> ctc(d, r, s, layout, red, false, 6, 57, 29, 3));
             }
         }
-        check(failures, "ctc zeroInfinity", () -> ctc(dev, rnd, CtcLoss.Layout.BATCH_MAJOR, CtcLoss.Reduction.MEAN, true, 6, 13, 7, 3));
-        check(failures, "ctc T=1 V=2", () -> ctc(dev, rnd, CtcLoss.Layout.BATCH_MAJOR, CtcLoss.Reduction.SUM, false, 3, 1, 2, 1));
-        check(failures, "ctc large logits", () -> ctc(dev, rnd, CtcLoss.Layout.TIME_MAJOR, CtcLoss.Reduction.MEAN, false, 4, 207, 29, 40));
-        check(failures, "ctc S > 512", () -> ctc(dev, rnd, CtcLoss.Layout.BATCH_MAJOR, CtcLoss.Reduction.MEAN, false, 3, 1200, 29, 3));
+        add(c, "ctc zeroInfinity B6 T13 V7", (d, r, s) -> ctc(d, r, s, CtcLoss.Layout.BATCH_MAJOR, CtcLoss.Reduction.MEAN, true, 6, 13, 7, 3));
+        add(c, "ctc B3 T1 V2", (d, r, s) -> ctc(d, r, s, CtcLoss.Layout.BATCH_MAJOR, CtcLoss.Reduction.SUM, false, 3, 1, 2, 1));
+        add(c, "ctc large logits B4 T207 V29", (d, r, s) -> ctc(d, r, s, CtcLoss.Layout.TIME_MAJOR, CtcLoss.Reduction.MEAN, false, 4, 207, 29, 40));
+        add(c, "ctc S>512 B3 T1200 V29", (d, r, s) -> ctc(d, r, s, CtcLoss.Layout.BATCH_MAJOR, CtcLoss.Reduction.MEAN, false, 3, 1200, 29, 3));
         // LMU recurrence: every feedback path on (tanh), none (relu), Abar on chip at order 64
-        check(failures, "lmu-recurrent all feedback", () -> lmuRecurrent(dev, rnd,
+        add(c, "lmu-recurrent all feedback B3 T11 H13 K2 d7", (d, r, s) -> lmuRecurrent(d, r, s,
                 new LmuConfig(5, 13, 2, 7, 9, Discretizer.ZOH, true, true, true, true, Activation.TANH, true, true, 64),
                 3, 11, new int[] {11, 0, 6}));
-        check(failures, "lmu-recurrent no feedback", () -> lmuRecurrent(dev, rnd,
+        add(c, "lmu-recurrent no feedback B2 T23 H37 d64", (d, r, s) -> lmuRecurrent(d, r, s,
                 LmuConfig.of(3, 37, 1, 64, 80).withHidden(false, false, Activation.RELU), 2, 23, new int[] {17, 23}));
-        check(failures, "lmu-recurrent H=130 d=33", () -> lmuRecurrent(dev, rnd,
+        add(c, "lmu-recurrent B2 T9 H130 K3 d33", (d, r, s) -> lmuRecurrent(d, r, s,
                 LmuConfig.of(4, 130, 3, 33, 40).withFeedback(true, false).withHidden(true, true, Activation.IDENTITY), 2, 9,
                 new int[] {9, 4}));
         // convolution: tails of every tile (frames 64, coefficients 64, lags 16)
-        check(failures, "lmu-conv T=1 d=1", () -> conv(dev, rnd, 2, 1, 1, 1, new int[] {1, 0}));
-        check(failures, "lmu-conv T=13 K=3 d=7", () -> conv(dev, rnd, 4, 13, 3, 7, new int[] {13, 0, 5, 1}));
-        check(failures, "lmu-conv T=130 K=2 d=64", () -> conv(dev, rnd, 3, 130, 2, 64, new int[] {130, 65, 64}));
-        check(failures, "lmu-conv T=207 K=1 d=192", () -> conv(dev, rnd, 2, 207, 1, 192, new int[] {207, 100}));
+        add(c, "lmu-conv B2 T1 K1 d1", (d, r, s) -> conv(d, r, s, 2, 1, 1, 1, new int[] {1, 0}));
+        add(c, "lmu-conv B4 T13 K3 d7", (d, r, s) -> conv(d, r, s, 4, 13, 3, 7, new int[] {13, 0, 5, 1}));
+        add(c, "lmu-conv B3 T130 K2 d64", (d, r, s) -> conv(d, r, s, 3, 130, 2, 64, new int[] {130, 65, 64}));
+        add(c, "lmu-conv B2 T207 K1 d192", (d, r, s) -> conv(d, r, s, 2, 207, 1, 192, new int[] {207, 100}));
         // attention: head dims 32 and 64, tails of the 32- and 64-row tiles, padded keys, an all-padded sequence
-        check(failures, "attention hd64 T=1", () -> attention(dev, rnd, 2, 1, 2, 64, new int[] {1, 1}));
-        check(failures, "attention hd64 T=77", () -> attention(dev, rnd, 3, 77, 3, 64, new int[] {77, 40, 0}));
-        check(failures, "attention hd32 T=130", () -> attention(dev, rnd, 2, 130, 2, 32, new int[] {13, 130}));
-        check(failures, "attention hd64 no mask", () -> attention(dev, rnd, 2, 33, 1, 64, null));
-        return failures;
+        add(c, "attention hd64 B2 T1 H2", (d, r, s) -> attention(d, r, s, 2, 1, 2, 64, new int[] {1, 1}));
+        add(c, "attention hd64 B3 T77 H3", (d, r, s) -> attention(d, r, s, 3, 77, 3, 64, new int[] {77, 40, 0}));
+        add(c, "attention hd32 B2 T130 H2", (d, r, s) -> attention(d, r, s, 2, 130, 2, 32, new int[] {13, 130}));
+        add(c, "attention hd64 no mask B2 T33 H1", (d, r, s) -> attention(d, r, s, 2, 33, 1, 64, null));
+        return c;
     }
 
-    interface Check {
-        String mismatch();
+    private interface ArraysBody {
+        void run(DeviceArrays dev, Random rnd, Sink sink);
     }
 
-    private static void check(List<String> failures, String name, Check c) {
-        try {
-            String m = c.mismatch();
-            System.out.printf(Locale.ROOT, "%-32s %s%n", name, m == null ? "ok" : "FAIL " + m);
-            if (m != null) failures.add(name + ": " + m);
-        } catch (RuntimeException e) {
-            System.out.printf(Locale.ROOT, "%-32s FAIL %s%n", name, e);
-            failures.add(name + ": " + e);
+    /** Adds a check whose random inputs are seeded by its name. */
+    private static void add(List<Check> checks, String name, ArraysBody body) {
+        checks.add(new Check(name, (ctx, io, sink) -> body.run(new DeviceArrays(ctx, io), new Random(name.hashCode()), sink)));
+    }
+
+    /** Runs every check on {@code ctx}; returns the failure messages (empty when all pass). */
+    public static List<String> run(CudaContext ctx, PinnedStaging io) {
+        List<String> failures = new ArrayList<>();
+        for (Check c : checks()) {
+            List<String> problems = new ArrayList<>();
+            try {
+                c.body().run(ctx, io, (what, got, ref, n) -> {
+                    String m = compare(what, got, ref, n);
+                    if (m != null) problems.add(m);
+                });
+                ctx.synchronize();
+            } catch (RuntimeException e) {
+                problems.add(e.toString());
+            }
+            System.out.printf(Locale.ROOT, "%-44s %s%n", c.name(), problems.isEmpty() ? "ok" : "FAIL " + String.join("; ", problems));
+            if (!problems.isEmpty()) failures.add(c.name() + ": " + String.join("; ", problems));
         }
+        return failures;
     }
 
     /**
@@ -142,11 +180,6 @@ public final class ModelKernelChecks {
         return a;
     }
 
-    private static String first(String... results) {
-        for (String s : results) if (s != null) return s;
-        return null;
-    }
-
     // ---------------------------------------------------------------- CTC
 
     /**
@@ -154,7 +187,7 @@ public final class ModelKernelChecks {
      * the third infeasible (too many labels), the fourth with T_b = 0 and no labels (when B &gt; 3),
      * the fifth with frames but no labels, the rest random.
      */
-    private static String ctc(DeviceArrays dev, Random r, CtcLoss.Layout layout, CtcLoss.Reduction red, boolean zeroInf,
+    private static void ctc(DeviceArrays dev, Random r, Sink sink, CtcLoss.Layout layout, CtcLoss.Reduction red, boolean zeroInf,
             int batch, int frames, int vocab, double logitScale) {
         int maxLabels = Math.max(1, Math.min(frames, Math.max(2, frames / 3)));
         int[] inLens = new int[batch];
@@ -196,19 +229,18 @@ public final class ModelKernelChecks {
                     tl.ptr(), zeroInf);
             CudaCtcLoss.backward(dev.ctx(), ws, dx.ptr(), x.ptr(), layout, batch, frames, vocab, il.ptr(), tg.ptr(), maxLabels,
                     tl.ptr(), losses.ptr(), g.ptr(), red, zeroInf);
-            String m = null;
             if (red != CtcLoss.Reduction.NONE) {
                 CudaCtcLoss.reduce(dev.ctx(), reduced.ptr(), losses.ptr(), tl.ptr(), batch, red);
-                m = compare("reduced loss", dev.download(reduced, 1), new double[] {res.loss()}, frames * batch);
+                sink.compare("reduced loss", dev.download(reduced, 1), new double[] {res.loss()}, frames * batch);
             }
-            return first(compare("losses", dev.download(losses, batch), res.losses(), frames), m,
-                    compare("dlogits", dev.download(dx, n), toDouble(dRef), frames));
+            sink.compare("losses", dev.download(losses, batch), res.losses(), frames);
+            sink.compare("dlogits", dev.download(dx, n), toDouble(dRef), frames);
         }
     }
 
     // ---------------------------------------------------------------- LMU recurrence
 
-    private static String lmuRecurrent(DeviceArrays dev, Random r, LmuConfig c, int batch, int frames, int[] lengths) {
+    private static void lmuRecurrent(DeviceArrays dev, Random r, Sink sink, LmuConfig c, int batch, int frames, int[] lengths) {
         LegendreStateSpace ss = new LegendreStateSpace(c.order(), c.theta(), c.discretizer());
         LmuParameters p = LmuParameters.initialise(c, r.nextLong());
         if (p.em != null) for (int i = 0; i < p.em.length; i++) p.em[i] = r.nextGaussian() * 0.1;
@@ -258,8 +290,8 @@ public final class ModelKernelChecks {
             du = dev.download(gdu, rows * k);
         }
         int sums = frames * (w + hid); // every frame's products feed the next
-        String fwd = first(compare("h", h, saved.h(), sums), compare("m", m, saved.m(), sums));
-        if (fwd != null) return fwd;
+        sink.compare("h", h, saved.h(), sums);
+        sink.compare("m", m, saved.m(), sums);
         // parameter gradients and dx from dz, du (the caller's GEMMs), in float64
         LmuParameters g = p.zerosLike();
         double[] dx = new double[rows * in];
@@ -290,11 +322,10 @@ public final class ModelKernelChecks {
                 }
             }
         }
-        String bwd = compare("dx", toFloat(dx), dxRef, sums);
+        sink.compare("dx", toFloat(dx), dxRef, sums);
         for (var e : gRef.arrays().entrySet()) {
-            bwd = first(bwd, compare("d" + e.getKey(), toFloat(g.arrays().get(e.getKey())), e.getValue(), sums * batch));
+            sink.compare("d" + e.getKey(), toFloat(g.arrays().get(e.getKey())), e.getValue(), sums * batch);
         }
-        return bwd;
     }
 
     private static jcuda.driver.CUdeviceptr ptr(DeviceBuffer b) {
@@ -309,7 +340,7 @@ public final class ModelKernelChecks {
 
     // ---------------------------------------------------------------- convolution
 
-    private static String conv(DeviceArrays dev, Random r, int batch, int frames, int channels, int order, int[] lengths) {
+    private static void conv(DeviceArrays dev, Random r, Sink sink, int batch, int frames, int channels, int order, int[] lengths) {
         LegendreStateSpace ss = new LegendreStateSpace(order, Math.max(order, 8), Discretizer.ZOH);
         LegendreImpulseResponse ir = new LegendreImpulseResponse(ss, frames);
         double[] u = gaussianD(r, batch * frames * channels, 1);
@@ -322,14 +353,14 @@ public final class ModelKernelChecks {
             CudaLegendreConvolution.forward(dev.ctx(), gm.ptr(), gu.ptr(), h.ptr(), len.ptr(), batch, frames, channels, order, frames);
             CudaLegendreConvolution.backward(dev.ctx(), gdu.ptr(), gdm.ptr(), h.ptr(), len.ptr(), batch, frames, channels, order,
                     frames);
-            return first(compare("m", dev.download(gm, nm), mRef, frames),
-                    compare("du", dev.download(gdu, nu), duRef, frames * order));
+            sink.compare("m", dev.download(gm, nm), mRef, frames);
+            sink.compare("du", dev.download(gdu, nu), duRef, frames * order);
         }
     }
 
     // ---------------------------------------------------------------- attention
 
-    private static String attention(DeviceArrays dev, Random r, int batch, int frames, int heads, int headDim, int[] lengths) {
+    private static void attention(DeviceArrays dev, Random r, Sink sink, int batch, int frames, int heads, int headDim, int[] lengths) {
         int c = heads * headDim, n = batch * frames * c;
         double[] q = gaussianD(r, n, 1), k = gaussianD(r, n, 1), v = gaussianD(r, n, 1), dout = gaussianD(r, n, 1);
         // the CPU module's computation, float64 with autograd
@@ -355,10 +386,10 @@ public final class ModelKernelChecks {
             CudaAttention.backward(dev.ctx(), dq.ptr(), dk.ptr(), dv.ptr(), gdo.ptr(), gq.ptr(), gk.ptr(), gv.ptr(), go.ptr(),
                     stats.ptr(), ptr(len), batch, frames, heads, headDim);
             int sums = frames * headDim;
-            return first(compare("o", dev.download(go, n), o.toDoubleArray(), sums),
-                    compare("dq", dev.download(dq, n), tq.grad().toDoubleArray(), sums),
-                    compare("dk", dev.download(dk, n), tk.grad().toDoubleArray(), sums),
-                    compare("dv", dev.download(dv, n), tv.grad().toDoubleArray(), sums));
+            sink.compare("o", dev.download(go, n), o.toDoubleArray(), sums);
+            sink.compare("dq", dev.download(dq, n), tq.grad().toDoubleArray(), sums);
+            sink.compare("dk", dev.download(dk, n), tk.grad().toDoubleArray(), sums);
+            sink.compare("dv", dev.download(dv, n), tv.grad().toDoubleArray(), sums);
         }
     }
 

@@ -34,6 +34,16 @@ class ModelKernelChecksTest {
         assertNotNull(ModelKernelChecks.compare("l", new float[] {1f}, new double[] {1, 2}, 1));
     }
 
+    @Test
+    void checksHaveUniqueNamesAndCoverEveryKernelFile() {
+        List<ModelKernelChecks.Check> checks = ModelKernelChecks.checks();
+        java.util.Set<String> names = new java.util.HashSet<>();
+        for (ModelKernelChecks.Check c : checks) assertTrue(names.add(c.name()), "duplicate check " + c.name());
+        for (String op : List.of("ctc", "lmu-recurrent", "lmu-conv", "attention hd32", "attention hd64")) {
+            assertTrue(names.stream().anyMatch(n -> n.startsWith(op)), "no check of " + op);
+        }
+    }
+
     @Tag("gpu")
     @Test
     void everyModelKernelMatchesItsCpuReference() {
