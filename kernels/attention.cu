@@ -228,28 +228,33 @@ __device__ void attention_backward_dq(float* dq, const float* q, const float* k,
 
 // dk and dv. grid (CEIL_DIV(T, 64), H, B), block 128: warp w owns keys k0 + 16 w .. k0 + 16 w + 15
 // and accumulates their dk, dv in registers (lanes over dimensions lane + 32 c) while looping over
-// every query row; the scores are computed by lane pairs (key lane % 16, even / odd dimensions).
-#define ATT_KS_PAD 2  // rows D + 2 floats apart: 16 keys x 2 halves hit 32 distinct banks
+// every query row, 4 rows per pass. Scores s = qs k and dp = dO v of the 16 keys x 4 rows are
+// computed by lane pairs (key lane % 16; dimensions split in two contiguous halves, float4 loads)
+// and handed to the accumulation through shared memory (float4 broadcast reads).
+#define ATT_RB 4  // query rows per pass (dk/dv)
 template <int D>
 __device__ void attention_backward_dkdv(float* dk, float* dv, const float* q, const float* k, const float* v,
                                         const float* dout, const float* stats, const float* dd, const int* lengths,
                                         int T, int H, float scale) {
     constexpr int DC = D / WARP_SIZE;
-    __shared__ float ks[ATT_KB][D + ATT_KS_PAD];
-    __shared__ float vs[ATT_KB][D + ATT_KS_PAD];
-    __shared__ float qs[ATT_QB][D];
-    __shared__ float dos[ATT_QB][D];
+    constexpr int HALF = D / 2;
+    __shared__ __align__(16) float ks[ATT_KB][ATT_KV_STRIDE(D)];
+    __shared__ __align__(16) float vs[ATT_KB][ATT_KV_STRIDE(D)];
+    __shared__ __align__(16) float qs[ATT_QB][D];
+    __shared__ __align__(16) float dos[ATT_QB][D];
     __shared__ float lm[ATT_QB];
     __shared__ float ls[ATT_QB];
     __shared__ float ds_[ATT_QB];
+    __shared__ __align__(16) float pw[ATT_WARPS][ATT_RB][ATT_KW];
+    __shared__ __align__(16) float dw[ATT_WARPS][ATT_RB][ATT_KW];
     const int k0 = blockIdx.x * ATT_KB, h = blockIdx.y, b = blockIdx.z;
     const int len = lengths == nullptr ? T : lengths[b];
     const int lane = threadIdx.x % WARP_SIZE, warp = threadIdx.x / WARP_SIZE;
     const int j = lane % ATT_KW, half = lane / ATT_KW;
     const int kr = warp * ATT_KW + j;  // this lane's key row in ks, vs
     const int key = k0 + kr;
-    att_load<D>(&ks[0][0], D + ATT_KS_PAD, k, b, k0, ATT_KB, h, T, H, 1.0f);
-    att_load<D>(&vs[0][0], D + ATT_KS_PAD, v, b, k0, ATT_KB, h, T, H, 1.0f);
+    att_load<D>(&ks[0][0], ATT_KV_STRIDE(D), k, b, k0, ATT_KB, h, T, H, 1.0f);
+    att_load<D>(&vs[0][0], ATT_KV_STRIDE(D), v, b, k0, ATT_KB, h, T, H, 1.0f);
     float gk[ATT_KW][DC], gv[ATT_KW][DC];
 #pragma unroll
     for (int jj = 0; jj < ATT_KW; jj++)
@@ -267,41 +272,65 @@ __device__ void attention_backward_dkdv(float* dk, float* dv, const float* q, co
         }
         __syncthreads();
         const int rows = min(ATT_QB, T - i0);
-        for (int i = 0; i < rows; i++) {
-            float s = 0.0f, dp = 0.0f;
-#pragma unroll 8
-            for (int e = 0; e < D / 2; e++) {
-                const int c = 2 * e + half;
-                s = fmaf(qs[i][c], ks[kr][c], s);
-                dp = fmaf(dos[i][c], vs[kr][c], dp);
-            }
-            s += __shfl_xor_sync(0xffffffffu, s, ATT_KW);
-            dp += __shfl_xor_sync(0xffffffffu, dp, ATT_KW);
-            float p = 0.0f, ds = 0.0f;
-            if (key < T) {
-                if (key < len) {
-                    p = expf((s - lm[i]) - ls[i]);
-                    ds = p * (dp - ds_[i]);
-                } else {
-                    p = expf((ATT_MASK_VALUE - lm[i]) - ls[i]);  // padded key: constant score, weight only
+        for (int i = 0; i < rows; i += ATT_RB) {
+            float s[ATT_RB], dp[ATT_RB];
+#pragma unroll
+            for (int rr = 0; rr < ATT_RB; rr++) s[rr] = dp[rr] = 0.0f;
+#pragma unroll
+            for (int c = half * HALF; c < half * HALF + HALF; c += 4) {
+                const float4 kv = *reinterpret_cast<const float4*>(&ks[kr][c]);
+                const float4 vv = *reinterpret_cast<const float4*>(&vs[kr][c]);
+#pragma unroll
+                for (int rr = 0; rr < ATT_RB; rr++) {
+                    const float4 qv = *reinterpret_cast<const float4*>(&qs[i + rr][c]);
+                    const float4 gv4 = *reinterpret_cast<const float4*>(&dos[i + rr][c]);
+                    s[rr] = fmaf(qv.x, kv.x, fmaf(qv.y, kv.y, fmaf(qv.z, kv.z, fmaf(qv.w, kv.w, s[rr]))));
+                    dp[rr] = fmaf(gv4.x, vv.x, fmaf(gv4.y, vv.y, fmaf(gv4.z, vv.z, fmaf(gv4.w, vv.w, dp[rr]))));
                 }
             }
-            float qv[DC], gv_in[DC];
 #pragma unroll
-            for (int c = 0; c < DC; c++) {
-                qv[c] = qs[i][lane + WARP_SIZE * c];
-                gv_in[c] = dos[i][lane + WARP_SIZE * c];
+            for (int rr = 0; rr < ATT_RB; rr++) {
+                const float sr = s[rr] + __shfl_xor_sync(0xffffffffu, s[rr], ATT_KW);
+                const float dpr = dp[rr] + __shfl_xor_sync(0xffffffffu, dp[rr], ATT_KW);
+                const int ir = i + rr;
+                float p = 0.0f, ds = 0.0f;
+                if (ir < rows && key < T) {
+                    if (key < len) {
+                        p = expf((sr - lm[ir]) - ls[ir]);
+                        ds = p * (dpr - ds_[ir]);
+                    } else {
+                        p = expf((ATT_MASK_VALUE - lm[ir]) - ls[ir]);  // padded key: constant score, weight only
+                    }
+                }
+                if (half == 0) {
+                    pw[warp][rr][j] = p;
+                    dw[warp][rr][j] = ds;
+                }
             }
+            __syncwarp();
 #pragma unroll
-            for (int jj = 0; jj < ATT_KW; jj++) {
-                const float pj = __shfl_sync(0xffffffffu, p, jj);
-                const float dj = __shfl_sync(0xffffffffu, ds, jj);
+            for (int rr = 0; rr < ATT_RB; rr++) {
+                float qv[DC], gin[DC];
 #pragma unroll
                 for (int c = 0; c < DC; c++) {
-                    gv[jj][c] = fmaf(pj, gv_in[c], gv[jj][c]);
-                    gk[jj][c] = fmaf(dj, qv[c], gk[jj][c]);
+                    qv[c] = qs[i + rr][lane + WARP_SIZE * c];  // rows past the block's rows are zero-filled
+                    gin[c] = dos[i + rr][lane + WARP_SIZE * c];
+                }
+#pragma unroll
+                for (int jj = 0; jj < ATT_KW; jj += 4) {
+                    const float4 p4 = *reinterpret_cast<const float4*>(&pw[warp][rr][jj]);
+                    const float4 d4 = *reinterpret_cast<const float4*>(&dw[warp][rr][jj]);
+                    const float pa[4] = {p4.x, p4.y, p4.z, p4.w}, da[4] = {d4.x, d4.y, d4.z, d4.w};
+#pragma unroll
+                    for (int e = 0; e < 4; e++)
+#pragma unroll
+                        for (int c = 0; c < DC; c++) {
+                            gv[jj + e][c] = fmaf(pa[e], gin[c], gv[jj + e][c]);
+                            gk[jj + e][c] = fmaf(da[e], qv[c], gk[jj + e][c]);
+                        }
                 }
             }
+            __syncwarp();
         }
     }
 #pragma unroll
