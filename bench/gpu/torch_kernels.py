@@ -111,8 +111,11 @@ def conv():
 if __name__ == "__main__":
     print(f"device: {torch.cuda.get_device_name(0)}, torch {torch.__version__} (median of {REPEATS} runs, L2 flushed, CUDA events)")
     torch.backends.cuda.matmul.allow_tf32 = False  # fp32 throughout, as the engine's kernels
-    for hd in (64, 32):
-        attention(hd)
+    if hasattr(F, "scaled_dot_product_attention"):  # PyTorch 2.0 and later
+        for hd in (64, 32):
+            attention(hd)
+    else:
+        print(f"attention: skipped, torch {torch.__version__} has no scaled_dot_product_attention")
     ctc()
     conv()
     with open("torch-kernels.json", "w") as fh:
