@@ -47,6 +47,9 @@ class ModelKernelChecksTest {
     @Tag("gpu")
     @Test
     void everyModelKernelMatchesItsCpuReference() {
+        if (!Cuda.isAvailable()) {
+            System.out.println("ModelKernelChecksTest: skipped, CUDA not available: " + Cuda.unavailabilityCause().getMessage());
+        }
         assumeTrue(Cuda.isAvailable(), () -> "CUDA not available: " + Cuda.unavailabilityCause().getMessage());
         try (CudaContext ctx = CudaContext.open(0); PinnedStaging io = new PinnedStaging(ctx, 1 << 16)) {
             List<String> failures = ModelKernelChecks.run(ctx, io);
