@@ -94,7 +94,7 @@ HERE="$(cd "$(dirname "$0")" && pwd)"
 mkdir -p "$OUT/corpus/audio"
 cp "$ROOT/src/main/resources/corpus/builtin/test.jsonl" "$OUT/corpus/"
 cp "$ROOT"/src/main/resources/corpus/builtin/audio/test-*.opus "$OUT/corpus/audio/"
-cp "$HERE/run_all.sh" "$HERE/README.md" "$OUT/"
+cp "$HERE/run_all.sh" "$HERE/torch_kernels.py" "$HERE/README.md" "$OUT/"
 chmod +x "$OUT/run_all.sh"
 {
     echo "built $(date -u +%Y-%m-%dT%H:%M:%SZ) from $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"

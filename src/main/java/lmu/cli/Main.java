@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
             ValidateCheckpointCommand.class,
             PlotCommand.class,
             BenchStepCommand.class,
+            BenchLoaderCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {

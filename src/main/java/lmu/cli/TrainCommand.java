@@ -61,7 +61,10 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--set", paramLabel = "KEY=VALUE", description = "override any config key, e.g. --set optim.warmup=500 (repeatable)")
     List<String> overrides = new ArrayList<>();
 
-    @Option(names = "--dry-run", description = "print the resolved config, model, parameter count, data summary and memory estimate, then exit")
+    @Option(names = "--ranks", paramLabel = "N", defaultValue = "1", description = "CPU data parallel: N replicas in this process (threads), each training on its slice of every global batch (--batch-size is global, at least N); several processes instead come from SLURM (srun) or NNODES/NODE_RANK/MASTER_ADDR/MASTER_PORT, one rank each (slurm/README.md)")
+    int ranks;
+
+    @Option(names = "--dry-run", description = "print the resolved config, model, parameter count, data summary and memory estimate and the resolved world (nodes, GPUs, ranks, batch per rank), then exit")
     boolean dryRun;
 
     @Option(names = "--debug", description = "one short epoch on a small subset")
@@ -74,10 +77,11 @@ final class TrainCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (threads < 0) throw new IllegalArgumentException("--threads: expected 0 (all cores) or more, got " + threads);
         if (threads > 0) System.setProperty("lmu.threads", Integer.toString(threads));
+        if (dryRun && device.trim().toLowerCase(java.util.Locale.ROOT).startsWith("cuda")) return dryRunGpuWorld();
         Device dev = Device.choose(device, System.out);
         TrainConfig cfg = TrainConfig.resolve(resolveRoot(dev));
         lmu.autograd.Profiler.enable(profile);
-        TrainSession.Options opt = new TrainSession.Options(outputDir, resume, dryRun, debug, subset);
+        TrainSession.Options opt = new TrainSession.Options(outputDir, resume, dryRun, debug, subset, ranks);
         Trainer.Summary s;
         try {
             s = TrainSession.run(cfg, opt, System.out);
@@ -87,6 +91,19 @@ final class TrainCommand implements Callable<Integer> {
                     + " Java more memory (java -Xmx16g -jar ...); the last checkpoint in " + outputDir + " is intact");
         }
         return s == null || s.stop() != Trainer.Stop.DIVERGED ? 0 : Main.EXIT_FAILURE;
+    }
+
+    /** --dry-run with --device cuda: the GPU world this job would have (CUDA training itself is not in this build). */
+    private int dryRunGpuWorld() {
+        TrainConfig cfg = TrainConfig.resolve(resolveRoot(Device.CUDA));
+        Map<String, String> env = System.getenv();
+        int gpus = lmu.distributed.World.visibleGpus(env, 1);
+        if (gpus < 1) throw new IllegalArgumentException("--device " + device + ": no GPU visible (CUDA_VISIBLE_DEVICES is empty)");
+        lmu.distributed.World w = lmu.distributed.World.fromEnvironment(env, gpus, gpus);
+        System.out.print(w.describe(cfg.train().batchSize(), cfg.train().gradAccum()));
+        w.checkBatch(cfg.train().batchSize());
+        System.out.println("dry run: nothing trained (the CUDA training path is not part of this build yet; see `check`)");
+        return 0;
     }
 
     /** Config file (or the built-in one for the device), then preset, then flags, then --set. */

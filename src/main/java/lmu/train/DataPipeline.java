@@ -1,5 +1,7 @@
 package lmu.train;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
@@ -9,8 +11,10 @@ import lmu.speech.data.Batch;
 import lmu.speech.data.DataLoader;
 import lmu.speech.data.DatasetListing;
 import lmu.speech.data.Datasets;
+import lmu.speech.data.FeatureStore;
 import lmu.speech.data.SkipReport;
 import lmu.speech.data.Utterance;
+import lmu.speech.features.FeatureConfig;
 import lmu.speech.features.SpecAugment;
 import lmu.speech.text.Vocabulary;
 import lmu.tensor.Tensor;
@@ -69,31 +73,57 @@ public final class DataPipeline {
     }
 
     /** The feature cache directory a config asks for, or null for none. */
-    static java.nio.file.Path featureCache(TrainConfig cfg) {
+    static Path featureCache(TrainConfig cfg) {
         String c = cfg.data().featureCache();
         if (c.equals("none")) return null;
-        if (c.equals("auto")) return java.nio.file.Path.of(System.getProperty("user.home"), ".cache", "lmu-engine", "features");
-        return java.nio.file.Path.of(c);
+        if (c.equals("auto")) return Path.of(System.getProperty("user.home"), ".cache", "lmu-engine", "features");
+        return Path.of(c);
     }
 
-    /** The training loader: bucketed, shuffled per epoch, augmented, sharded for {@code rank} of {@code world}. */
-    public static DataLoader trainLoader(TrainConfig cfg, List<Utterance> utts, Vocabulary vocab, int rank, int world, int batchPerRank) {
-        return trainLoader(cfg, utts, vocab, rank, world, batchPerRank, new SkipReport());
+    /**
+     * The feature store a config asks for ({@code data.features}), opened, or null for none.
+     *
+     * @throws IllegalArgumentException when an explicit store directory has no valid store, or
+     *     the store was built with other feature settings (the message names the file)
+     */
+    static FeatureStore featureStore(TrainConfig cfg) {
+        String f = cfg.data().features();
+        if (f.equals("none")) return null;
+        Path dir;
+        if (f.equals("auto")) {
+            if (cfg.data().train().equals("builtin")) return null;
+            Path train = Path.of(cfg.data().train()).toAbsolutePath();
+            dir = (Files.isDirectory(train) ? train : train.getParent()).resolve("features");
+            if (!FeatureStore.exists(dir)) return null;
+        } else {
+            dir = Path.of(f);
+        }
+        return FeatureStore.open(dir, FeatureConfig.defaults());
+    }
+
+    /**
+     * The training loader: bucketed, shuffled per epoch, augmented; with several ranks each takes
+     * its slice of every global batch of {@code globalBatch} utterances, and the frame cap
+     * {@code train.max_frames} (per device) is applied to the global batch times the ranks.
+     */
+    public static DataLoader trainLoader(TrainConfig cfg, List<Utterance> utts, Vocabulary vocab, int rank, int world, int globalBatch) {
+        return trainLoader(cfg, utts, vocab, rank, world, globalBatch, new SkipReport());
     }
 
     /** The training loader, recording what it skips in {@code report} (kept even when construction fails). */
-    public static DataLoader trainLoader(TrainConfig cfg, List<Utterance> utts, Vocabulary vocab, int rank, int world, int batchPerRank,
+    public static DataLoader trainLoader(TrainConfig cfg, List<Utterance> utts, Vocabulary vocab, int rank, int world, int globalBatch,
             SkipReport report) {
         TrainConfig.SpecAugmentConfig sa = cfg.data().specAugment();
         DataLoader.Builder b = DataLoader.builder(utts, vocab)
                 .report(report)
                 .mode(DataLoader.Mode.TRAIN)
-                .maxBatchSize(batchPerRank)
+                .maxBatchSize(globalBatch)
                 .seed(cfg.train().seed())
                 .rank(rank)
                 .worldSize(world)
                 .threads(cfg.data().loaderThreads());
         common(cfg, b);
+        if (cfg.train().maxFrames() > 0 && world > 1) b.maxFramesPerBatch((int) Math.min(Integer.MAX_VALUE, (long) cfg.train().maxFrames() * world));
         if (sa.freqMasks() + sa.timeMasks() > 0) {
             b.specAugment(sa.adaptive()
                     ? new SpecAugment(sa.freqMasks(), sa.freqWidth(), 20, Integer.MAX_VALUE, true, 0.04, sa.timeWidth(), 0f)
@@ -114,12 +144,13 @@ public final class DataPipeline {
         return b.build();
     }
 
-    /** Settings shared by training and evaluation loaders: frame cap, normalisation, feature cache. */
+    /** Settings shared by training and evaluation loaders: frame cap, normalisation, feature cache and store. */
     private static void common(TrainConfig cfg, DataLoader.Builder b) {
         if (cfg.train().maxFrames() > 0) b.maxFramesPerBatch(cfg.train().maxFrames());
         if (cfg.data().cmvn().equals("none")) b.noCmvn();
         else b.utteranceCmvn();
         if (featureCache(cfg) != null) b.featureCache(featureCache(cfg));
+        b.featureStore(featureStore(cfg));
     }
 
     /** The loader as the training loop's batch source. */

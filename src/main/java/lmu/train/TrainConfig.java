@@ -36,6 +36,9 @@ import org.yaml.snakeyaml.error.YAMLException;
  *         cmvn utterance | none (utterance), max_duration (20.0 s; longer utterances are skipped),
  *         feature_cache (auto = ~/.cache/lmu-engine/features; none; or a directory: log-mel
  *         features are computed once and reused by later epochs and runs),
+ *         features (auto = the memory-mapped feature store that prepare --features wrote next to
+ *         the training manifest, {@code <folder of data.train>/features}, when there is one; none;
+ *         or a store directory, which must exist: utterances it holds are never decoded),
  *         spec_augment: freq_masks (2), freq_width (15), time_masks (2), time_width (40 frames),
  *                       adaptive (false: time_width in frames; true: fraction of length)
  * model:  see lmu.nn.ModelConfig
@@ -58,7 +61,7 @@ public record TrainConfig(
     public record SpecAugmentConfig(int freqMasks, int freqWidth, int timeMasks, double timeWidth, boolean adaptive) {}
 
     public record Data(String train, String valid, String subset, int loaderThreads, String cmvn, double maxDuration,
-            String featureCache, SpecAugmentConfig specAugment) {}
+            String featureCache, SpecAugmentConfig specAugment, String features) {}
 
     /** Preset values of the prototype: batch, lr, mixed precision. */
     public static Map<String, Object> preset(String name) {
@@ -188,7 +191,8 @@ public record TrainConfig(
                 d.getChoice("cmvn", "utterance", "utterance", "none"),
                 positive(d, "max_duration", d.getDouble("max_duration", 20.0)),
                 d.getString("feature_cache", "auto"),
-                spec);
+                spec,
+                d.getString("features", "auto"));
         d.rejectUnknown();
         for (Object k : rootMap.keySet()) {
             if (!List.of("model", "optim", "train", "data").contains(k)) {

@@ -7,8 +7,14 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.io.OutputStream;
+import java.time.Duration;
 import lmu.amp.Precision;
 import lmu.backend.cpu.Gemm;
+import lmu.distributed.Communicator;
+import lmu.distributed.Ranks;
+import lmu.distributed.TcpCommunicator;
+import lmu.distributed.World;
 import lmu.nn.CtcModel;
 import lmu.nn.ModelConfig;
 import lmu.speech.data.DataLoader;
@@ -19,8 +25,19 @@ import lmu.util.Parallel;
 
 /** A whole {@code train} command after its config is resolved: data, model, resume, loop, summary. */
 public final class TrainSession {
-    /** Options that are not part of the config. */
-    public record Options(Path outputDir, String resume, boolean dryRun, boolean debug, String dataPart) {}
+    /**
+     * Options that are not part of the config.
+     *
+     * @param ranks CPU data-parallel ranks in this process (threads); 1 = a single replica
+     */
+    public record Options(Path outputDir, String resume, boolean dryRun, boolean debug, String dataPart, int ranks) {
+        public Options(Path outputDir, String resume, boolean dryRun, boolean debug, String dataPart) {
+            this(outputDir, resume, dryRun, debug, dataPart, 1);
+        }
+    }
+
+    /** Default timeout of one collective (override with LMU_DIST_TIMEOUT seconds). */
+    static final Duration DIST_TIMEOUT = Duration.ofMinutes(5);
 
     private TrainSession() {}
 
@@ -29,10 +46,14 @@ public final class TrainSession {
         out.println("device: cpu (" + Parallel.threads() + " threads; matrix products: " + Gemm.implementation() + ")");
         out.println("mixed precision: " + describePrecision(cfg.train()));
         CtcModel model = Models.create(cfg);
-        int world = 1;
-        int perDevice = Math.max(1, cfg.train().batchSize() / world);
-        out.printf(Locale.ROOT, "batch: %d global = %d per device x %d device(s)%s%n", perDevice * world, perDevice, world,
-                cfg.train().gradAccum() > 1 ? " x " + cfg.train().gradAccum() + " accumulated" : "");
+        World world = world(opt);
+        world.checkBatch(cfg.train().batchSize());
+        int perDevice = Math.max(1, cfg.train().batchSize() / world.size());
+        if (world.size() == 1) {
+            out.println(World.batchLine(cfg.train().batchSize(), 1, cfg.train().gradAccum()));
+        } else {
+            out.print(world.describe(cfg.train().batchSize(), cfg.train().gradAccum()));
+        }
 
         DatasetListing trainList = DataPipeline.open(cfg.data().train(), opt.dataPart());
         DatasetListing validList = cfg.data().valid().isEmpty() ? null : DataPipeline.open(cfg.data().valid(), null);
@@ -62,37 +83,104 @@ public final class TrainSession {
             long params = model.parameterCount();
             out.printf(Locale.ROOT, "memory estimate: %.1f MiB for weights, gradients and Adam moments%n", params * 16 / 1048576.0);
             out.println(activationEstimate(cfg, trainUtts));
+            if (world.size() == 1) out.print(world.describe(cfg.train().batchSize(), cfg.train().gradAccum()));
             out.println("dry run: nothing trained");
             return null;
         }
         // weights + Adam's two moments in float32, plus headers
         Checkpoints.ensureWritable(opt.outputDir(), model.parameterCount() * 12 + (1 << 20));
         List<Utterance> tooLong = trainList.utterances().stream().filter(u -> u.duration() > cfg.data().maxDuration()).toList();
+        StopSignal.install();
+        List<Utterance> train = trainUtts, valid = validUtts;
+        Duration timeout = World.timeout(System.getenv(), DIST_TIMEOUT);
+        Trainer.Summary s;
+        if (world.size() == 1) {
+            s = replica(cfg, opt, out, model, trainList, tooLong, train, valid, null, perDevice);
+        } else if (world.nodes() == 1) {
+            s = Ranks.run(world.size(), timeout, "train", comm -> replica(cfg, opt, out, comm.rank() == 0 ? model : Models.create(cfg),
+                    trainList, tooLong, train, valid, comm, perDevice)).get(0);
+        } else {
+            out.println("rendezvous: rank " + world.node() + " of " + world.nodes() + " with rank 0 at " + world.masterAddr() + ":"
+                    + world.masterPort() + " (timeout " + timeout.toSeconds() + " s)");
+            try (Communicator comm = TcpCommunicator.connect(world.masterAddr(), world.masterPort(), world.node(), world.nodes(), timeout)) {
+                try {
+                    s = replica(cfg, opt, out, model, trainList, tooLong, train, valid, comm, perDevice);
+                } catch (RuntimeException | IOException | Error e) {
+                    comm.abort(e);
+                    throw e;
+                }
+            }
+        }
+        if (world.isLeader()) {
+            out.printf(Locale.ROOT, "finished (%s) at epoch %d, step %d; best validation WER %s; last checkpoint %s%n",
+                    s.stop().name().toLowerCase(Locale.ROOT), s.epoch(), s.step(),
+                    Double.isFinite(s.bestWer()) ? String.format(Locale.ROOT, "%.2f%%", 100 * s.bestWer()) : "n/a", s.lastCheckpoint());
+        }
+        return s;
+    }
+
+    /**
+     * The world of this run: {@code --ranks} in-process CPU ranks, or one rank per process when
+     * SLURM or NNODES/NODE_RANK describe several processes.
+     *
+     * @throws IllegalArgumentException for impossible combinations, naming the flag or variable
+     */
+    static World world(Options opt) {
+        if (opt.ranks() < 1) throw new IllegalArgumentException("--ranks: expected 1 or more, got " + opt.ranks());
+        World w = World.fromEnvironment(System.getenv(), opt.ranks(), 0);
+        if (w.nodes() > 1 && opt.ranks() > 1) {
+            throw new IllegalArgumentException("--ranks " + opt.ranks() + " with " + w.nodes() + " processes (" + w.source() + "): CPU"
+                    + " training across processes runs one rank per process; drop --ranks, or start one process with --ranks");
+        }
+        return w;
+    }
+
+    /**
+     * One replica: its loaders, trainer, resume (rank 0), data-parallel hook-up, the run. Only
+     * rank 0 prints progress and writes metrics and checkpoints.
+     */
+    private static Trainer.Summary replica(TrainConfig cfg, Options opt, PrintStream out, CtcModel model, DatasetListing trainList,
+            List<Utterance> tooLong, List<Utterance> trainUtts, List<Utterance> validUtts, Communicator comm, int perDevice)
+            throws IOException {
+        int rank = comm == null ? 0 : comm.rank(), size = comm == null ? 1 : comm.size();
+        boolean root = rank == 0;
+        PrintStream log = root ? out : new PrintStream(OutputStream.nullOutputStream());
+        // each rank loads only its slices, so each reports its own skips (rank r > 0 in <report>.rank<r>)
+        String reportName = root ? DataPipeline.SKIP_REPORT : DataPipeline.SKIP_REPORT + ".rank" + rank;
         SkipReport skips = new SkipReport();
         DataLoader trainLoader;
         try {
-            trainLoader = DataPipeline.trainLoader(cfg, trainUtts, model.vocabulary(), 0, world, perDevice, skips);
+            trainLoader = DataPipeline.trainLoader(cfg, trainUtts, model.vocabulary(), rank, size, cfg.train().batchSize(), skips);
         } catch (IllegalArgumentException e) {
-            writeSkipReport(opt.outputDir(), DataPipeline.skipReport(trainList, tooLong, cfg.data().maxDuration(), skips), out);
+            writeSkipReport(opt.outputDir().resolve(reportName), DataPipeline.skipReport(trainList, tooLong, cfg.data().maxDuration(), skips), log);
             throw e;
         }
         DataLoader validLoader = validUtts.isEmpty() ? null
-                : DataPipeline.evalLoader(cfg, validUtts, model.vocabulary(), 0, world, perDevice);
-        Trainer trainer = new Trainer(cfg, model, DataPipeline.source(trainLoader),
-                validLoader == null ? null : DataPipeline.evalSource(validLoader), opt.outputDir(), out, Progress.isTerminal());
-        resume(trainer, opt, out);
-        StopSignal.install();
+                : DataPipeline.evalLoader(cfg, validUtts, model.vocabulary(), rank, size, perDevice);
         Trainer.Summary s;
-        try (MetricsLog log = new MetricsLog(opt.outputDir())) {
-            s = trainer.run(log);
+        try {
+            Trainer trainer = new Trainer(cfg, model, DataPipeline.source(trainLoader),
+                    validLoader == null ? null : DataPipeline.evalSource(validLoader), opt.outputDir(), log, root && Progress.isTerminal());
+            if (root) resume(trainer, opt, out);
+            if (comm != null) {
+                DataParallel dp = new DataParallel(comm, model.parameters(), DataParallel.DEFAULT_BUCKET_BYTES);
+                trainer.dataParallel(dp);
+                if (root) out.println("data parallel: " + size + " ranks, weights broadcast from rank 0, gradients all-reduced in "
+                        + dp.buckets() + " bucket(s) of <= " + (DataParallel.DEFAULT_BUCKET_BYTES >> 20) + " MiB");
+            }
+            if (root) {
+                try (MetricsLog metrics = new MetricsLog(opt.outputDir())) {
+                    s = trainer.run(metrics);
+                }
+            } else {
+                s = trainer.run(null);
+            }
         } finally {
             trainLoader.close();
             if (validLoader != null) validLoader.close();
-            writeSkipReport(opt.outputDir(), DataPipeline.skipReport(trainList, tooLong, cfg.data().maxDuration(), skips), out);
+            writeSkipReport(opt.outputDir().resolve(reportName), DataPipeline.skipReport(trainList, tooLong, cfg.data().maxDuration(), skips),
+                    log);
         }
-        out.printf(Locale.ROOT, "finished (%s) at epoch %d, step %d; best validation WER %s; last checkpoint %s%n",
-                s.stop().name().toLowerCase(Locale.ROOT), s.epoch(), s.step(),
-                Double.isFinite(s.bestWer()) ? String.format(Locale.ROOT, "%.2f%%", 100 * s.bestWer()) : "n/a", s.lastCheckpoint());
         return s;
     }
 
@@ -127,9 +215,8 @@ public final class TrainSession {
     }
 
     /** Writes the report of skipped training data and prints its first lines; nothing when nothing was skipped. */
-    private static void writeSkipReport(Path outDir, String report, PrintStream out) {
+    private static void writeSkipReport(Path file, String report, PrintStream out) {
         if (report.startsWith("0 ")) return;
-        Path file = outDir.resolve(DataPipeline.SKIP_REPORT);
         String[] lines = report.split("\n");
         StringBuilder head = new StringBuilder();
         for (int i = 1; i < Math.min(lines.length, 11); i++) head.append("\n  ").append(lines[i]);

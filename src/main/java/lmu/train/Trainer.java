@@ -63,6 +63,7 @@ public final class Trainer {
     private long skippedSteps;
     private int consecutiveBad;
     private long infeasibleUtterances;
+    private DataParallel dp; // null: a single replica
 
     public Trainer(TrainConfig cfg, CtcModel model, BatchSource train, Supplier<Iterator<TrainBatch>> valid, Path outDir,
             PrintStream out, boolean live) {
@@ -116,7 +117,45 @@ public final class Trainer {
         return scaler;
     }
 
-    /** Trains until the configured epochs, max steps, early stop, a stop signal or divergence. */
+    /**
+     * Makes this trainer one replica of a data-parallel group (after {@link #resume}, before
+     * {@link #run}): rank 0's weights, optimizer state and position are copied to every rank; from
+     * then on gradients are averaged over the global batch and control decisions are agreed, and
+     * only rank 0 writes checkpoints and metrics (see {@link DataParallel}).
+     */
+    public void dataParallel(DataParallel group) {
+        group.synchronizeStart(this, model.parameters(), optimizer.state());
+        this.dp = group;
+        scaler.agreeWith(group::anyTrue);
+    }
+
+    /** The position and bookkeeping as numbers (for {@link DataParallel} to broadcast). */
+    double[] position() {
+        return new double[] {epoch, batchInEpoch, step, bestWer, epochsWithoutImprovement, skippedSteps, consecutiveBad,
+            optimizer.steps(), infeasibleUtterances};
+    }
+
+    void position(double[] p) {
+        epoch = (int) p[0];
+        batchInEpoch = (int) p[1];
+        step = (long) p[2];
+        bestWer = p[3];
+        epochsWithoutImprovement = (int) p[4];
+        skippedSteps = (long) p[5];
+        consecutiveBad = (int) p[6];
+        infeasibleUtterances = (long) p[8];
+        optimizer.load(optimizer.state(), (long) p[7]);
+    }
+
+    private boolean hasNext(Iterator<TrainBatch> it) {
+        return dp == null ? it.hasNext() : dp.allHaveNext(it.hasNext());
+    }
+
+    /**
+     * Trains until the configured epochs, max steps, early stop, a stop signal or divergence.
+     *
+     * @param log where metrics go; null for none (the ranks other than 0 of a data-parallel group)
+     */
     public Summary run(MetricsLog log) throws IOException {
         TrainConfig.Train t = cfg.train();
         Path last = null;
@@ -129,31 +168,30 @@ public final class Trainer {
         model.train(true);
         for (; epoch <= t.epochs(); epoch++, batchInEpoch = 0) {
             Iterator<TrainBatch> it = train.epoch(epoch, batchInEpoch);
-            while (it.hasNext()) {
+            while (hasNext(it)) {
                 long tw = System.nanoTime();
                 TrainBatch b = it.next();
                 lmu.autograd.Profiler.add("data (waiting for the loader)", System.nanoTime() - tw);
-                Dropout.reseed(model, Rng.derive(t.seed(), step * t.gradAccum() + accum).nextLong());
-                CtcModel.Output o;
-                try (Autocast ac = Autocast.enable(precision)) {
-                    o = model.forward(b.features(), b.frames());
-                }
-                CtcLossFunction f = new CtcLossFunction(ctc, o.lengths(), b.labels(), b.labelLengths());
-                Tensor loss = f.apply(o.values());
-                infeasibleUtterances += f.result().infeasible().length;
-                double lv = loss.item();
-                double lossFactor = scaler.scale() / t.gradAccum();
-                (lossFactor == 1 ? loss : loss.mul(lossFactor)).backward();
+                long dropoutSeed = Rng.derive(t.seed(), step * t.gradAccum() + accum).nextLong();
+                Dropout.reseed(model, dp == null ? dropoutSeed : Rng.derive(dropoutSeed, dp.rank()).nextLong());
+                double lv = forwardBackward(b);
                 batchInEpoch = b.resumeAt();
                 accum++;
                 framesSinceLog += b.totalFrames();
-                if (Double.isFinite(lv)) {
+                if (Double.isFinite(lv) && dp == null) {
                     lossSinceLog += lv;
                     lossCount++;
                 }
-                if (accum < t.gradAccum() && it.hasNext()) continue;
+                if (accum < t.gradAccum() && hasNext(it)) continue;
                 accum = 0;
                 boolean ok = applyStep();
+                if (dp != null) {
+                    lv = dp.lastStepLoss(); // the global batch's mean, the same on every rank
+                    if (Double.isFinite(lv)) {
+                        lossSinceLog += lv;
+                        lossCount++;
+                    }
+                }
                 stepsSinceLog++;
                 if (!ok && consecutiveBad >= t.maxBadSteps()) {
                     progress.println(String.format(Locale.ROOT, "stopping: %d consecutive steps with non-finite loss or gradients"
@@ -180,14 +218,14 @@ public final class Trainer {
                     rec.put("skipped_steps", skippedSteps);
                     if (scaler.isDynamic()) rec.put("loss_scale", scaler.scale());
                     rec.put("time_s", (System.nanoTime() - t0) / 1e9);
-                    log.log("train", rec);
+                    if (log != null) log.log("train", rec);
                     framesSinceLog = 0;
                     stepsSinceLog = 0;
                     lossSinceLog = 0;
                     lossCount = 0;
                     logTime = System.nanoTime();
                 }
-                String signal = StopSignal.requested();
+                String signal = dp == null ? StopSignal.requested() : dp.agreeStop(StopSignal.requested());
                 if (signal != null || (t.maxSteps() > 0 && step >= t.maxSteps())) {
                     last = save(Checkpoints.stepName(epoch, step), false, epoch, batchInEpoch);
                     progress.println((signal != null ? "received " + signal : "reached max_steps " + t.maxSteps())
@@ -200,6 +238,7 @@ public final class Trainer {
                 lmu.autograd.Profiler.reset();
             }
             Evaluator.Result r = valid == null ? null : Evaluator.evaluate(model, valid.get());
+            if (r != null && dp != null) r = dp.combine(r);
             model.train(true);
             boolean best = false;
             if (r != null) {
@@ -214,11 +253,14 @@ public final class Trainer {
             }
             int finished = epoch;
             last = save(Checkpoints.epochName(finished, false), best, finished + 1, 0);
-            if (StopSignal.requested() != null) {
-                progress.println("received " + StopSignal.requested() + ": saved " + last + "; continue with --resume auto");
+            String signal = dp == null ? StopSignal.requested() : dp.agreeStop(StopSignal.requested());
+            if (signal != null) {
+                progress.println("received " + signal + ": saved " + last + "; continue with --resume auto");
                 return new Summary(Stop.SIGNAL, finished, step, bestWer, last, losses);
             }
-            if (r != null && t.patience() > 0 && epochsWithoutImprovement >= t.patience()) {
+            boolean stopEarly = r != null && t.patience() > 0 && epochsWithoutImprovement >= t.patience();
+            if (dp != null) stopEarly = dp.anyTrue(stopEarly);
+            if (stopEarly) {
                 progress.println(String.format(Locale.ROOT, "early stop: validation WER has not improved for %d epochs (best %.2f%%)",
                         epochsWithoutImprovement, 100 * bestWer));
                 return new Summary(Stop.EARLY_STOPPED, finished, step, bestWer, last, losses);
@@ -228,12 +270,45 @@ public final class Trainer {
     }
 
     /**
-     * Unscales, clips and applies the accumulated gradient; false (and gradients dropped) when they
-     * are not finite. A skip that lowered the loss scale is the scaler's business and does not count
-     * toward {@code max_bad_steps}; one at the scale floor (or without scaling) does.
+     * Forward (under the precision policy), CTC loss and backward of one (micro-)batch; returns its
+     * mean loss. The loss is multiplied by the loss scale before backward. A single replica
+     * back-propagates the mean (divided by grad_accum); a data-parallel replica the sum over its
+     * utterances, which {@link DataParallel#reduceGradients} divides by the global batch (an empty
+     * slice adds nothing).
+     */
+    private double forwardBackward(TrainBatch b) {
+        if (dp != null && b.size() == 0) {
+            dp.addMicroBatch(0, Double.NaN);
+            return Double.NaN;
+        }
+        CtcModel.Output o;
+        try (Autocast ac = Autocast.enable(precision)) {
+            o = model.forward(b.features(), b.frames());
+        }
+        CtcLossFunction f = new CtcLossFunction(ctc, o.lengths(), b.labels(), b.labelLengths());
+        Tensor loss = f.apply(o.values());
+        infeasibleUtterances += f.result().infeasible().length;
+        double lv = loss.item();
+        double scale = scaler.scale();
+        if (dp != null) {
+            loss.mul(b.size() * scale).backward();
+            dp.addMicroBatch(b.size(), lv);
+        } else {
+            double factor = scale / cfg.train().gradAccum();
+            (factor == 1 ? loss : loss.mul(factor)).backward();
+        }
+        return lv;
+    }
+
+    /**
+     * Averages (data parallel), unscales, clips and applies the accumulated gradient; false (and
+     * gradients dropped) when they are not finite. A skip that lowered the loss scale is the
+     * scaler's business and does not count toward {@code max_bad_steps}; one at the scale floor (or
+     * without scaling) does.
      */
     private boolean applyStep() {
         List<Tensor> params = model.parameters();
+        if (dp != null) dp.reduceGradients(params);
         if (!scaler.unscale(params)) {
             if (!scaler.update(true)) consecutiveBad++;
             skippedSteps++;
@@ -243,7 +318,9 @@ public final class Trainer {
         scaler.update(false);
         double clip = cfg.optim().clipNorm();
         double norm = clip > 0 ? GradClip.clipGlobalNorm(params, clip) : GradClip.globalNorm(params);
-        if (!Double.isFinite(norm)) {
+        boolean finite = Double.isFinite(norm);
+        if (dp != null) finite = !dp.anyTrue(!finite); // identical gradients give identical norms; agreed all the same
+        if (!finite) {
             skippedSteps++;
             consecutiveBad++;
             optimizer.zeroGrad();
@@ -281,11 +358,12 @@ public final class Trainer {
         rec.put("char_errors", r.chars().errors());
         rec.put("chars", r.chars().referenceLength());
         rec.put("time_s", (System.nanoTime() - t0) / 1e9);
-        log.log("valid", rec);
+        if (log != null) log.log("valid", rec);
     }
 
     /** Saves a checkpoint whose position (where training continues) is batch {@code nextBatch} of epoch {@code nextEpoch}. */
     private Path save(String name, boolean alsoBest, int nextEpoch, int nextBatch) throws IOException {
+        if (dp != null && !dp.isRoot()) return outDir.resolve(name); // only rank 0 writes
         Map<String, Object> state = new LinkedHashMap<>();
         state.put("format", 1);
         state.put("epoch", nextEpoch);

@@ -57,6 +57,19 @@ class TrainCommandIT {
     }
 
     @Test
+    void ranksDryRunPrintsTheWorldAndASmallBatchIsRejected() {
+        Object[] r = run("train", "--dry-run", "--ranks", "4", "--batch-size", "10", "--output-dir", dir.toString());
+        String out = (String) r[1];
+        assertEquals(0, r[0], err.toString());
+        assertTrue(out.contains("world: 4 rank(s) = 1 node x 4 CPU ranks"), out);
+        assertTrue(out.contains("batch: 10 global = 2 or 3 per rank x 4 rank(s) (10 does not divide by 4: 2 rank(s) take 3, 2 take 2"), out);
+        assertEquals(Main.EXIT_USAGE, run("train", "--dry-run", "--ranks", "4", "--batch-size", "3", "--output-dir", dir.toString())[0]);
+        assertTrue(err.toString().contains("config key train.batch_size: the global batch 3 is smaller than the 4 ranks"), err.toString());
+        assertEquals(Main.EXIT_USAGE, run("train", "--dry-run", "--ranks", "0")[0]);
+        assertTrue(err.toString().contains("--ranks: expected 1 or more, got 0"), err.toString());
+    }
+
+    @Test
     void debugRunThenEvalTranscribeAndValidate() throws Exception {
         Path out = dir.resolve("run");
         Object[] r = run("train", "--debug", "--output-dir", out.toString(), "--set", "train.max_steps=2", "--set", "train.log_every=1", "--set",

@@ -44,6 +44,7 @@ public final class CudaSelfTest {
                 check(failures, "clip+unscale " + n, () -> clipUnscale(ctx, io, rnd, n));
             }
             check(failures, "allocator reuse", () -> allocatorReuse(ctx));
+            failures.addAll(lmu.backend.cuda.kernels.ModelKernelChecks.run(ctx, io)); // CTC, LMU recurrence/convolution, attention
             ctx.synchronize();
             System.out.println("allocator: " + ctx.allocator().stats());
         }

@@ -18,10 +18,14 @@ import lmu.speech.features.AugmentSeed;
  *
  * <p>Sharding over {@code worldSize} data-parallel ranks:
  * <ul>
- *   <li>{@link DataLoader.Mode#TRAIN}: the global batch list is dealt round-robin (batch i to rank
- *       i mod worldSize) and cut to a multiple of worldSize, so every rank runs the same number of
- *       steps; at most worldSize - 1 batches per epoch are left out, different ones each epoch when
- *       shuffling.</li>
+ *   <li>{@link DataLoader.Mode#TRAIN}: every rank plans the same global batches (so
+ *       {@code maxBatchSize} and {@code maxFramesPerBatch} are global, over all ranks) and takes
+ *       its slice of each: batch members {@code [n * rank / worldSize, n * (rank + 1) / worldSize)}
+ *       of a batch of n, so slice sizes differ by at most one and may be empty when n < worldSize.
+ *       Every rank has the same number of batches, batch i of every rank is slice of the same
+ *       global batch i (a checkpoint's position means the same with any number of ranks), every
+ *       utterance is used exactly once per epoch, and the union of the slices of a step is what a
+ *       single rank would train on.</li>
  *   <li>{@link DataLoader.Mode#EVAL}: the utterances, sorted by length, are dealt round-robin
  *       (utterance i to rank i mod worldSize) and each rank batches its own share: every utterance
  *       is seen exactly once across ranks; ranks may get different batch counts.</li>
@@ -46,7 +50,7 @@ public final class BucketBatchSampler {
      * @param seed run seed
      * @param rank this rank, in [0, worldSize)
      * @param worldSize number of data-parallel ranks, > 0
-     * @param mode TRAIN (equal batch counts per rank) or EVAL (every utterance exactly once)
+     * @param mode TRAIN (a slice of every global batch) or EVAL (every utterance exactly once, dealt round-robin)
      */
     public BucketBatchSampler(int[] frames, int maxFramesPerBatch, int maxBatchSize, int buckets, boolean shuffle, long seed,
                               int rank, int worldSize, DataLoader.Mode mode) {
@@ -80,9 +84,11 @@ public final class BucketBatchSampler {
             return plan(mine, rng);
         }
         List<int[]> all = plan(sorted, rng);
-        int usable = all.size() / worldSize * worldSize;
-        List<int[]> mine = new ArrayList<>(usable / worldSize);
-        for (int i = rank; i < usable; i += worldSize) mine.add(all.get(i));
+        if (worldSize == 1) return all;
+        List<int[]> mine = new ArrayList<>(all.size());
+        for (int[] b : all) {
+            mine.add(Arrays.copyOfRange(b, (int) ((long) b.length * rank / worldSize), (int) ((long) b.length * (rank + 1) / worldSize)));
+        }
         return mine;
     }
 

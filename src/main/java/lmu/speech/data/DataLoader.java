@@ -48,13 +48,14 @@ import lmu.speech.text.Vocabulary;
  * so resuming at a batch index gives the same batches.
  */
 public final class DataLoader implements AutoCloseable {
-    /** TRAIN: shuffled, augmented, equal batch counts per rank. EVAL: in length order, every utterance once. */
+    /** TRAIN: shuffled, augmented, each rank a slice of every global batch. EVAL: in length order, every utterance once. */
     public enum Mode { TRAIN, EVAL }
 
     private final List<Utterance> utterances; // usable ones
     private final int[][] labels;
     private final FeatureExtractor extractor;
     private final BucketBatchSampler sampler;
+    private final boolean keepEmpty;
     private final Mode mode;
     private final int prefetch;
     private final ExecutorService pool;
@@ -65,7 +66,7 @@ public final class DataLoader implements AutoCloseable {
         this.mode = b.mode;
         this.prefetch = b.prefetch;
         this.extractor = new FeatureExtractor(b.features, b.cmvnMode, b.globalCmvn, b.specAugment, b.speed, b.seed,
-                b.cacheDir == null ? null : new FeatureCache(b.cacheDir, b.features));
+                b.cacheDir == null ? null : new FeatureCache(b.cacheDir, b.features), b.store);
         FeatureConfig cfg = b.features;
         List<Utterance> ok = new ArrayList<>();
         List<int[]> labs = new ArrayList<>();
@@ -74,11 +75,12 @@ public final class DataLoader implements AutoCloseable {
         for (Utterance u : b.utterances) {
             int[] lab = encode(u, b.vocabulary);
             if (lab == null) continue;
-            if (!Files.isRegularFile(u.audio())) {
+            if (!extractor.stored(u, mode == Mode.TRAIN) && !Files.isRegularFile(u.audio())) {
                 report.skip(u, "missing file", "");
                 continue;
             }
             double dur = u.duration();
+            if (dur < 0 && extractor.stored(u, false)) dur = storedSeconds(u, cfg);
             if (dur < 0) {
                 try {
                     dur = AudioReader.durationSeconds(u.audio()) - u.offset();
@@ -102,9 +104,9 @@ public final class DataLoader implements AutoCloseable {
         labels = labs.toArray(new int[0][]);
         sampler = new BucketBatchSampler(frames.stream().mapToInt(Integer::intValue).toArray(), b.maxFramesPerBatch, b.maxBatchSize,
                 b.buckets, b.shuffle == null ? mode == Mode.TRAIN : b.shuffle, b.seed, b.rank, b.worldSize, mode);
+        keepEmpty = mode == Mode.TRAIN && b.worldSize > 1;
         if (mode == Mode.TRAIN && sampler.batches(0).isEmpty()) {
-            throw new IllegalArgumentException("DataLoader: " + utterances.size() + " usable utterances make fewer batches than the "
-                    + b.worldSize + " ranks; lower maxBatchSize/maxFramesPerBatch or use fewer ranks");
+            throw new IllegalArgumentException("DataLoader: " + utterances.size() + " usable utterances make no batch");
         }
         AtomicInteger n = new AtomicInteger();
         pool = Executors.newFixedThreadPool(b.threads, r -> {
@@ -112,6 +114,11 @@ public final class DataLoader implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
+    }
+
+    /** Duration of the stored features of {@code u} at speed 1 (frame t starts at sample t * hop). */
+    private double storedSeconds(Utterance u, FeatureConfig cfg) {
+        return Math.max(1, extractor.storedFrames(u)) * (double) cfg.hopLength() / cfg.sampleRate();
     }
 
     private int[] encode(Utterance u, Vocabulary vocab) {
@@ -200,7 +207,9 @@ public final class DataLoader implements AutoCloseable {
 
     /**
      * The batches of one epoch, produced ahead by the worker threads (at most {@code prefetch}
-     * in flight). Batches whose every utterance failed to decode are skipped.
+     * in flight). Batches whose every utterance failed to decode are skipped, except in TRAIN mode
+     * with several ranks: there every rank delivers every batch index (possibly empty) so that
+     * all ranks take the same steps.
      */
     public final class Epoch implements Iterator<Batch>, AutoCloseable {
         private final int epoch;
@@ -241,7 +250,7 @@ public final class DataLoader implements AutoCloseable {
                 } catch (ExecutionException | CancellationException e) {
                     throw new IllegalStateException("DataLoader: building a batch of epoch " + epoch + " failed: " + e.getCause(), e);
                 }
-                if (b.size() > 0) {
+                if (b.size() > 0 || keepEmpty) { // data parallel: an empty slice still takes part in the step
                     ready = b;
                     anyDelivered = true;
                 }
@@ -272,6 +281,8 @@ public final class DataLoader implements AutoCloseable {
 
     private Batch build(int epoch, int index, int[] members) {
         boolean augment = mode == Mode.TRAIN;
+        Batch stored = buildStored(epoch, index, members, augment);
+        if (stored != null) return stored;
         List<String> ids = new ArrayList<>(members.length);
         List<FeatureMatrix> feats = new ArrayList<>(members.length);
         List<int[]> labs = new ArrayList<>(members.length);
@@ -309,6 +320,34 @@ public final class DataLoader implements AutoCloseable {
         return new Batch(epoch, index, ids, x, maxT, c, frameLengths, y, maxL, labelLengths);
     }
 
+    /**
+     * The batch when the feature store holds every member: laid out from the stored frame counts
+     * and filled in place (no per-utterance arrays, no second copy). Null when some member is not
+     * stored or its entry is damaged; {@link #build} then extracts the ordinary way.
+     */
+    private Batch buildStored(int epoch, int index, int[] members, boolean augment) {
+        int b = members.length, c = extractor.config().nMels(), maxT = 0, maxL = 0;
+        int[] frameLengths = new int[b], labelLengths = new int[b];
+        for (int k = 0; k < b; k++) {
+            int t = extractor.storedFrames(utterances.get(members[k]), epoch, augment);
+            if (t < 0) return null;
+            frameLengths[k] = t;
+            maxT = Math.max(maxT, t);
+            labelLengths[k] = labels[members[k]].length;
+            maxL = Math.max(maxL, labelLengths[k]);
+        }
+        float[] x = new float[b * maxT * c];
+        int[] y = new int[b * maxL];
+        List<String> ids = new ArrayList<>(b);
+        for (int k = 0; k < b; k++) {
+            Utterance u = utterances.get(members[k]);
+            if (!extractor.extractInto(u, epoch, augment, x, k * maxT * c)) return null;
+            ids.add(u.id());
+            System.arraycopy(labels[members[k]], 0, y, k * maxL, labelLengths[k]);
+        }
+        return new Batch(epoch, index, ids, x, maxT, c, frameLengths, y, maxL, labelLengths);
+    }
+
     /** Options of a {@link DataLoader}; every setter checks its argument. */
     public static final class Builder {
         private final List<Utterance> utterances;
@@ -325,6 +364,7 @@ public final class DataLoader implements AutoCloseable {
         private SpeedPerturbation speed;
         private SkipReport report = new SkipReport();
         private java.nio.file.Path cacheDir;
+        private FeatureStore store;
 
         private Builder(List<Utterance> utterances, Vocabulary vocabulary) {
             this.utterances = List.copyOf(Objects.requireNonNull(utterances, "utterances"));
@@ -364,6 +404,12 @@ public final class DataLoader implements AutoCloseable {
         public Builder speedPerturbation(SpeedPerturbation s) { speed = s; return this; }
         /** Cache raw log-mel features in this directory ({@link FeatureCache}; default: no cache). */
         public Builder featureCache(java.nio.file.Path dir) { cacheDir = Objects.requireNonNull(dir); return this; }
+        /**
+         * Read raw log-mel features from this store (built by {@code prepare --features}) where it
+         * holds the segment; decode (or use the feature cache) for the rest. An utterance the
+         * store holds needs no audio file (default: no store).
+         */
+        public Builder featureStore(FeatureStore s) { store = s; return this; }
         /** Where skips are recorded (default: a new report). */
         public Builder report(SkipReport r) { report = Objects.requireNonNull(r); return this; }
 

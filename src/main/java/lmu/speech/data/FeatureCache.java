@@ -5,7 +5,6 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -13,18 +12,17 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import lmu.speech.features.FeatureConfig;
 import lmu.speech.features.FeatureMatrix;
 
 /**
  * On-disk cache of raw log-mel features (before normalisation and SpecAugment), one file per
- * (utterance segment, speed factor). The key is a SHA-256 of the audio file's absolute path, size
- * and modification time, the segment's offset and duration, the speed factor and the feature
- * configuration, so a changed file or configuration never reads stale features. Files are
- * {@code <dir>/<2 hex>/<64 hex>.lmf}: magic {@code LMUF}, format version 1, frames T, bins C
+ * (utterance segment, speed factor): the lazy companion of the {@link FeatureStore} that
+ * {@code prepare} builds. The key is a SHA-256 of the segment ({@link FeatureKeys}: absolute path,
+ * offset, duration), the audio file's size and modification time, the speed factor and the
+ * feature configuration ({@link FeatureConfig#identity()}), so a changed file or configuration
+ * never reads stale features. Files are {@code <dir>/<2 hex>/<64 hex>.lmf}: magic {@code LMUF}, format version 1, frames T, bins C
  * (little-endian int32), then T * C little-endian float32 values row-major (T, C). Writes go to a
  * temporary file that is renamed into place, so concurrent writers and crashes leave no partial
  * files; an unreadable or inconsistent file counts as a miss. Thread-safe.
@@ -41,7 +39,7 @@ public final class FeatureCache {
      */
     public FeatureCache(Path dir, FeatureConfig cfg) {
         this.dir = dir;
-        this.configKey = cfg.toString();
+        this.configKey = cfg.identity();
         try {
             Files.createDirectories(dir);
         } catch (IOException e) {
@@ -52,15 +50,9 @@ public final class FeatureCache {
     /** Where the features of this segment at this speed are stored. */
     Path file(Utterance u, double speed) throws IOException {
         BasicFileAttributes a = Files.readAttributes(u.audio(), BasicFileAttributes.class);
-        String key = u.audio().toAbsolutePath().normalize() + "\n" + a.size() + "\n" + a.lastModifiedTime().toMillis() + "\n"
-                + Double.doubleToLongBits(u.offset()) + "\n" + Double.doubleToLongBits(u.duration()) + "\n"
+        String key = FeatureKeys.segment(u) + "\n" + a.size() + "\n" + a.lastModifiedTime().toMillis() + "\n"
                 + Double.doubleToLongBits(speed) + "\n" + configKey;
-        String hex;
-        try {
-            hex = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("FeatureCache: SHA-256 unavailable", e);
-        }
+        String hex = HexFormat.of().formatHex(FeatureKeys.sha256(key));
         return dir.resolve(hex.substring(0, 2)).resolve(hex + ".lmf");
     }
 

@@ -21,8 +21,9 @@ import lmu.speech.features.SpeedPerturbation;
  * The feature pipeline of one utterance: decode its segment ({@link AudioReader}), resample to
  * the feature rate, speed-perturb (augmenting only), log-mel, normalise (per utterance or with
  * global statistics), SpecAugment (augmenting only). Augmentation is seeded by (run seed, epoch,
- * utterance id). With a {@link FeatureCache}, the raw log-mel of each (segment, speed factor) is
- * computed once and read back afterwards. Thread-safe.
+ * utterance id). Raw log-mel features come from a {@link FeatureStore} (built by {@code prepare})
+ * when it holds the segment, else from a {@link FeatureCache} (filled on first use), else from
+ * the audio. Thread-safe.
  */
 public final class FeatureExtractor {
     /** How features are normalised. */
@@ -36,6 +37,8 @@ public final class FeatureExtractor {
     private final SpeedPerturbation speed;
     private final long seed;
     private final FeatureCache cache;
+    private final FeatureStore store;
+    private final java.util.concurrent.atomic.AtomicBoolean storeWarned = new java.util.concurrent.atomic.AtomicBoolean();
 
     /**
      * @param global statistics for {@link CmvnMode#GLOBAL} (null otherwise)
@@ -53,9 +56,24 @@ public final class FeatureExtractor {
      */
     public FeatureExtractor(FeatureConfig cfg, CmvnMode cmvnMode, Cmvn global, SpecAugment specAugment, SpeedPerturbation speed, long seed,
                             FeatureCache cache) {
+        this(cfg, cmvnMode, global, specAugment, speed, seed, cache, null);
+    }
+
+    /**
+     * As above, reading raw log-mel features first from {@code store} (null for none), then from
+     * {@code cache}, and decoding the audio only for what neither holds.
+     *
+     * @throws IllegalArgumentException also when the store holds features of another configuration
+     */
+    public FeatureExtractor(FeatureConfig cfg, CmvnMode cmvnMode, Cmvn global, SpecAugment specAugment, SpeedPerturbation speed, long seed,
+                            FeatureCache cache, FeatureStore store) {
         if (cmvnMode == CmvnMode.GLOBAL && (global == null || global.dim() != cfg.nMels())) {
             throw new IllegalArgumentException("FeatureExtractor: global CMVN needs statistics of dimension " + cfg.nMels() + ", got "
                     + (global == null ? "none" : global.dim()));
+        }
+        if (store != null && !store.identity().equals(cfg.identity())) {
+            throw new IllegalArgumentException("FeatureExtractor: the feature store " + store.dir() + " holds [" + store.identity()
+                    + "], this extractor computes [" + cfg.identity() + "]");
         }
         this.cfg = cfg;
         this.logMel = new LogMel(cfg);
@@ -65,6 +83,7 @@ public final class FeatureExtractor {
         this.speed = speed;
         this.seed = seed;
         this.cache = cache;
+        this.store = store;
     }
 
     public FeatureConfig config() {
@@ -88,8 +107,9 @@ public final class FeatureExtractor {
      *     when the segment holds no samples
      */
     public FeatureMatrix extract(Utterance u, int epoch, boolean augment) {
-        double factor = augment && speed != null ? speed.choose(AugmentSeed.of(seed, epoch, u.id(), SpeedPerturbation.SEED_PURPOSE)) : 1.0;
-        FeatureMatrix f = cache == null ? null : cache.get(u, factor);
+        double factor = factor(u, epoch, augment);
+        FeatureMatrix f = store == null ? null : fromStore(u, factor);
+        if (f == null && cache != null) f = cache.get(u, factor);
         if (f == null) {
             f = rawFeatures(u, factor);
             if (cache != null) cache.put(u, factor, f);
@@ -105,7 +125,78 @@ public final class FeatureExtractor {
         return f;
     }
 
-    private FeatureMatrix rawFeatures(Utterance u, double factor) {
+    private double factor(Utterance u, int epoch, boolean augment) {
+        return augment && speed != null ? speed.choose(AugmentSeed.of(seed, epoch, u.id(), SpeedPerturbation.SEED_PURPOSE)) : 1.0;
+    }
+
+    /**
+     * Frames that {@link #extract} would return for this (utterance, epoch) when the store holds
+     * them, else -1: what lets a batch be laid out before its features are read.
+     */
+    int storedFrames(Utterance u, int epoch, boolean augment) {
+        return store == null ? -1 : store.frames(u, factor(u, epoch, augment));
+    }
+
+    /**
+     * {@link #extract} for an utterance the store holds ({@link #storedFrames} >= 0), written
+     * straight into {@code dst} at {@code offset}: no intermediate array.
+     *
+     * @return false when the stored entry is damaged (warned once; nothing usable written), so
+     *     the caller extracts it the ordinary way
+     */
+    boolean extractInto(Utterance u, int epoch, boolean augment, float[] dst, int offset) {
+        double factor = factor(u, epoch, augment);
+        int t;
+        try {
+            t = store.readInto(u, factor, dst, offset);
+        } catch (IllegalStateException e) {
+            warnStore(e);
+            return false;
+        }
+        if (t < 0) return false;
+        int c = cfg.nMels();
+        switch (cmvnMode) {
+            case UTTERANCE -> Cmvn.normalizeUtteranceInPlace(dst, offset, t, c);
+            case GLOBAL -> global.applyInPlace(dst, offset, t, c);
+            case NONE -> { }
+        }
+        if (augment && specAugment != null) {
+            specAugment.applyInPlace(dst, offset, t, c, AugmentSeed.of(seed, epoch, u.id(), SpecAugment.SEED_PURPOSE));
+        }
+        return true;
+    }
+
+    private void warnStore(IllegalStateException e) {
+        if (storeWarned.compareAndSet(false, true)) {
+            System.err.println("warning: " + e.getMessage() + "; decoding the audio of damaged entries instead");
+        }
+    }
+
+    /** The stored features, or null (not stored; damaged: warns once and decodes instead). */
+    private FeatureMatrix fromStore(Utterance u, double factor) {
+        try {
+            return store.read(u, factor);
+        } catch (IllegalStateException e) {
+            warnStore(e);
+            return null;
+        }
+    }
+
+    /** True when every speed factor this extractor may choose for {@code u} is in the store. */
+    boolean stored(Utterance u, boolean augment) {
+        if (store == null) return false;
+        if (!augment || speed == null) return store.contains(u, 1.0);
+        for (double f : speed.factors()) if (!store.contains(u, f)) return false;
+        return true;
+    }
+
+    /** Frames stored for {@code u} at speed 1, or -1. */
+    int storedFrames(Utterance u) {
+        return store == null ? -1 : store.frames(u, 1.0);
+    }
+
+    /** Decoded, resampled, speed-perturbed raw log-mel features (no cache, store or normalisation). */
+    FeatureMatrix rawFeatures(Utterance u, double factor) {
         Audio a = AudioReader.read(u.audio(), u.offset(), u.duration());
         float[] x = a.samples();
         if (a.sampleRate() != cfg.sampleRate()) x = Resampler.of(a.sampleRate(), cfg.sampleRate()).process(x);

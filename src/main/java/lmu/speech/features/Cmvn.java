@@ -67,19 +67,35 @@ public final class Cmvn {
      * @param f features, shape (T, C) with C = {@link #dim()}
      */
     public void applyInPlace(FeatureMatrix f) {
-        if (f.bins() != mean.length) {
-            throw new IllegalArgumentException("Cmvn: features must have shape (T, " + mean.length + "), got [" + f.frames() + ", " + f.bins() + "]");
+        applyInPlace(f.values(), 0, f.frames(), f.bins());
+    }
+
+    /**
+     * Normalises features stored inside a larger array.
+     *
+     * @param v features at {@code v[offset + t * bins + m]}, shape (T, C) with C = {@link #dim()}
+     */
+    public void applyInPlace(float[] v, int offset, int frames, int bins) {
+        if (bins != mean.length) {
+            throw new IllegalArgumentException("Cmvn: features must have shape (T, " + mean.length + "), got [" + frames + ", " + bins + "]");
         }
-        float[] v = f.values();
-        int c = f.bins();
+        checkRange(v, offset, frames, bins);
+        int c = bins;
         float[] sub = new float[c], mul = new float[c];
         for (int m = 0; m < c; m++) {
             sub[m] = (float) mean[m];
             mul[m] = (float) (1 / std[m]);
         }
-        for (int t = 0; t < f.frames(); t++) {
-            int o = t * c;
+        for (int t = 0; t < frames; t++) {
+            int o = offset + t * c;
             for (int m = 0; m < c; m++) v[o + m] = (v[o + m] - sub[m]) * mul[m];
+        }
+    }
+
+    private static void checkRange(float[] v, int offset, int frames, int bins) {
+        if (offset < 0 || frames < 0 || offset + (long) frames * bins > v.length) {
+            throw new IllegalArgumentException("Cmvn: features (T " + frames + ", C " + bins + ") at offset " + offset
+                    + " do not fit in an array of " + v.length);
         }
     }
 
@@ -90,10 +106,20 @@ public final class Cmvn {
      * @param f features, shape (T, C)
      */
     public static void normalizeUtteranceInPlace(FeatureMatrix f) {
-        if (f.frames() == 0) return;
-        Accumulator a = new Accumulator(f.bins());
-        a.add(f);
-        a.toCmvn().applyInPlace(f);
+        normalizeUtteranceInPlace(f.values(), 0, f.frames(), f.bins());
+    }
+
+    /**
+     * {@link #normalizeUtteranceInPlace(FeatureMatrix)} for an utterance stored inside a larger
+     * array.
+     *
+     * @param v features at {@code v[offset + t * bins + m]}, shape (T, C)
+     */
+    public static void normalizeUtteranceInPlace(float[] v, int offset, int frames, int bins) {
+        if (frames == 0) return;
+        Accumulator a = new Accumulator(bins);
+        a.add(v, offset, frames, bins);
+        a.toCmvn().applyInPlace(v, offset, frames, bins);
     }
 
     /** JSON form: {@code {"dim":C,"frames":N,"mean":[..],"std":[..]}}. */
@@ -157,22 +183,27 @@ public final class Cmvn {
 
         /** @param f features, shape (T, C) with C = dim */
         public void add(FeatureMatrix f) {
-            if (f.bins() != dim) {
-                throw new IllegalArgumentException("Cmvn.Accumulator: features must have shape (T, " + dim + "), got [" + f.frames() + ", " + f.bins() + "]");
+            add(f.values(), 0, f.frames(), f.bins());
+        }
+
+        /** @param v features at {@code v[offset + t * bins + m]}, shape (T, C) with C = dim */
+        public void add(float[] v, int offset, int frames, int bins) {
+            if (bins != dim) {
+                throw new IllegalArgumentException("Cmvn.Accumulator: features must have shape (T, " + dim + "), got [" + frames + ", " + bins + "]");
             }
-            float[] v = f.values();
-            if (count == 0 && f.frames() > 0) {
-                for (int m = 0; m < dim; m++) shift[m] = v[m];
+            checkRange(v, offset, frames, bins);
+            if (count == 0 && frames > 0) {
+                for (int m = 0; m < dim; m++) shift[m] = v[offset + m];
             }
-            for (int t = 0; t < f.frames(); t++) {
-                int o = t * dim;
+            for (int t = 0; t < frames; t++) {
+                int o = offset + t * dim;
                 for (int m = 0; m < dim; m++) {
                     double d = v[o + m] - shift[m];
                     sum[m] += d;
                     sumSq[m] += d * d;
                 }
             }
-            count += f.frames();
+            count += frames;
         }
 
         /** Adds another accumulator's frames to this one. */

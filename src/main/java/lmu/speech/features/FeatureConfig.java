@@ -41,6 +41,33 @@ public record FeatureConfig(int sampleRate, int nFft, int winLength, int hopLeng
         return new FeatureConfig(16000, 400, 400, 160, 80, 0, 8000, 1e-6, true);
     }
 
+    /**
+     * Version of the feature computation itself (window, FFT, filterbank, log): raise it whenever
+     * {@link LogMel} would produce different numbers for the same configuration, so that every
+     * stored feature made before becomes stale.
+     */
+    public static final int ALGORITHM_VERSION = 1;
+
+    /**
+     * Everything that determines the values of raw log-mel features, as one canonical line, e.g.
+     * {@code logmel v1 sr=16000 n_fft=400 win=400 hop=160 mels=80 fmin=0.0 fmax=8000.0 eps=1.0E-6
+     * center=true}. Feature caches and stores compare this (or {@link #identityHash()}) to decide
+     * whether features on disk belong to this configuration.
+     */
+    public String identity() {
+        return "logmel v" + ALGORITHM_VERSION + " sr=" + sampleRate + " n_fft=" + nFft + " win=" + winLength + " hop=" + hopLength
+                + " mels=" + nMels + " fmin=" + fMin + " fmax=" + fMax + " eps=" + logEpsilon + " center=" + center;
+    }
+
+    /** SHA-256 of {@link #identity()} in UTF-8, shape (32,). */
+    public byte[] identityHash() {
+        try {
+            return java.security.MessageDigest.getInstance("SHA-256").digest(identity().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("FeatureConfig: SHA-256 unavailable", e);
+        }
+    }
+
     /** Frequency bins of the one-sided spectrum: nFft / 2 + 1. */
     public int numBins() {
         return nFft / 2 + 1;

@@ -66,14 +66,30 @@ public record SpecAugment(int freqMasks, int freqWidth, int timeMasks, int timeW
      * @param seed from {@link AugmentSeed#of}(runSeed, epoch, utteranceId, {@link #SEED_PURPOSE})
      */
     public void applyInPlace(FeatureMatrix f, long seed) {
+        applyInPlace(f.values(), 0, f.frames(), f.bins(), seed);
+    }
+
+    /**
+     * The same masks on features stored inside a larger array (e.g. one utterance of a padded batch).
+     *
+     * @param v features of one utterance at {@code v[offset + t * bins + m]}, shape (T, C), changed in place
+     * @param offset index of frame 0, bin 0
+     * @param frames T
+     * @param bins C
+     * @param seed as for {@link #applyInPlace(FeatureMatrix, long)}
+     */
+    public void applyInPlace(float[] v, int offset, int frames, int bins, long seed) {
+        if (offset < 0 || frames < 0 || bins <= 0 || offset + (long) frames * bins > v.length) {
+            throw new IllegalArgumentException("SpecAugment: features (T " + frames + ", C " + bins + ") at offset " + offset
+                    + " do not fit in an array of " + v.length);
+        }
         SplittableRandom r = new SplittableRandom(seed);
-        float[] v = f.values();
-        int frames = f.frames(), c = f.bins();
+        int c = bins, o = offset;
         int fw = Math.min(freqWidth, c);
         for (int i = 0; i < freqMasks; i++) {
             int w = r.nextInt(fw + 1);
             int s = r.nextInt(c - w + 1);
-            for (int t = 0; t < frames; t++) java.util.Arrays.fill(v, t * c + s, t * c + s + w, maskValue);
+            for (int t = 0; t < frames; t++) java.util.Arrays.fill(v, o + t * c + s, o + t * c + s + w, maskValue);
         }
         if (frames == 0) return;
         int tw = maxTimeWidth(frames);
@@ -81,7 +97,7 @@ public record SpecAugment(int freqMasks, int freqWidth, int timeMasks, int timeW
         for (int i = 0; i < count; i++) {
             int w = r.nextInt(tw + 1);
             int s = r.nextInt(frames - w + 1);
-            java.util.Arrays.fill(v, s * c, (s + w) * c, maskValue);
+            java.util.Arrays.fill(v, o + s * c, o + (s + w) * c, maskValue);
         }
     }
 }

@@ -1,0 +1,346 @@
+#!/usr/bin/python3
+"""Runs the CPU emulation of the model kernels (build.sh) on small awkward sizes against float64
+references written with PyTorch autograd / numpy, with the launch geometry and argument order of the
+Java launchers in lmu.backend.cuda.kernels. Development only (no GPU needed, slow):
+
+    kernels/dev/emu/build.sh && /usr/bin/python3 kernels/dev/emu/check_kernels.py [ctc|rec|conv|att]...
+
+The real parity check runs on a GPU against the engine's CPU reference: ModelKernelChecks.
+"""
+import ctypes
+import math
+import os
+import sys
+
+import numpy as np
+import torch
+
+LIB = os.environ.get("OUT", "/tmp/lmu-emu")
+libs = {}
+failures = []
+rng = np.random.default_rng(3)
+
+
+class Arg:
+    def __init__(self, kind, value):
+        self.kind, self.value = kind, value
+
+
+def ptr(a):
+    return Arg("p", None if a is None else a.ctypes.data)
+
+
+def i32(v):
+    return Arg("i", int(v))
+
+
+def i64(v):
+    return Arg("l", int(v))
+
+
+def f32(v):
+    return Arg("f", float(v))
+
+
+def launch(op, kernel, grid, block, shared, *args):
+    lib = libs.setdefault(op, ctypes.CDLL(f"{LIB}/lib{op}.so"))
+    holders = []
+    for a in args:
+        if a.kind == "p":
+            holders.append(ctypes.c_void_p(a.value))
+        elif a.kind == "i":
+            holders.append(ctypes.c_int(a.value))
+        elif a.kind == "l":
+            holders.append(ctypes.c_longlong(a.value))
+        else:
+            holders.append(ctypes.c_float(a.value))
+    params = (ctypes.c_void_p * len(holders))(*[ctypes.cast(ctypes.pointer(h), ctypes.c_void_p) for h in holders])
+    g = grid + (1,) * (3 - len(grid))
+    fn = getattr(lib, "emu_" + kernel)
+    fn(ctypes.c_uint(g[0]), ctypes.c_uint(g[1]), ctypes.c_uint(g[2]), ctypes.c_uint(block), ctypes.c_uint(1),
+       ctypes.c_uint(1), ctypes.c_size_t(shared), params)
+
+
+def nan(*shape):
+    return np.full(shape, np.nan, dtype=np.float32)
+
+
+def compare(name, got, want, n):
+    """|got - want| <= 1e-5 sqrt(n) (1 + |want|), n the longest sum behind a value (ModelKernelChecks' formula)."""
+    tol = 1e-5 * math.sqrt(max(1, n))
+    got, want = np.asarray(got, dtype=np.float64).ravel(), np.asarray(want, dtype=np.float64).ravel()
+    special = ~np.isfinite(want)
+    bad = np.zeros(want.shape, bool)
+    bad[special] = ~((np.isnan(want[special]) & np.isnan(got[special])) | (got[special] == want[special]))
+    fin = ~special
+    err = np.abs(got[fin] - want[fin]) / (1 + np.abs(want[fin]))
+    bad[fin] = ~(err <= tol)
+    worst = float(np.nanmax(err)) if err.size else 0.0
+    if bad.any():
+        idx = np.nonzero(bad)[0][:5]
+        failures.append(f"{name}: {bad.sum()} of {want.size} differ (max error / bound {worst / tol:.3g}): " +
+                        ", ".join(f"[{i}] {got[i]} vs {want[i]}" for i in idx))
+        print(f"  FAIL {name}: {failures[-1]}")
+    else:
+        print(f"  ok   {name} (max error / bound {worst / tol:.3f})")
+
+
+# ---------------------------------------------------------------- CTC
+
+def ctc_threads(states):
+    return min(512, max(64, 32 * ((states + 31) // 32)))
+
+
+def ctc_case(layout, reduction, zero_inf, B, T, V, scale, seed):
+    r = np.random.default_rng(seed)
+    lmax = max(1, min(T, max(2, T // 3)))
+    in_lens = np.array([T] + [1 + r.integers(T) for _ in range(B - 1)], dtype=np.int32)
+    tgt_lens = np.array([min(lmax, max(1, T // 4))] + [r.integers(min(lmax, l) + 1) for l in in_lens[1:]], dtype=np.int32)
+    targets = r.integers(1, V, size=(B, lmax)).astype(np.int32)
+    if B > 1:
+        in_lens[1] = T
+        tgt_lens[1] = min(lmax, max(1, T // 3))
+        for i in range(0, tgt_lens[1] - 1, 3):
+            targets[1, i + 1] = targets[1, i]
+    if B > 2:
+        tgt_lens[2] = lmax
+        targets[2, :] = 1
+        in_lens[2] = max(0, min(T, 2 * lmax - 2))
+    if B > 3:
+        in_lens[3] = 0
+        tgt_lens[3] = 0
+    if B > 4:
+        tgt_lens[4] = 0
+    shape = (B, T, V) if layout == "bm" else (T, B, V)
+    x = (r.standard_normal(shape) * scale).astype(np.float32)
+    grad_out = r.standard_normal(B).astype(np.float32) if reduction == 2 else np.array([0.75], np.float32)
+    # reference, float64, per utterance
+    xt = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+    xb = xt if layout == "bm" else xt.transpose(0, 1)  # (B, T, V)
+    losses, total = [], 0.0
+    want_dx = np.zeros(shape)
+    for b in range(B):
+        tb, lb = int(in_lens[b]), int(tgt_lens[b])
+        rep = int(sum(targets[b, i] == targets[b, i - 1] for i in range(1, lb)))
+        if tb < lb + rep:
+            losses.append(0.0 if zero_inf else math.inf)
+            fill = 0.0 if zero_inf else math.nan
+            if layout == "bm":
+                want_dx[b, :tb] = fill
+            else:
+                want_dx[:tb, b] = fill
+            continue
+        if tb == 0:
+            losses.append(0.0)
+            continue
+        lp = torch.log_softmax(xb[b, :tb], -1)[:, None, :]  # (tb, 1, V)
+        loss = torch.nn.functional.ctc_loss(lp, torch.tensor(targets[b:b + 1, :max(lb, 1)].astype(np.int64)),
+                                            torch.tensor([tb]), torch.tensor([lb]), blank=0, reduction="sum")
+        losses.append(loss.item())
+        w = grad_out[b] if reduction == 2 else grad_out[0] / (max(lb, 1) * B if reduction == 0 else 1)
+        total = total + loss * float(w)
+    if torch.is_tensor(total):
+        total.backward()
+        g = xt.grad.numpy()
+        for b in range(B):
+            tb, lb = int(in_lens[b]), int(tgt_lens[b])
+            rep = int(sum(targets[b, i] == targets[b, i - 1] for i in range(1, lb)))
+            if tb < lb + rep:
+                continue
+            if layout == "bm":
+                want_dx[b] = g[b]
+            else:
+                want_dx[:, b] = g[:, b]
+    s_max = 2 * lmax + 1
+    strides = (T * V, V) if layout == "bm" else (V, B * V)
+    losses_d, logz, la, dx, red = nan(B), nan(B, T), nan(B, T, s_max), nan(*shape), nan(1)
+    th = ctc_threads(s_max)
+    launch("ctc_loss", "ctc_loss_forward_kernel", (B,), th, 12 * s_max, ptr(losses_d), ptr(logz), ptr(la), ptr(x),
+           i64(strides[0]), i64(strides[1]), ptr(in_lens), ptr(targets), i32(lmax), ptr(tgt_lens), i32(T), i32(V),
+           i32(s_max), i32(zero_inf))
+    launch("ctc_loss", "ctc_loss_backward_kernel", (B,), th, 20 * s_max + 4 * V, ptr(dx), ptr(x), i64(strides[0]),
+           i64(strides[1]), ptr(losses_d), ptr(logz), ptr(la), ptr(in_lens), ptr(targets), i32(lmax), ptr(tgt_lens),
+           i32(B), i32(T), i32(V), i32(s_max), ptr(grad_out), i32(reduction), i32(zero_inf))
+    compare("losses", losses_d, losses, T)
+    compare("dlogits", dx, want_dx, T)
+    if reduction != 2:
+        launch("ctc_loss", "ctc_loss_reduce_kernel", (1,), 32, 0, ptr(red), ptr(losses_d), ptr(tgt_lens), i32(B),
+               i32(reduction))
+        want = sum(l / max(int(tl), 1) for l, tl in zip(losses, tgt_lens)) / B if reduction == 0 else sum(losses)
+        compare("reduced", red, [want], T * B)
+
+
+def check_ctc():
+    for layout in ("bm", "tm"):
+        for red in (0, 1, 2):
+            print(f"ctc {layout} reduction {red}")
+            ctc_case(layout, red, 0, 6, 23, 7, 3, 10 + red)
+    print("ctc zero infinity")
+    ctc_case("bm", 0, 1, 6, 13, 7, 3, 20)
+    print("ctc T=1 V=2")
+    ctc_case("bm", 1, 0, 3, 1, 2, 1, 21)
+    print("ctc large logits")
+    ctc_case("tm", 0, 0, 4, 40, 29, 40, 22)
+    print("ctc S > 512 (states loop)")
+    ctc_case("bm", 0, 0, 2, 800, 5, 2, 23)
+
+
+# ---------------------------------------------------------------- LMU recurrence
+
+def lmu_threads(h):
+    return min(1024, max(256, 32 * (((h + 3) // 4 + 31) // 32)))
+
+
+def rec_case(B, T, H, K, d, lengths, eh_on, em_on, wh_on, act, amat_shared, seed):
+    r = np.random.default_rng(seed)
+    W = K * d
+    f = lambda *s: (r.standard_normal(s) * 0.3).astype(np.float32)
+    ux, ax, a, bbar, wm = f(B, T, K), f(B, T, H), f(d, d) * 0.5, f(d), f(W, H)
+    eh = f(H, K) if eh_on else None
+    em = f(W, K) if em_on else None
+    wh = f(H, H) if wh_on else None
+    dh = f(B, T, H)
+    lengths = np.array(lengths, dtype=np.int32)
+    # reference in float64 with autograd: dz = d/d(ax), du = d/d(ux)
+    t64 = lambda v: None if v is None else torch.tensor(v, dtype=torch.float64)
+    tux, tax = t64(ux).requires_grad_(True), t64(ax).requires_grad_(True)
+    ta, tb, twm, teh, tem, twh = t64(a), t64(bbar), t64(wm), t64(eh), t64(em), t64(wh)
+    fact = {0: torch.tanh, 1: torch.relu, 2: lambda z: z}[act]
+    hs = torch.zeros(B, T, H, dtype=torch.float64)
+    ms = torch.zeros(B, T, W, dtype=torch.float64)
+    hout, mout = [], []
+    for b in range(B):
+        hp, mp = torch.zeros(H, dtype=torch.float64), torch.zeros(W, dtype=torch.float64)
+        hrow, mrow = [], []
+        for t in range(T):
+            if t < lengths[b]:
+                u = tux[b, t].clone()
+                if teh is not None:
+                    u = u + hp @ teh
+                if tem is not None:
+                    u = u + mp @ tem
+                m = (mp.view(K, d) @ ta.T + u[:, None] * tb[None, :]).reshape(W)
+                z = tax[b, t] + m @ twm
+                if twh is not None:
+                    z = z + hp @ twh
+                h = fact(z)
+                hp, mp = h, m
+                hrow.append(h)
+                mrow.append(m)
+            else:
+                hrow.append(torch.zeros(H, dtype=torch.float64))
+                mrow.append(torch.zeros(W, dtype=torch.float64))
+        hout.append(torch.stack(hrow))
+        mout.append(torch.stack(mrow))
+    hs, ms = torch.stack(hout), torch.stack(mout)
+    (hs * t64(dh)).sum().backward()
+    shared_f = 4 * (2 * W + H + K) + (4 * d * d if amat_shared else 0)
+    shared_b = 4 * (2 * W + 2 * H + K) + (4 * d * d if amat_shared else 0)
+    h_d, m_d, dz, du = nan(B, T, H), nan(B, T, W), nan(B, T, H), nan(B, T, K)
+    at = np.ascontiguousarray(a.T)
+    launch("lmu_recurrent", "lmu_recurrent_forward_kernel", (B,), lmu_threads(H), shared_f, ptr(h_d), ptr(m_d), ptr(ux),
+           ptr(ax), ptr(at), ptr(bbar), ptr(eh), ptr(em), ptr(wh), ptr(wm), ptr(lengths), i32(T), i32(H), i32(K), i32(d),
+           i32(act), i32(amat_shared))
+    launch("lmu_recurrent", "lmu_recurrent_backward_kernel", (B,), lmu_threads(H), shared_b, ptr(dz), ptr(du), ptr(dh),
+           ptr(h_d), ptr(a), ptr(bbar), ptr(eh), ptr(em), ptr(wh), ptr(wm), ptr(lengths), i32(T), i32(H), i32(K), i32(d),
+           i32(act), i32(amat_shared))
+    compare("h", h_d, hs.detach().numpy(), T * (W + H))
+    compare("m", m_d, ms.detach().numpy(), T * (W + H))
+    compare("dz", dz, tax.grad.numpy(), T * (W + H))
+    compare("du", du, tux.grad.numpy(), T * (W + H))
+
+
+def check_rec():
+    print("lmu recurrence, every feedback, tanh, Abar shared")
+    rec_case(3, 7, 13, 2, 5, [7, 0, 4], True, True, True, 0, 1, 30)
+    print("lmu recurrence, no feedback, relu, Abar global")
+    rec_case(2, 6, 37, 1, 33, [6, 3], False, False, False, 1, 0, 31)
+    print("lmu recurrence, H > blockDim (4 per thread), identity")
+    rec_case(1, 3, 300, 1, 4, [3], True, False, True, 2, 1, 32)
+
+
+# ---------------------------------------------------------------- convolution
+
+def conv_case(B, T, K, d, lengths, seed):
+    r = np.random.default_rng(seed)
+    u = r.standard_normal((B, T, K)).astype(np.float32)
+    dm = r.standard_normal((B, T, K * d)).astype(np.float32)
+    h = (r.standard_normal((T, d)) * 0.3).astype(np.float32)
+    lengths = np.array(lengths, dtype=np.int32)
+    want_m = np.zeros((B, T, K, d))
+    want_du = np.zeros((B, T, K))
+    for b in range(B):
+        n = lengths[b]
+        for k in range(K):
+            for t in range(n):
+                want_m[b, t, k] = sum(h[lag].astype(np.float64) * u[b, t - lag, k] for lag in range(t + 1))
+            g = dm[b, :, k * d:(k + 1) * d].astype(np.float64)
+            for s in range(n):
+                want_du[b, s, k] = sum(float(h[lag].astype(np.float64) @ g[s + lag]) for lag in range(n - s))
+    m, du = nan(B, T, K * d), nan(B, T, K)
+    launch("lmu_conv", "lmu_conv_forward_kernel", ((d + 63) // 64, (T + 63) // 64, B * K), 256, 0, ptr(m), ptr(u), ptr(h),
+           ptr(lengths), i32(T), i32(K), i32(d), i32(T))
+    launch("lmu_conv", "lmu_conv_backward_kernel", ((T + 63) // 64, B * K), 256, 0, ptr(du), ptr(dm), ptr(h), ptr(lengths),
+           i32(T), i32(K), i32(d), i32(T))
+    compare("m", m, want_m.reshape(B, T, K * d), T)
+    compare("du", du, want_du, T * d)
+
+
+def check_conv():
+    print("conv T=1 d=1")
+    conv_case(2, 1, 1, 1, [1, 0], 40)
+    print("conv T=13 K=3 d=7")
+    conv_case(3, 13, 3, 7, [13, 0, 5], 41)
+    print("conv T=70 K=2 d=65 (tile tails)")
+    conv_case(2, 70, 2, 65, [70, 66], 42)
+
+
+# ---------------------------------------------------------------- attention
+
+def att_case(B, T, Hh, D, lengths, seed):
+    r = np.random.default_rng(seed)
+    C = Hh * D
+    q, k, v, do = (r.standard_normal((B, T, C)).astype(np.float32) for _ in range(4))
+    lens = None if lengths is None else np.array(lengths, dtype=np.int32)
+    tq, tk, tv = (torch.tensor(a, dtype=torch.float64, requires_grad=True) for a in (q, k, v))
+    split = lambda t: t.view(B, T, Hh, D).permute(0, 2, 1, 3)
+    s = (split(tq) * (1 / math.sqrt(D))) @ split(tk).transpose(-1, -2)  # (B, H, T, T)
+    if lens is not None:
+        pad = torch.arange(T)[None, :] >= torch.tensor(lens, dtype=torch.int64)[:, None]
+        s = s.masked_fill(pad[:, None, None, :], -1e4)
+    o = (torch.softmax(s, -1) @ split(tv)).permute(0, 2, 1, 3).reshape(B, T, C)
+    o.backward(torch.tensor(do, dtype=torch.float64))
+    scale = np.float32(1 / math.sqrt(D))
+    od, lse, dd, dq, dk, dv = nan(B, T, C), nan(B, Hh, T, 2), nan(B, Hh, T), nan(B, T, C), nan(B, T, C), nan(B, T, C)
+    hd = f"hd{D}"
+    launch("attention", "attention_forward_kernel_" + hd, ((T + 31) // 32, Hh, B), 128, 0, ptr(od), ptr(lse), ptr(q), ptr(k),
+           ptr(v), ptr(lens), i32(T), i32(Hh), f32(scale))
+    launch("attention", "attention_backward_dot_kernel_" + hd, ((B * T * Hh + 3) // 4,), 128, 0, ptr(dd), ptr(do), ptr(od),
+           i32(B), i32(T), i32(Hh))
+    launch("attention", "attention_backward_dq_kernel_" + hd, ((T + 31) // 32, Hh, B), 128, 0, ptr(dq), ptr(q), ptr(k),
+           ptr(v), ptr(do), ptr(lse), ptr(dd), ptr(lens), i32(T), i32(Hh), f32(scale))
+    launch("attention", "attention_backward_dkdv_kernel_" + hd, ((T + 63) // 64, Hh, B), 128, 0, ptr(dk), ptr(dv), ptr(q),
+           ptr(k), ptr(v), ptr(do), ptr(lse), ptr(dd), ptr(lens), i32(T), i32(Hh), f32(scale))
+    compare("o", od, o.detach().numpy(), T * D)
+    compare("dq", dq, tq.grad.numpy(), T * D)
+    compare("dk", dk, tk.grad.numpy(), T * D)
+    compare("dv", dv, tv.grad.numpy(), T * D)
+
+
+def check_att():
+    print("attention hd64 T=1")
+    att_case(2, 1, 2, 64, [1, 1], 50)
+    print("attention hd64 T=37 padded, one all-padded")
+    att_case(3, 37, 2, 64, [37, 20, 0], 51)
+    print("attention hd32 T=70")
+    att_case(2, 70, 1, 32, [13, 70], 52)
+    print("attention hd64 no mask")
+    att_case(1, 33, 1, 64, None, 53)
+
+
+if __name__ == "__main__":
+    which = sys.argv[1:] or ["ctc", "rec", "conv", "att"]
+    for w in which:
+        {"ctc": check_ctc, "rec": check_rec, "conv": check_conv, "att": check_att}[w]()
+    print("all emulated kernels match" if not failures else f"{len(failures)} comparison(s) failed")
+    sys.exit(1 if failures else 0)

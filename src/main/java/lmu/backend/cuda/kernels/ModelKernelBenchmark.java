@@ -1,0 +1,241 @@
+package lmu.backend.cuda.kernels;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import jcuda.driver.CUevent;
+import jcuda.driver.JCudaDriver;
+import lmu.backend.cuda.CudaContext;
+import lmu.backend.cuda.DeviceBuffer;
+import lmu.backend.cuda.PinnedStaging;
+import lmu.nn.lmu.Activation;
+import lmu.nn.lmu.Discretizer;
+import lmu.nn.lmu.LegendreImpulseResponse;
+import lmu.nn.lmu.LegendreStateSpace;
+import lmu.speech.ctc.CtcLoss;
+
+/**
+ * Kernel-only timings of the model kernels with CUDA events, L2 flushed before every timed launch
+ * (a 256 MiB memset, more than any GPU's L2), on the seed model's shapes: CTC (B 96, T 400, V 29,
+ * L 100), the LMU convolution (B 96, T 400, K 1, d 192), the LMU recurrence (B 96, T 400, H 384,
+ * K 1, d 192) and attention (B 96, T 200, 6 heads x 64). Reports the median of the timed runs with
+ * GB/s (memory-bound kernels) or TFLOP/s (attention) and writes the same as JSON to {@code
+ * model-kernels.json} in the working directory. {@code bench/gpu/torch_kernels.py} times PyTorch on
+ * the same shapes for the side-by-side.
+ *
+ * <p>{@code java -cp lmu-engine.jar lmu.backend.cuda.kernels.ModelKernelBenchmark [repeats]}
+ */
+public final class ModelKernelBenchmark {
+    private ModelKernelBenchmark() {}
+
+    private static final long FLUSH_BYTES = 256L << 20;
+
+    private record Row(String kernel, String shape, double ms, String unit, double rate) {
+        String json() {
+            return String.format(Locale.ROOT, "{\"kernel\": \"%s\", \"shape\": \"%s\", \"ms\": %.4f, \"%s\": %.2f}", kernel, shape,
+                    ms, unit, rate);
+        }
+    }
+
+    private interface Body {
+        void run();
+    }
+
+    /** Median kernel time in ms of {@code body} over {@code repeats} runs after 3 warm-ups, L2 flushed before each. */
+    private static double time(CudaContext ctx, DeviceBuffer flush, int repeats, Body body) {
+        CUevent start = new CUevent(), stop = new CUevent();
+        JCudaDriver.cuEventCreate(start, 0);
+        JCudaDriver.cuEventCreate(stop, 0);
+        try {
+            for (int i = 0; i < 3; i++) body.run();
+            double[] ms = new double[repeats];
+            float[] elapsed = new float[1];
+            for (int i = 0; i < repeats; i++) {
+                JCudaDriver.cuMemsetD32Async(flush.ptr(), i, FLUSH_BYTES / 4, ctx.stream());
+                JCudaDriver.cuEventRecord(start, ctx.stream());
+                body.run();
+                JCudaDriver.cuEventRecord(stop, ctx.stream());
+                JCudaDriver.cuEventSynchronize(stop);
+                JCudaDriver.cuEventElapsedTime(elapsed, start, stop);
+                ms[i] = elapsed[0];
+            }
+            java.util.Arrays.sort(ms);
+            return ms[repeats / 2];
+        } finally {
+            JCudaDriver.cuEventDestroy(start);
+            JCudaDriver.cuEventDestroy(stop);
+        }
+    }
+
+    private static float[] random(Random r, long n, double scale) {
+        float[] a = new float[(int) n];
+        for (int i = 0; i < a.length; i++) a[i] = (float) (r.nextGaussian() * scale);
+        return a;
+    }
+
+    /** Runs every benchmark on {@code ctx}; returns the rows printed. */
+    static List<Row> run(CudaContext ctx, PinnedStaging io, int repeats) {
+        DeviceArrays dev = new DeviceArrays(ctx, io);
+        Random r = new Random(1);
+        List<Row> rows = new ArrayList<>();
+        try (DeviceBuffer flush = ctx.allocator().allocate(FLUSH_BYTES)) {
+            ctc(ctx, dev, r, flush, repeats, rows);
+            conv(ctx, dev, r, flush, repeats, rows);
+            recurrent(ctx, dev, r, flush, repeats, rows);
+            attention(ctx, dev, r, flush, repeats, rows, 64);
+            attention(ctx, dev, r, flush, repeats, rows, 32);
+        }
+        return rows;
+    }
+
+    private static void add(List<Row> rows, Row row) {
+        rows.add(row);
+        System.out.printf(Locale.ROOT, "%-28s %-28s %9.3f ms  %9.2f %s%n", row.kernel(), row.shape(), row.ms(), row.rate(), row.unit());
+    }
+
+    private static void ctc(CudaContext ctx, DeviceArrays dev, Random r, DeviceBuffer flush, int repeats, List<Row> rows) {
+        int b = 96, t = 400, v = 29, l = 100;
+        int[] inLens = new int[b], tgtLens = new int[b], targets = new int[b * l];
+        for (int i = 0; i < b; i++) {
+            inLens[i] = t - r.nextInt(t / 4);
+            tgtLens[i] = l - r.nextInt(l / 4);
+            for (int j = 0; j < l; j++) targets[i * l + j] = 1 + r.nextInt(v - 1);
+        }
+        String shape = "B" + b + "_T" + t + "_V" + v + "_L" + l;
+        long n = (long) b * t * v;
+        long states = 2L * l + 1;
+        try (DeviceBuffer x = dev.floats(random(r, n, 2)); DeviceBuffer dx = dev.empty(n); DeviceBuffer loss = dev.empty(b);
+                DeviceBuffer il = dev.ints(inLens); DeviceBuffer tg = dev.ints(targets); DeviceBuffer tl = dev.ints(tgtLens);
+                CudaCtcLoss.Workspace ws = CudaCtcLoss.workspace(ctx, b, t, l)) {
+            Body fwd = () -> CudaCtcLoss.forward(ctx, ws, loss.ptr(), x.ptr(), CtcLoss.Layout.BATCH_MAJOR, b, t, v, il.ptr(),
+                    tg.ptr(), l, tl.ptr(), false);
+            Body bwd = () -> CudaCtcLoss.backward(ctx, ws, dx.ptr(), x.ptr(), CtcLoss.Layout.BATCH_MAJOR, b, t, v, il.ptr(),
+                    tg.ptr(), l, tl.ptr(), loss.ptr(), null, CtcLoss.Reduction.MEAN, false);
+            // napkin: forward reads the logits and writes log-alpha (B T S floats); backward reads the
+            // logits and log-alpha and writes the gradient. Counted at full T and S (upper bound).
+            double fwdBytes = 4.0 * (n + (double) b * t * states);
+            double bwdBytes = 4.0 * (2.0 * n + (double) b * t * states);
+            double f = time(ctx, flush, repeats, fwd);
+            add(rows, new Row("ctc_loss_forward", shape, f, "GB/s", fwdBytes / f / 1e6));
+            double g = time(ctx, flush, repeats, bwd);
+            add(rows, new Row("ctc_loss_backward", shape, g, "GB/s", bwdBytes / g / 1e6));
+            double fg = time(ctx, flush, repeats, () -> {
+                fwd.run();
+                bwd.run();
+            });
+            add(rows, new Row("ctc_loss_forward_backward", shape, fg, "GB/s", (fwdBytes + bwdBytes) / fg / 1e6));
+        }
+    }
+
+    private static void conv(CudaContext ctx, DeviceArrays dev, Random r, DeviceBuffer flush, int repeats, List<Row> rows) {
+        int b = 96, t = 400, k = 1, d = 192;
+        int[] lengths = new int[b];
+        java.util.Arrays.fill(lengths, t);
+        String shape = "B" + b + "_T" + t + "_K" + k + "_d" + d;
+        LegendreImpulseResponse ir = new LegendreImpulseResponse(new LegendreStateSpace(d, 200, Discretizer.ZOH), t);
+        long nu = (long) b * t * k, nm = nu * d;
+        try (DeviceBuffer u = dev.floats(random(r, nu, 1)); DeviceBuffer m = dev.empty(nm); DeviceBuffer dm = dev.floats(random(r, nm, 1));
+                DeviceBuffer du = dev.empty(nu); DeviceBuffer h = dev.floats(ir.response(t)); DeviceBuffer len = dev.ints(lengths)) {
+            // napkin: the floor is writing m (forward) or reading dm (backward), B T K d floats;
+            // the work is B K d T (T + 1) / 2 multiply-adds (direct form)
+            double bytes = 4.0 * (nm + nu);
+            double flops = 2.0 * b * k * d * t * (t + 1) / 2.0;
+            double f = time(ctx, flush, repeats,
+                    () -> CudaLegendreConvolution.forward(ctx, m.ptr(), u.ptr(), h.ptr(), len.ptr(), b, t, k, d, t));
+            add(rows, new Row("lmu_conv_forward", shape, f, "GB/s", bytes / f / 1e6));
+            add(rows, new Row("lmu_conv_forward", shape, f, "TFLOP/s", flops / f / 1e9));
+            double g = time(ctx, flush, repeats,
+                    () -> CudaLegendreConvolution.backward(ctx, du.ptr(), dm.ptr(), h.ptr(), len.ptr(), b, t, k, d, t));
+            add(rows, new Row("lmu_conv_backward", shape, g, "GB/s", bytes / g / 1e6));
+            add(rows, new Row("lmu_conv_backward", shape, g, "TFLOP/s", flops / g / 1e9));
+        }
+    }
+
+    private static void recurrent(CudaContext ctx, DeviceArrays dev, Random r, DeviceBuffer flush, int repeats, List<Row> rows) {
+        int b = 96, t = 400, hid = 384, k = 1, d = 192;
+        int[] lengths = new int[b];
+        java.util.Arrays.fill(lengths, t);
+        String shape = "B" + b + "_T" + t + "_H" + hid + "_K" + k + "_d" + d;
+        LegendreStateSpace ss = new LegendreStateSpace(d, 200, Discretizer.ZOH);
+        double[] a = ss.aBar();
+        double[] at = new double[d * d];
+        for (int i = 0; i < d; i++) for (int j = 0; j < d; j++) at[j * d + i] = a[i * d + j];
+        long rowsBT = (long) b * t;
+        CudaLmuRecurrent.Shape s = new CudaLmuRecurrent.Shape(hid, k, d, Activation.TANH);
+        try (DeviceBuffer ux = dev.floats(random(r, rowsBT * k, 1)); DeviceBuffer ax = dev.floats(random(r, rowsBT * hid, 1));
+                DeviceBuffer gat = dev.floats(at); DeviceBuffer ga = dev.floats(a); DeviceBuffer gb = dev.floats(ss.bBar());
+                DeviceBuffer wm = dev.floats(random(r, (long) k * d * hid, 0.07)); DeviceBuffer len = dev.ints(lengths);
+                DeviceBuffer h = dev.empty(rowsBT * hid); DeviceBuffer m = dev.empty(rowsBT * k * d);
+                DeviceBuffer dh = dev.floats(random(r, rowsBT * hid, 1)); DeviceBuffer dz = dev.empty(rowsBT * hid);
+                DeviceBuffer du = dev.empty(rowsBT * k)) {
+            // napkin: per frame, Abar m (d^2 K) and m W_m (K d H) multiply-adds; the feed-forward
+            // configuration (no e_h, e_m, W_h) of the seed model
+            double flops = 2.0 * rowsBT * ((double) d * d * k + (double) k * d * hid);
+            double f = time(ctx, flush, repeats, () -> CudaLmuRecurrent.forward(ctx, h.ptr(), m.ptr(), ux.ptr(), ax.ptr(), gat.ptr(),
+                    gb.ptr(), null, null, null, wm.ptr(), len.ptr(), b, t, s));
+            add(rows, new Row("lmu_recurrent_forward", shape, f, "TFLOP/s", flops / f / 1e9));
+            double g = time(ctx, flush, repeats, () -> CudaLmuRecurrent.backward(ctx, dz.ptr(), du.ptr(), dh.ptr(), h.ptr(), ga.ptr(),
+                    gb.ptr(), null, null, null, wm.ptr(), len.ptr(), b, t, s));
+            add(rows, new Row("lmu_recurrent_backward", shape, g, "TFLOP/s", flops / g / 1e9));
+        }
+    }
+
+    private static void attention(CudaContext ctx, DeviceArrays dev, Random r, DeviceBuffer flush, int repeats, List<Row> rows,
+            int headDim) {
+        int b = 96, t = 200, heads = 384 / headDim;
+        int[] lengths = new int[b];
+        for (int i = 0; i < b; i++) lengths[i] = t - r.nextInt(t / 4);
+        String shape = "B" + b + "_T" + t + "_H" + heads + "_D" + headDim;
+        long n = (long) b * t * heads * headDim;
+        try (DeviceBuffer q = dev.floats(random(r, n, 1)); DeviceBuffer k = dev.floats(random(r, n, 1));
+                DeviceBuffer v = dev.floats(random(r, n, 1)); DeviceBuffer o = dev.empty(n); DeviceBuffer dout = dev.floats(random(r, n, 1));
+                DeviceBuffer stats = dev.empty(2L * b * heads * t); DeviceBuffer dq = dev.empty(n); DeviceBuffer dk = dev.empty(n);
+                DeviceBuffer dv = dev.empty(n); DeviceBuffer len = dev.ints(lengths)) {
+            // napkin: forward is two T x T x Dh products per head, 4 B H T^2 Dh flops; backward
+            // counts five such products (2.5 x forward), the convention of flash-attention
+            // reports, though the recomputation here performs more
+            double fwdFlops = 4.0 * b * heads * (double) t * t * headDim;
+            double bwdFlops = 2.5 * fwdFlops;
+            Body fwd = () -> CudaAttention.forward(ctx, o.ptr(), stats.ptr(), q.ptr(), k.ptr(), v.ptr(), len.ptr(), b, t, heads, headDim);
+            Body bwd = () -> CudaAttention.backward(ctx, dq.ptr(), dk.ptr(), dv.ptr(), dout.ptr(), q.ptr(), k.ptr(), v.ptr(), o.ptr(),
+                    stats.ptr(), len.ptr(), b, t, heads, headDim);
+            double f = time(ctx, flush, repeats, fwd);
+            add(rows, new Row("attention_forward", shape, f, "TFLOP/s", fwdFlops / f / 1e9));
+            fwd.run();
+            double g = time(ctx, flush, repeats, bwd);
+            add(rows, new Row("attention_backward", shape, g, "TFLOP/s", bwdFlops / g / 1e9));
+            double fg = time(ctx, flush, repeats, () -> {
+                fwd.run();
+                bwd.run();
+            });
+            add(rows, new Row("attention_forward_backward", shape, fg, "TFLOP/s", (fwdFlops + bwdFlops) / fg / 1e9));
+        }
+    }
+
+    /**
+     * Runs every benchmark on device 0 and writes {@code model-kernels.json}.
+     *
+     * @param args optional: the number of timed runs per kernel (default 20)
+     * @throws IllegalStateException without CUDA
+     * @throws IOException when the JSON file cannot be written
+     */
+    public static void main(String[] args) throws IOException {
+        int repeats = args.length > 0 ? Integer.parseInt(args[0]) : 20;
+        if (repeats <= 0) throw new IllegalArgumentException("ModelKernelBenchmark: repeats : " + repeats + " (expected: > 0)");
+        List<Row> rows;
+        String device;
+        try (CudaContext ctx = CudaContext.open(0); PinnedStaging io = new PinnedStaging(ctx, PinnedStaging.DEFAULT_CHUNK_BYTES)) {
+            device = ctx.toString();
+            System.out.println("device: " + device + " (median of " + repeats + " runs, L2 flushed, CUDA events)");
+            rows = run(ctx, io, repeats);
+        }
+        StringBuilder json = new StringBuilder("{\"device\": \"" + device.replace("\"", "'") + "\", \"results\": [\n");
+        for (int i = 0; i < rows.size(); i++) json.append("  ").append(rows.get(i).json()).append(i + 1 < rows.size() ? ",\n" : "\n");
+        json.append("]}\n");
+        Files.writeString(Path.of("model-kernels.json"), json);
+    }
+}

@@ -1,0 +1,415 @@
+package lmu.backend.cuda.kernels;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import lmu.backend.cuda.CudaContext;
+import lmu.backend.cuda.DeviceBuffer;
+import lmu.backend.cuda.PinnedStaging;
+import lmu.nn.Masks;
+import lmu.nn.MultiHeadAttention;
+import lmu.nn.lmu.Activation;
+import lmu.nn.lmu.Discretizer;
+import lmu.nn.lmu.LegendreConvolution;
+import lmu.nn.lmu.LegendreImpulseResponse;
+import lmu.nn.lmu.LegendreStateSpace;
+import lmu.nn.lmu.LmuConfig;
+import lmu.nn.lmu.LmuParameters;
+import lmu.nn.lmu.LmuRecurrent;
+import lmu.ops.MaskedFill;
+import lmu.ops.MatMul;
+import lmu.speech.ctc.CtcLoss;
+import lmu.tensor.Tensor;
+
+/**
+ * CPU-versus-CUDA parity of the model kernels, forward and backward, on awkward sizes: {@code
+ * ctc_loss.cu} against {@link CtcLoss}, {@code lmu_recurrent.cu} against {@link LmuRecurrent},
+ * {@code lmu_conv.cu} against {@link LegendreConvolution} and {@code attention.cu} against the
+ * operations of {@link MultiHeadAttention} (MatMul, MaskedFill with -1e4, softmax) in float64 with
+ * autograd. Every comparison uses one formula, {@code |cuda - cpu| <= EPS * sqrt(n) * (1 + |cpu|)}
+ * with n the length of the longest sum behind a value, and infinities and NaNs must match exactly. Prints one line per check; {@link #run} returns the
+ * failures, each naming the first mismatch.
+ *
+ * <p>{@code java -cp lmu-engine.jar lmu.backend.cuda.kernels.ModelKernelChecks} (exit status 1 on a
+ * failure or without CUDA).
+ */
+public final class ModelKernelChecks {
+    private ModelKernelChecks() {}
+
+    /** Per-precision constant of every comparison: fp32 kernels against float64 references. */
+    static final double EPS = 1e-5;
+
+    /** Receives every comparison of a check. */
+    @FunctionalInterface
+    public interface Sink {
+        /**
+         * @param what the output's name, e.g. {@code "dlogits"}
+         * @param got the GPU's values
+         * @param ref the CPU reference
+         * @param n length of the longest sum behind a value (&ge; 1)
+         */
+        void compare(String what, float[] got, double[] ref, int n);
+    }
+
+    /** The body of a check: runs on {@code ctx} and reports each output to the sink. */
+    @FunctionalInterface
+    public interface Body {
+        void run(CudaContext ctx, PinnedStaging io, Sink sink);
+    }
+
+    /**
+     * One named check.
+     *
+     * @param name what is checked, with its sizes; unique in {@link #checks()}
+     * @param body the check
+     */
+    public record Check(String name, Body body) {}
+
+    /** Every check, in the order they run. */
+    public static List<Check> checks() {
+        List<Check> c = new ArrayList<>();
+        // CTC: layouts, reductions, zero-infinity, an infeasible, an empty and a label-free utterance, large logits
+        for (CtcLoss.Layout layout : CtcLoss.Layout.values()) {
+            for (CtcLoss.Reduction red : CtcLoss.Reduction.values()) {
+                add(c, "ctc " + layout + " " + red + " B6 T57 V29", (d, r, s) -> ctc(d, r, s, layout, red, false, 6, 57, 29, 3));
+            }
+        }
+        add(c, "ctc zeroInfinity B6 T13 V7", (d, r, s) -> ctc(d, r, s, CtcLoss.Layout.BATCH_MAJOR, CtcLoss.Reduction.MEAN, true, 6, 13, 7, 3));
+        add(c, "ctc B3 T1 V2", (d, r, s) -> ctc(d, r, s, CtcLoss.Layout.BATCH_MAJOR, CtcLoss.Reduction.SUM, false, 3, 1, 2, 1));
+        add(c, "ctc large logits B4 T207 V29", (d, r, s) -> ctc(d, r, s, CtcLoss.Layout.TIME_MAJOR, CtcLoss.Reduction.MEAN, false, 4, 207, 29, 40));
+        add(c, "ctc S>512 B3 T1200 V29", (d, r, s) -> ctc(d, r, s, CtcLoss.Layout.BATCH_MAJOR, CtcLoss.Reduction.MEAN, false, 3, 1200, 29, 3));
+        // LMU recurrence: every feedback path on (tanh), none (relu), Abar on chip at order 64
+        add(c, "lmu-recurrent all feedback B3 T11 H13 K2 d7", (d, r, s) -> lmuRecurrent(d, r, s,
+                new LmuConfig(5, 13, 2, 7, 9, Discretizer.ZOH, true, true, true, true, Activation.TANH, true, true, 64),
+                3, 11, new int[] {11, 0, 6}));
+        add(c, "lmu-recurrent no feedback B2 T23 H37 d64", (d, r, s) -> lmuRecurrent(d, r, s,
+                LmuConfig.of(3, 37, 1, 64, 80).withHidden(false, false, Activation.RELU), 2, 23, new int[] {17, 23}));
+        add(c, "lmu-recurrent B2 T9 H130 K3 d33", (d, r, s) -> lmuRecurrent(d, r, s,
+                LmuConfig.of(4, 130, 3, 33, 40).withFeedback(true, false).withHidden(true, true, Activation.IDENTITY), 2, 9,
+                new int[] {9, 4}));
+        // convolution: tails of every tile (frames 64, coefficients 64, lags 16)
+        add(c, "lmu-conv B2 T1 K1 d1", (d, r, s) -> conv(d, r, s, 2, 1, 1, 1, new int[] {1, 0}));
+        add(c, "lmu-conv B4 T13 K3 d7", (d, r, s) -> conv(d, r, s, 4, 13, 3, 7, new int[] {13, 0, 5, 1}));
+        add(c, "lmu-conv B3 T130 K2 d64", (d, r, s) -> conv(d, r, s, 3, 130, 2, 64, new int[] {130, 65, 64}));
+        add(c, "lmu-conv B2 T207 K1 d192", (d, r, s) -> conv(d, r, s, 2, 207, 1, 192, new int[] {207, 100}));
+        // attention: head dims 32 and 64, tails of the 32- and 64-row tiles, padded keys, an all-padded sequence
+        add(c, "attention hd64 B2 T1 H2", (d, r, s) -> attention(d, r, s, 2, 1, 2, 64, new int[] {1, 1}));
+        add(c, "attention hd64 B3 T77 H3", (d, r, s) -> attention(d, r, s, 3, 77, 3, 64, new int[] {77, 40, 0}));
+        add(c, "attention hd32 B2 T130 H2", (d, r, s) -> attention(d, r, s, 2, 130, 2, 32, new int[] {13, 130}));
+        add(c, "attention hd64 no mask B2 T33 H1", (d, r, s) -> attention(d, r, s, 2, 33, 1, 64, null));
+        return c;
+    }
+
+    private interface ArraysBody {
+        void run(DeviceArrays dev, Random rnd, Sink sink);
+    }
+
+    /** Adds a check whose random inputs are seeded by its name. */
+    private static void add(List<Check> checks, String name, ArraysBody body) {
+        checks.add(new Check(name, (ctx, io, sink) -> body.run(new DeviceArrays(ctx, io), new Random(name.hashCode()), sink)));
+    }
+
+    /** Runs every check on {@code ctx}; returns the failure messages (empty when all pass). */
+    public static List<String> run(CudaContext ctx, PinnedStaging io) {
+        List<String> failures = new ArrayList<>();
+        for (Check c : checks()) {
+            List<String> problems = new ArrayList<>();
+            try {
+                c.body().run(ctx, io, (what, got, ref, n) -> {
+                    String m = compare(what, got, ref, n);
+                    if (m != null) problems.add(m);
+                });
+                ctx.synchronize();
+            } catch (RuntimeException e) {
+                problems.add(e.toString());
+            }
+            System.out.printf(Locale.ROOT, "%-44s %s%n", c.name(), problems.isEmpty() ? "ok" : "FAIL " + String.join("; ", problems));
+            if (!problems.isEmpty()) failures.add(c.name() + ": " + String.join("; ", problems));
+        }
+        return failures;
+    }
+
+    /**
+     * Null when {@code got} matches {@code want} within {@code EPS * sqrt(n) * (1 + |want|)}
+     * (infinities and NaN exactly), else a description of the first 5 mismatches and the largest
+     * error relative to the bound.
+     *
+     * @param n length of the longest sum behind a value (&ge; 1)
+     */
+    static String compare(String what, float[] got, double[] want, int n) {
+        double tol = EPS * Math.sqrt(Math.max(1, n));
+        if (got.length != want.length) return what + ": " + got.length + " values, expected " + want.length;
+        StringBuilder sb = new StringBuilder();
+        int bad = 0;
+        double worst = 0;
+        for (int i = 0; i < want.length; i++) {
+            double w = want[i], g = got[i];
+            boolean ok;
+            if (Double.isNaN(w) || Double.isInfinite(w)) {
+                ok = Double.isNaN(w) ? Double.isNaN(g) : g == w;
+            } else {
+                double e = Math.abs(g - w) / (tol * (1 + Math.abs(w)));
+                ok = e <= 1; // false for NaN
+                if (!Double.isNaN(e)) worst = Math.max(worst, e);
+            }
+            if (!ok) {
+                if (bad < 5) sb.append(String.format(Locale.ROOT, " [%d] %s vs %s", i, g, w));
+                bad++;
+            }
+        }
+        if (bad == 0) return null;
+        return String.format(Locale.ROOT, "%s: %d of %d differ (max error / bound %.3g):%s", what, bad, want.length, worst, sb);
+    }
+
+    private static double[] toDouble(float[] a) {
+        double[] d = new double[a.length];
+        for (int i = 0; i < a.length; i++) d[i] = a[i];
+        return d;
+    }
+
+    private static float[] gaussian(Random r, int n, double scale) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float) (r.nextGaussian() * scale);
+        return a;
+    }
+
+    private static double[] gaussianD(Random r, int n, double scale) {
+        double[] a = new double[n];
+        for (int i = 0; i < n; i++) a[i] = r.nextGaussian() * scale;
+        return a;
+    }
+
+    // ---------------------------------------------------------------- CTC
+
+    /**
+     * B utterances: the first full length with random labels, the second with repeated labels,
+     * the third infeasible (too many labels), the fourth with T_b = 0 and no labels (when B &gt; 3),
+     * the fifth with frames but no labels, the rest random.
+     */
+    private static void ctc(DeviceArrays dev, Random r, Sink sink, CtcLoss.Layout layout, CtcLoss.Reduction red, boolean zeroInf,
+            int batch, int frames, int vocab, double logitScale) {
+        int maxLabels = Math.max(1, Math.min(frames, Math.max(2, frames / 3)));
+        int[] inLens = new int[batch];
+        int[] tgtLens = new int[batch];
+        int[] targets = new int[batch * maxLabels];
+        for (int b = 0; b < batch; b++) {
+            inLens[b] = b == 0 ? frames : 1 + r.nextInt(frames);
+            tgtLens[b] = r.nextInt(Math.min(maxLabels, inLens[b]) + 1);
+            for (int i = 0; i < maxLabels; i++) targets[b * maxLabels + i] = 1 + r.nextInt(vocab - 1);
+        }
+        tgtLens[0] = Math.min(maxLabels, Math.max(1, frames / 4));
+        if (batch > 1) { // adjacent repeats that still fit
+            inLens[1] = frames;
+            tgtLens[1] = Math.min(maxLabels, Math.max(1, frames / 3));
+            for (int i = 0; i + 1 < tgtLens[1]; i += 3) targets[maxLabels + i + 1] = targets[maxLabels + i];
+        }
+        if (batch > 2) { // infeasible: labels (all equal) need 2L - 1 frames
+            tgtLens[2] = maxLabels;
+            for (int i = 0; i < maxLabels; i++) targets[2 * maxLabels + i] = 1;
+            inLens[2] = Math.max(0, Math.min(frames, 2 * maxLabels - 2));
+        }
+        if (batch > 3) {
+            inLens[3] = 0;
+            tgtLens[3] = 0;
+        }
+        if (batch > 4) tgtLens[4] = 0;
+        int n = batch * frames * vocab;
+        float[] logits = gaussian(r, n, logitScale);
+        int[] shape = layout == CtcLoss.Layout.BATCH_MAJOR ? new int[] {batch, frames, vocab} : new int[] {frames, batch, vocab};
+        float[] gradOut = red == CtcLoss.Reduction.NONE ? gaussian(r, batch, 1) : new float[] {0.75f};
+        CtcLoss cpu = new CtcLoss(layout, red, zeroInf);
+        float[] dRef = new float[n];
+        CtcLoss.Result res = cpu.forwardBackward(logits, shape, inLens, targets, tgtLens, dRef, gradOut);
+        try (DeviceBuffer x = dev.floats(logits); DeviceBuffer dx = dev.empty(n); DeviceBuffer losses = dev.empty(batch);
+                DeviceBuffer reduced = dev.empty(1); DeviceBuffer g = dev.floats(gradOut); DeviceBuffer il = dev.ints(inLens);
+                DeviceBuffer tg = dev.ints(targets); DeviceBuffer tl = dev.ints(tgtLens);
+                CudaCtcLoss.Workspace ws = CudaCtcLoss.workspace(dev.ctx(), batch, frames, maxLabels)) {
+            CudaCtcLoss.forward(dev.ctx(), ws, losses.ptr(), x.ptr(), layout, batch, frames, vocab, il.ptr(), tg.ptr(), maxLabels,
+                    tl.ptr(), zeroInf);
+            CudaCtcLoss.backward(dev.ctx(), ws, dx.ptr(), x.ptr(), layout, batch, frames, vocab, il.ptr(), tg.ptr(), maxLabels,
+                    tl.ptr(), losses.ptr(), g.ptr(), red, zeroInf);
+            if (red != CtcLoss.Reduction.NONE) {
+                CudaCtcLoss.reduce(dev.ctx(), reduced.ptr(), losses.ptr(), tl.ptr(), batch, red);
+                sink.compare("reduced loss", dev.download(reduced, 1), new double[] {res.loss()}, frames * batch);
+            }
+            sink.compare("losses", dev.download(losses, batch), res.losses(), frames);
+            sink.compare("dlogits", dev.download(dx, n), toDouble(dRef), frames);
+        }
+    }
+
+    // ---------------------------------------------------------------- LMU recurrence
+
+    private static void lmuRecurrent(DeviceArrays dev, Random r, Sink sink, LmuConfig c, int batch, int frames, int[] lengths) {
+        LegendreStateSpace ss = new LegendreStateSpace(c.order(), c.theta(), c.discretizer());
+        LmuParameters p = LmuParameters.initialise(c, r.nextLong());
+        if (p.em != null) for (int i = 0; i < p.em.length; i++) p.em[i] = r.nextGaussian() * 0.1;
+        if (p.bu != null) for (int i = 0; i < p.bu.length; i++) p.bu[i] = r.nextGaussian() * 0.1;
+        if (p.bh != null) for (int i = 0; i < p.bh.length; i++) p.bh[i] = r.nextGaussian() * 0.1;
+        int in = c.inputSize(), hid = c.hiddenSize(), k = c.memoryD(), d = c.order(), w = c.memoryWidth();
+        int rows = batch * frames;
+        double[] x = gaussianD(r, rows * in, 1);
+        double[] dh = gaussianD(r, rows * hid, 1);
+        LmuRecurrent.Saved saved = LmuRecurrent.forward(p, ss, x, batch, frames, lengths);
+        LmuParameters gRef = p.zerosLike();
+        double[] dxRef = LmuRecurrent.backward(p, ss, x, batch, frames, lengths, saved, dh, gRef);
+        // the step-independent products, done here in float64 (a GEMM on the GPU path)
+        double[] ux = new double[rows * k];
+        double[] ax = new double[rows * hid];
+        for (int row = 0; row < rows; row++) {
+            for (int j = 0; j < k; j++) {
+                double s = p.bu == null ? 0 : p.bu[j];
+                for (int i = 0; i < in; i++) s += x[row * in + i] * p.ex[i * k + j];
+                ux[row * k + j] = s;
+            }
+            for (int j = 0; j < hid; j++) {
+                double s = p.bh == null ? 0 : p.bh[j];
+                if (p.wx != null) for (int i = 0; i < in; i++) s += x[row * in + i] * p.wx[i * hid + j];
+                ax[row * hid + j] = s;
+            }
+        }
+        double[] aBar = ss.aBar();
+        double[] aBarT = new double[d * d];
+        for (int i = 0; i < d; i++) for (int j = 0; j < d; j++) aBarT[j * d + i] = aBar[i * d + j];
+        CudaLmuRecurrent.Shape shape = new CudaLmuRecurrent.Shape(hid, k, d, c.activation());
+        float[] h, m, dz, du;
+        try (DeviceBuffer gh = dev.empty((long) rows * hid); DeviceBuffer gm = dev.empty((long) rows * w);
+                DeviceBuffer gux = dev.floats(ux); DeviceBuffer gax = dev.floats(ax); DeviceBuffer gat = dev.floats(aBarT);
+                DeviceBuffer ga = dev.floats(aBar); DeviceBuffer gb = dev.floats(ss.bBar());
+                DeviceBuffer geh = p.eh == null ? null : dev.floats(p.eh); DeviceBuffer gem = p.em == null ? null : dev.floats(p.em);
+                DeviceBuffer gwh = p.wh == null ? null : dev.floats(p.wh); DeviceBuffer gwm = dev.floats(p.wm);
+                DeviceBuffer len = dev.ints(lengths); DeviceBuffer gdh = dev.floats(dh);
+                DeviceBuffer gdz = dev.empty((long) rows * hid); DeviceBuffer gdu = dev.empty((long) rows * k)) {
+            CudaLmuRecurrent.forward(dev.ctx(), gh.ptr(), gm.ptr(), gux.ptr(), gax.ptr(), gat.ptr(), gb.ptr(), ptr(geh), ptr(gem),
+                    ptr(gwh), gwm.ptr(), len.ptr(), batch, frames, shape);
+            CudaLmuRecurrent.backward(dev.ctx(), gdz.ptr(), gdu.ptr(), gdh.ptr(), gh.ptr(), ga.ptr(), gb.ptr(), ptr(geh),
+                    ptr(gem), ptr(gwh), gwm.ptr(), len.ptr(), batch, frames, shape);
+            h = dev.download(gh, rows * hid);
+            m = dev.download(gm, rows * w);
+            dz = dev.download(gdz, rows * hid);
+            du = dev.download(gdu, rows * k);
+        }
+        int sums = frames * (w + hid); // every frame's products feed the next
+        sink.compare("h", h, saved.h(), sums);
+        sink.compare("m", m, saved.m(), sums);
+        // parameter gradients and dx from dz, du (the caller's GEMMs), in float64
+        LmuParameters g = p.zerosLike();
+        double[] dx = new double[rows * in];
+        for (int b = 0; b < batch; b++) {
+            for (int t = 0; t < lengths[b]; t++) {
+                int row = b * frames + t;
+                for (int j = 0; j < hid; j++) {
+                    double z = dz[row * hid + j];
+                    if (g.bh != null) g.bh[j] += z;
+                    for (int q = 0; q < w; q++) g.wm[q * hid + j] += m[row * w + q] * z;
+                    if (g.wh != null && t > 0) for (int q = 0; q < hid; q++) g.wh[q * hid + j] += h[(row - 1) * hid + q] * z;
+                    if (g.wx != null) {
+                        for (int i = 0; i < in; i++) {
+                            g.wx[i * hid + j] += x[row * in + i] * z;
+                            dx[row * in + i] += p.wx[i * hid + j] * z;
+                        }
+                    }
+                }
+                for (int ch = 0; ch < k; ch++) {
+                    double u = du[row * k + ch];
+                    if (g.bu != null) g.bu[ch] += u;
+                    for (int i = 0; i < in; i++) {
+                        g.ex[i * k + ch] += x[row * in + i] * u;
+                        dx[row * in + i] += p.ex[i * k + ch] * u;
+                    }
+                    if (g.eh != null && t > 0) for (int q = 0; q < hid; q++) g.eh[q * k + ch] += h[(row - 1) * hid + q] * u;
+                    if (g.em != null && t > 0) for (int q = 0; q < w; q++) g.em[q * k + ch] += m[(row - 1) * w + q] * u;
+                }
+            }
+        }
+        sink.compare("dx", toFloat(dx), dxRef, sums);
+        for (var e : gRef.arrays().entrySet()) {
+            sink.compare("d" + e.getKey(), toFloat(g.arrays().get(e.getKey())), e.getValue(), sums * batch);
+        }
+    }
+
+    private static jcuda.driver.CUdeviceptr ptr(DeviceBuffer b) {
+        return b == null ? null : b.ptr();
+    }
+
+    private static float[] toFloat(double[] a) {
+        float[] f = new float[a.length];
+        for (int i = 0; i < a.length; i++) f[i] = (float) a[i];
+        return f;
+    }
+
+    // ---------------------------------------------------------------- convolution
+
+    private static void conv(DeviceArrays dev, Random r, Sink sink, int batch, int frames, int channels, int order, int[] lengths) {
+        LegendreStateSpace ss = new LegendreStateSpace(order, Math.max(order, 8), Discretizer.ZOH);
+        LegendreImpulseResponse ir = new LegendreImpulseResponse(ss, frames);
+        double[] u = gaussianD(r, batch * frames * channels, 1);
+        double[] dm = gaussianD(r, batch * frames * channels * order, 1);
+        double[] mRef = LegendreConvolution.forward(ir, u, batch, frames, channels, lengths, LegendreConvolution.Method.AUTO);
+        double[] duRef = LegendreConvolution.backward(ir, dm, batch, frames, channels, lengths, LegendreConvolution.Method.AUTO);
+        int nm = batch * frames * channels * order, nu = batch * frames * channels;
+        try (DeviceBuffer gu = dev.floats(u); DeviceBuffer gdm = dev.floats(dm); DeviceBuffer h = dev.floats(ir.response(frames));
+                DeviceBuffer len = dev.ints(lengths); DeviceBuffer gm = dev.empty(nm); DeviceBuffer gdu = dev.empty(nu)) {
+            CudaLegendreConvolution.forward(dev.ctx(), gm.ptr(), gu.ptr(), h.ptr(), len.ptr(), batch, frames, channels, order, frames);
+            CudaLegendreConvolution.backward(dev.ctx(), gdu.ptr(), gdm.ptr(), h.ptr(), len.ptr(), batch, frames, channels, order,
+                    frames);
+            sink.compare("m", dev.download(gm, nm), mRef, frames);
+            sink.compare("du", dev.download(gdu, nu), duRef, frames * order);
+        }
+    }
+
+    // ---------------------------------------------------------------- attention
+
+    private static void attention(DeviceArrays dev, Random r, Sink sink, int batch, int frames, int heads, int headDim, int[] lengths) {
+        int c = heads * headDim, n = batch * frames * c;
+        double[] q = gaussianD(r, n, 1), k = gaussianD(r, n, 1), v = gaussianD(r, n, 1), dout = gaussianD(r, n, 1);
+        // the CPU module's computation, float64 with autograd
+        Tensor tq = Tensor.of(q.clone(), batch, frames, c).requiresGrad(true);
+        Tensor tk = Tensor.of(k.clone(), batch, frames, c).requiresGrad(true);
+        Tensor tv = Tensor.of(v.clone(), batch, frames, c).requiresGrad(true);
+        Tensor qs = split(tq.mul(1 / Math.sqrt(headDim)), batch, frames, heads, headDim);
+        Tensor scores = MatMul.apply(qs, split(tk, batch, frames, heads, headDim), false, true);
+        if (lengths != null) {
+            scores = MaskedFill.apply(scores.reshape(batch, heads, frames, frames), Masks.padding(lengths, frames),
+                    new int[] {batch, 1, 1, frames}, MultiHeadAttention.MASK_VALUE).reshape(batch * heads, frames, frames);
+        }
+        Tensor o = MatMul.apply(scores.softmax(-1), split(tv, batch, frames, heads, headDim), false, false)
+                .reshape(batch, heads, frames, headDim).permute(0, 2, 1, 3).reshape(batch, frames, c);
+        o.backward(Tensor.of(dout.clone(), batch, frames, c));
+        try (DeviceBuffer gq = dev.floats(q); DeviceBuffer gk = dev.floats(k); DeviceBuffer gv = dev.floats(v);
+                DeviceBuffer gdo = dev.floats(dout); DeviceBuffer go = dev.empty(n);
+                DeviceBuffer stats = dev.empty(2L * batch * heads * frames); DeviceBuffer dq = dev.empty(n);
+                DeviceBuffer dk = dev.empty(n); DeviceBuffer dv = dev.empty(n);
+                DeviceBuffer len = lengths == null ? null : dev.ints(lengths)) {
+            CudaAttention.forward(dev.ctx(), go.ptr(), stats.ptr(), gq.ptr(), gk.ptr(), gv.ptr(), ptr(len), batch, frames, heads,
+                    headDim);
+            CudaAttention.backward(dev.ctx(), dq.ptr(), dk.ptr(), dv.ptr(), gdo.ptr(), gq.ptr(), gk.ptr(), gv.ptr(), go.ptr(),
+                    stats.ptr(), ptr(len), batch, frames, heads, headDim);
+            int sums = frames * headDim;
+            sink.compare("o", dev.download(go, n), o.toDoubleArray(), sums);
+            sink.compare("dq", dev.download(dq, n), tq.grad().toDoubleArray(), sums);
+            sink.compare("dk", dev.download(dk, n), tk.grad().toDoubleArray(), sums);
+            sink.compare("dv", dev.download(dv, n), tv.grad().toDoubleArray(), sums);
+        }
+    }
+
+    /** (B, T, H·Dh) → (B·H, T, Dh), as MultiHeadAttention splits heads. */
+    private static Tensor split(Tensor t, int batch, int frames, int heads, int headDim) {
+        return t.reshape(batch, frames, heads, headDim).permute(0, 2, 1, 3).reshape(batch * heads, frames, headDim);
+    }
+
+    /**
+     * Runs every check on device 0.
+     *
+     * @throws IllegalStateException when CUDA is not available or a check failed (exit status 1)
+     */
+    public static void main(String[] args) {
+        List<String> failures;
+        try (CudaContext ctx = CudaContext.open(0); PinnedStaging io = new PinnedStaging(ctx, PinnedStaging.DEFAULT_CHUNK_BYTES)) {
+            System.out.println("device: " + ctx);
+            failures = run(ctx, io);
+        }
+        System.out.println(failures.isEmpty() ? "all model-kernel checks passed" : failures.size() + " check(s) failed");
+        if (!failures.isEmpty()) throw new IllegalStateException("ModelKernelChecks: " + String.join("; ", failures));
+    }
+}

@@ -1,0 +1,117 @@
+package lmu.backend.cuda.kernels;
+
+import lmu.backend.cuda.LaunchGeometry;
+
+/**
+ * Block sizes and shared-memory sizes of the model kernels, as each {@code .cu} file's "launch
+ * geometry" note prescribes. Plain Java: tested without a GPU.
+ */
+public final class ModelKernelGeometry {
+    private ModelKernelGeometry() {}
+
+    /** Frames (and coefficients) per block of {@code lmu_conv.cu}. */
+    public static final int CONV_TILE = 64;
+    /** Threads per block of {@code lmu_conv.cu}. */
+    public static final int CONV_THREADS = 256;
+    /** Threads per block of every {@code attention.cu} kernel. */
+    public static final int ATTENTION_THREADS = 128;
+    /** Query rows per block of the attention forward and dq kernels. */
+    public static final int ATTENTION_QUERY_TILE = 32;
+    /** Keys per block of the attention dk/dv kernel. */
+    public static final int ATTENTION_KEY_TILE = 64;
+
+    /**
+     * Threads per block of the CTC kernels: a multiple of 32 from 64 to 512 that covers the S = 2L+1
+     * states of the longest target when it can.
+     *
+     * @param states S_max = 2 L_max + 1, &gt; 0
+     */
+    public static int ctcThreads(int states) {
+        if (states <= 0) throw new IllegalArgumentException("ctcThreads: states : " + states + " (expected: > 0)");
+        return (int) Math.min(512, Math.max(64, 32L * ((states + 31L) / 32)));
+    }
+
+    /** Dynamic shared memory of {@code ctc_loss_forward_kernel}: two state rows and the labels. */
+    public static long ctcForwardSharedBytes(int states) {
+        return 12L * states;
+    }
+
+    /** Dynamic shared memory of {@code ctc_loss_backward_kernel}: three state rows, labels, chains, heads. */
+    public static long ctcBackwardSharedBytes(int states, int vocabulary) {
+        return 20L * states + 4L * vocabulary;
+    }
+
+    /**
+     * Threads per block of the LMU recurrence: a multiple of 32, at least H / 4 (the forward keeps
+     * up to 4 hidden units per thread), at least 256, at most 1024.
+     *
+     * @param hidden H, &gt; 0 and at most 4096
+     * @throws IllegalArgumentException when H exceeds 4096
+     */
+    public static int lmuRecurrentThreads(int hidden) {
+        if (hidden <= 0 || hidden > 4096) {
+            throw new IllegalArgumentException("lmuRecurrentThreads: hidden : " + hidden + " (expected: 1 to 4096)");
+        }
+        int quarter = (hidden + 3) / 4;
+        return Math.min(1024, Math.max(256, 32 * ((quarter + 31) / 32)));
+    }
+
+    /**
+     * Dynamic shared memory of the LMU recurrence without the system matrix: forward 2Kd + H + K
+     * floats, backward 2Kd + 2H + K floats.
+     */
+    public static long lmuRecurrentStateBytes(int hidden, int memoryD, int order, boolean backward) {
+        long w = (long) memoryD * order;
+        return 4L * (2 * w + (backward ? 2L : 1L) * hidden + memoryD);
+    }
+
+    /** Dynamic shared memory of the d x d system matrix when it is kept on chip. */
+    public static long lmuMatrixBytes(int order) {
+        return 4L * order * order;
+    }
+
+    /**
+     * Whether the LMU recurrence keeps Abar in shared memory: when the state and the matrix fit
+     * the device's opt-in limit together.
+     */
+    public static boolean lmuMatrixShared(int hidden, int memoryD, int order, boolean backward, int sharedOptin) {
+        return lmuRecurrentStateBytes(hidden, memoryD, order, backward) + lmuMatrixBytes(order) <= sharedOptin;
+    }
+
+    /** Blocks along the frame axis of the convolution kernels. */
+    public static int convFrameBlocks(int frames) {
+        return LaunchGeometry.blocksFor(frames, CONV_TILE);
+    }
+
+    /** Blocks along the coefficient axis of the convolution forward. */
+    public static int convCoefficientBlocks(int order) {
+        return LaunchGeometry.blocksFor(order, CONV_TILE);
+    }
+
+    /** Blocks along the query axis of the attention forward and dq kernels. */
+    public static int attentionQueryBlocks(int frames) {
+        return LaunchGeometry.blocksFor(frames, ATTENTION_QUERY_TILE);
+    }
+
+    /** Blocks along the key axis of the attention dk/dv kernel. */
+    public static int attentionKeyBlocks(int frames) {
+        return LaunchGeometry.blocksFor(frames, ATTENTION_KEY_TILE);
+    }
+
+    /** Blocks of the attention dot kernel: one warp per (b, t, h) row, 4 warps per block. */
+    public static int attentionDotBlocks(int batch, int frames, int heads) {
+        return LaunchGeometry.blocksFor((long) batch * frames * heads, ATTENTION_THREADS / 32);
+    }
+
+    /**
+     * The kernel suffix for a head dimension: {@code "hd64"} or {@code "hd32"}.
+     *
+     * @throws IllegalArgumentException for other head dimensions
+     */
+    public static String attentionVariant(int headDim) {
+        if (headDim != 32 && headDim != 64) {
+            throw new IllegalArgumentException("attention: head dimension : " + headDim + " (expected: 32 or 64)");
+        }
+        return "hd" + headDim;
+    }
+}

@@ -1,0 +1,192 @@
+package lmu.train;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import lmu.distributed.Communicator;
+import lmu.speech.metrics.ErrorRate;
+import lmu.tensor.DType;
+import lmu.tensor.Tensor;
+
+/**
+ * Makes a {@link Trainer} one replica of a data-parallel group: every rank holds the whole model,
+ * trains on its slice of each global batch, and every rank applies the same update.
+ *
+ * <ul>
+ *   <li>Start: rank 0's weights, optimizer moments and position (after a resume: only rank 0 needs
+ *       the checkpoint) are broadcast, so all replicas start identical.</li>
+ *   <li>Each micro-batch's backward pass runs on the sum of its per-utterance losses; at the step,
+ *       gradients are summed over ranks in buckets of about {@code bucketBytes} (parameters in
+ *       reverse order, the order in which backward produces them; here the all-reduces follow the
+ *       backward pass instead of overlapping it) and divided by the number of utterances of the
+ *       global batch, which gives the gradient of the mean loss over the global batch, however the
+ *       utterances were spread over ranks (uneven slices, empty slices).</li>
+ *   <li>Decisions that change control flow are agreed: whether a batch follows, skipping a step
+ *       with non-finite gradients, a stop request (signal), early stop.</li>
+ *   <li>Validation: every rank evaluates its share and the error counts and losses are summed, so
+ *       every utterance counts once.</li>
+ * </ul>
+ */
+public final class DataParallel {
+    /** Default bucket size: 25 MiB of float32 gradients. */
+    public static final long DEFAULT_BUCKET_BYTES = 25L << 20;
+
+    private final Communicator comm;
+    private final List<List<Tensor>> buckets = new ArrayList<>();
+    private double samples, lossSum;
+    private int lossCount;
+    private double lastStepLoss = Double.NaN;
+    private long lastStepSamples;
+
+    /**
+     * @param comm this rank's communicator
+     * @param params the model's parameters in model order (every rank the same list of shapes)
+     * @param bucketBytes gradient bytes per all-reduce, > 0
+     * @throws IllegalArgumentException when bucketBytes is not positive
+     */
+    public DataParallel(Communicator comm, List<Tensor> params, long bucketBytes) {
+        if (bucketBytes <= 0) throw new IllegalArgumentException("DataParallel: bucketBytes must be > 0, got " + bucketBytes);
+        this.comm = comm;
+        List<Tensor> current = new ArrayList<>();
+        long bytes = 0;
+        for (int i = params.size() - 1; i >= 0; i--) {
+            Tensor p = params.get(i);
+            long b = 4L * p.numel();
+            if (!current.isEmpty() && bytes + b > bucketBytes) {
+                buckets.add(current);
+                current = new ArrayList<>();
+                bytes = 0;
+            }
+            current.add(p);
+            bytes += b;
+        }
+        if (!current.isEmpty()) buckets.add(current);
+    }
+
+    public Communicator communicator() {
+        return comm;
+    }
+
+    public int rank() {
+        return comm.rank();
+    }
+
+    public int size() {
+        return comm.size();
+    }
+
+    /** Whether this rank writes checkpoints, logs and metrics. */
+    public boolean isRoot() {
+        return comm.rank() == 0;
+    }
+
+    /** Number of gradient buckets (all-reduces per step). */
+    public int buckets() {
+        return buckets.size();
+    }
+
+    /**
+     * Copies rank 0's weights, optimizer state and position into every replica.
+     *
+     * @throws IllegalStateException when the replicas' models differ in size
+     */
+    void synchronizeStart(Trainer trainer, List<Tensor> params, Map<String, float[]> optimizerState) {
+        long n = 0;
+        for (Tensor p : params) n += p.numel();
+        double[] check = {n, -n};
+        comm.allReduce(check, Communicator.Op.MAX);
+        if (check[0] != n || -check[1] != n) {
+            throw new IllegalStateException("DataParallel: replicas have different parameter counts (this rank " + n + ", range "
+                    + (long) -check[1] + ".." + (long) check[0] + "): every rank must build the same model config");
+        }
+        for (Tensor p : params) comm.broadcast(p.f32(), 0, p.numel(), 0);
+        for (float[] s : optimizerState.values()) comm.broadcast(s, 0, s.length, 0);
+        double[] pos = trainer.position();
+        comm.broadcast(pos, 0, pos.length, 0);
+        trainer.position(pos);
+    }
+
+    /** True on every rank when every rank has another batch. */
+    boolean allHaveNext(boolean mine) {
+        return comm.allTrue(mine);
+    }
+
+    /** True on every rank when {@code mine} is true on any rank ("found inf", a stop). */
+    public boolean anyTrue(boolean mine) {
+        return comm.anyTrue(mine);
+    }
+
+    /** Records a micro-batch of {@code size} utterances whose mean loss was {@code meanLoss}. */
+    void addMicroBatch(int size, double meanLoss) {
+        samples += size;
+        if (size > 0 && Double.isFinite(meanLoss)) {
+            lossSum += meanLoss * size;
+            lossCount += size;
+        }
+    }
+
+    /**
+     * Sums the gradients (of summed per-utterance losses) over ranks and divides them by the
+     * global number of utterances of the step; every rank ends with the same gradients, also for
+     * parameters that got none here (an empty slice).
+     */
+    void reduceGradients(List<Tensor> params) {
+        double[] totals = {samples, lossSum, lossCount};
+        comm.allReduce(totals, Communicator.Op.SUM);
+        samples = lossSum = 0;
+        lossCount = 0;
+        lastStepSamples = (long) totals[0];
+        lastStepLoss = totals[2] > 0 ? totals[1] / totals[2] : Double.NaN;
+        float scale = (float) (1.0 / Math.max(1, totals[0]));
+        for (List<Tensor> bucket : buckets) {
+            int n = 0;
+            for (Tensor p : bucket) n += p.numel();
+            float[] flat = new float[n];
+            int at = 0;
+            for (Tensor p : bucket) {
+                if (p.grad() != null) System.arraycopy(p.grad().f32(), 0, flat, at, p.numel());
+                at += p.numel();
+            }
+            comm.allReduce(flat, 0, n, Communicator.Op.SUM);
+            at = 0;
+            for (Tensor p : bucket) {
+                if (p.grad() == null) p.setGrad(Tensor.zeros(DType.F32, p.shape()));
+                float[] g = p.grad().f32();
+                for (int i = 0; i < g.length; i++) g[i] = flat[at + i] * scale;
+                at += g.length;
+            }
+        }
+    }
+
+    /** Mean loss over the utterances of the last step on all ranks (NaN when none was finite). */
+    double lastStepLoss() {
+        return lastStepLoss;
+    }
+
+    /** Utterances in the last global step. */
+    long lastStepSamples() {
+        return lastStepSamples;
+    }
+
+    /** The stop reason when any rank was asked to stop (the same on every rank's decision), else null. */
+    String agreeStop(String mine) {
+        boolean any = comm.anyTrue(mine != null);
+        return !any ? null : mine != null ? mine : "a stop request on another rank";
+    }
+
+    /**
+     * Sums the shards' validation counts; the hypotheses stay this rank's (rank 0 prints examples).
+     */
+    Evaluator.Result combine(Evaluator.Result mine) {
+        int counted = mine.utterances() - mine.infeasible();
+        double[] v = {
+            counted > 0 ? mine.loss() * counted : 0, counted, mine.utterances(), mine.infeasible(),
+            mine.words().substitutions(), mine.words().deletions(), mine.words().insertions(), mine.words().referenceLength(),
+            mine.chars().substitutions(), mine.chars().deletions(), mine.chars().insertions(), mine.chars().referenceLength()};
+        comm.allReduce(v, Communicator.Op.SUM);
+        return new Evaluator.Result(v[1] > 0 ? v[0] / v[1] : Double.NaN,
+                new ErrorRate.Counts((long) v[4], (long) v[5], (long) v[6], (long) v[7]),
+                new ErrorRate.Counts((long) v[8], (long) v[9], (long) v[10], (long) v[11]),
+                (int) v[2], (int) v[3], mine.hypotheses());
+    }
+}
