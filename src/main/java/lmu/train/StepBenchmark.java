@@ -86,9 +86,11 @@ public final class StepBenchmark {
         Arrays.sort(cpu);
         Arrays.sort(mainCpu);
         double median = times[steps / 2];
-        out.printf(Locale.ROOT, "training step, batch %d x %d frames: median %.3f s over %d steps (min %.3f, max %.3f);"
-                + " process CPU time per step: median %.3f s (min %.3f), of it on the calling thread: median %.3f s%n",
-                batch, frames, median, steps, times[0], times[steps - 1], cpu[steps / 2], cpu[0], mainCpu[steps / 2]);
+        out.printf(Locale.ROOT, "training step, batch %d x %d frames: median %.3f s over %d steps (min %.3f, max %.3f)%n",
+                batch, frames, median, steps, times[0], times[steps - 1]);
+        // one "median" per output (bench/compare_pytorch.sh reads the number after it)
+        out.printf(Locale.ROOT, "process CPU time per step (middle of %d): %.3f s (least %.3f), on the calling thread %.3f s%n",
+                steps, cpu[steps / 2], cpu[0], mainCpu[steps / 2]);
         if (profile) out.print(Profiler.table(steps, profiledWall));
         return median;
     }
