@@ -22,6 +22,7 @@ public final class ParityRun implements AutoCloseable {
     private final Random random;
     private final List<DeviceBuffer> owned = new ArrayList<>();
     private final List<String> mismatches = new ArrayList<>();
+    private CudaBackend backend;
     private double worst; // largest error / bound over all comparisons
     private int comparisons;
 
@@ -40,6 +41,21 @@ public final class ParityRun implements AutoCloseable {
     /** Pinned host↔device copies on the context's stream. */
     public PinnedStaging staging() {
         return io;
+    }
+
+    /**
+     * A {@link CudaBackend} on this context (created on first use, closed when the check ends;
+     * matrix products per the system properties).
+     */
+    public CudaBackend backend() {
+        if (backend == null) backend = CudaBackend.on(ctx);
+        return backend;
+    }
+
+    /** Uses {@code b} as this check's backend (closed when the check ends). */
+    void useBackend(CudaBackend b) {
+        if (backend != null) backend.close();
+        backend = b;
     }
 
     /** The check's random source (seeded from its name). */
@@ -159,5 +175,7 @@ public final class ParityRun implements AutoCloseable {
     public void close() {
         for (DeviceBuffer b : owned) b.close();
         owned.clear();
+        if (backend != null) backend.close();
+        backend = null;
     }
 }
