@@ -33,11 +33,14 @@ final class Cublas implements AutoCloseable {
         check("cublasSetMathMode", cublasSetMathMode(handle, tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH), "");
     }
 
-    /** A JavaCPP pointer at a raw address (not owned: nothing is freed). */
-    private static Pointer at(long address) {
+    /**
+     * A JavaCPP pointer at a raw address (not owned: nothing is freed). The parameter is not named
+     * {@code address}: inside the anonymous class that name is the inherited field.
+     */
+    static Pointer at(long raw) {
         return new Pointer() {
             {
-                this.address = address;
+                address = raw;
             }
         };
     }

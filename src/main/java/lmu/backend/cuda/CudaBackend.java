@@ -123,7 +123,21 @@ public final class CudaBackend implements Backend, AutoCloseable {
     private DeviceBuffer scratch(long floats) {
         ensureOpen();
         drainFrees();
-        return ctx.allocator().allocate(4L * Math.max(1, floats));
+        long bytes = 4L * Math.max(1, floats);
+        try {
+            return ctx.allocator().allocate(bytes);
+        } catch (DeviceOutOfMemoryException e) {
+            // The JVM's collector does not see device memory: tensors that are already unreachable may
+            // still hold blocks. Collect, let the cleaner queue their blocks, free them, and retry once.
+            System.gc();
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException ie) {
+                Thread.currentThread().interrupt();
+            }
+            drainFrees();
+            return ctx.allocator().allocate(bytes);
+        }
     }
 
     CudaStorage allocate(int size, boolean zero) {

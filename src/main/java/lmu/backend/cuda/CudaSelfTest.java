@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 
 /**
  * The CPU-vs-CUDA parity suite: every {@link ParityCheck} of {@link #checks()} runs on device 0 and
@@ -30,6 +31,7 @@ public final class CudaSelfTest {
     public static List<ParityCheck> checks() {
         List<ParityCheck> c = new ArrayList<>();
         c.addAll(KernelChecks.all()); // launchers of CudaKernels against float64 code written out
+        c.addAll(BackendParity.all()); // every Backend op: CudaBackend against CpuBackend, forward and backward
         return c;
     }
 
@@ -65,14 +67,22 @@ public final class CudaSelfTest {
         List<ParityCheck> all = checks();
         requireUniqueNames(all);
         List<Outcome> outcomes = new ArrayList<>();
+        CudaBackend[] shared = new CudaBackend[1];
         try (CudaContext ctx = CudaContext.open(0);
                 PinnedStaging io = new PinnedStaging(ctx, 1 << 16)) { // small chunks: exercise chunking
             System.out.println("device: " + ctx + ", " + CachingAllocator.bytes(ctx.totalBytes()) + ", "
                     + ctx.multiprocessors() + " SMs");
+            Supplier<CudaBackend> backend = () -> {
+                if (shared[0] == null) {
+                    shared[0] = CudaBackend.on(ctx);
+                    System.out.println("matmul: " + shared[0].matmulImplementation());
+                }
+                return shared[0];
+            };
             System.out.printf(Locale.ROOT, "%-48s %-6s %s%n", "check", "result", "worst error / bound");
             for (ParityCheck check : all) {
                 if (!filter.test(check.name())) continue;
-                Outcome o = runOne(check, ctx, io);
+                Outcome o = runOne(check, ctx, io, backend);
                 outcomes.add(o);
                 System.out.printf(Locale.ROOT, "%-48s %-6s %s%n", check.name(), o.passed() ? "PASS" : "FAIL",
                         Double.isFinite(o.worst()) ? String.format(Locale.ROOT, "%.3f", o.worst()) : "-");
@@ -80,6 +90,7 @@ public final class CudaSelfTest {
             }
             ctx.synchronize();
             System.out.println("allocator: " + ctx.allocator().stats());
+            if (shared[0] != null) shared[0].close();
         }
         long failed = outcomes.stream().filter(o -> !o.passed()).count();
         System.out.println(failed == 0 ? "all " + outcomes.size() + " checks passed"
@@ -87,8 +98,8 @@ public final class CudaSelfTest {
         return outcomes;
     }
 
-    private static Outcome runOne(ParityCheck check, CudaContext ctx, PinnedStaging io) {
-        try (ParityRun p = new ParityRun(check.name(), ctx, io)) {
+    private static Outcome runOne(ParityCheck check, CudaContext ctx, PinnedStaging io, Supplier<CudaBackend> backend) {
+        try (ParityRun p = new ParityRun(check.name(), ctx, io, backend)) {
             try {
                 check.body().run(p);
                 ctx.synchronize(); // an asynchronous fault belongs to this check

@@ -22,12 +22,14 @@ public final class ParityRun implements AutoCloseable {
     private final Random random;
     private final List<DeviceBuffer> owned = new ArrayList<>();
     private final List<String> mismatches = new ArrayList<>();
-    private CudaBackend backend;
+    private final java.util.function.Supplier<CudaBackend> shared;
+    private CudaBackend own;
     private double worst; // largest error / bound over all comparisons
     private int comparisons;
 
-    ParityRun(String checkName, CudaContext ctx, PinnedStaging io) {
+    ParityRun(String checkName, CudaContext ctx, PinnedStaging io, java.util.function.Supplier<CudaBackend> shared) {
         this.checkName = checkName;
+        this.shared = shared;
         this.ctx = ctx;
         this.io = io;
         this.random = new Random(checkName.hashCode() * 0x9E3779B97F4A7C15L);
@@ -44,18 +46,17 @@ public final class ParityRun implements AutoCloseable {
     }
 
     /**
-     * A {@link CudaBackend} on this context (created on first use, closed when the check ends;
-     * matrix products per the system properties).
+     * The {@link CudaBackend} on this context, shared by the checks of one run (matrix products per
+     * the system properties), or the one set by {@link #useBackend}.
      */
     public CudaBackend backend() {
-        if (backend == null) backend = CudaBackend.on(ctx);
-        return backend;
+        return own != null ? own : shared.get();
     }
 
     /** Uses {@code b} as this check's backend (closed when the check ends). */
     void useBackend(CudaBackend b) {
-        if (backend != null) backend.close();
-        backend = b;
+        if (own != null) own.close();
+        own = b;
     }
 
     /** The check's random source (seeded from its name). */
@@ -175,7 +176,7 @@ public final class ParityRun implements AutoCloseable {
     public void close() {
         for (DeviceBuffer b : owned) b.close();
         owned.clear();
-        if (backend != null) backend.close();
-        backend = null;
+        if (own != null) own.close();
+        own = null;
     }
 }
