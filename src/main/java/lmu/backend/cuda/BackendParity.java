@@ -106,7 +106,49 @@ final class BackendParity {
             c.add(ParityCheck.of("backend conv1d fwd+bwd B" + g[0] + " T" + g[1] + " Cin" + g[2] + " Cout" + g[3] + " K" + g[4]
                     + " s" + g[5] + " p" + g[6] + (g[7] == 1 ? " bias" : ""), p -> conv1d(p, g)));
         }
+        c.add(ParityCheck.of("autograd graph of ops through Backends", BackendParity::autograd));
         return c;
+    }
+
+    /**
+     * A small model-like graph of {@code lmu.ops} on x (3, 5, 7), w (7, 11), b (11), ln (11): matmul,
+     * broadcast add, GELU, layer norm, permute, slice, pad, concat, masked fill, log-softmax, tanh,
+     * max, dropout, sigmoid, sums and means; a scalar. Device-agnostic: the ops pick the backend.
+     */
+    static Tensor autogradGraph(Tensor x, Tensor w, Tensor b, Tensor ln) {
+        Tensor h = x.matmul(w).add(b).gelu();                                      // (3, 5, 11)
+        Tensor n = lmu.ops.LayerNorm.apply(h, ln, b, 1e-5);                         // (3, 5, 11)
+        Tensor t = n.permute(0, 2, 1).slice(2, 1, 4).pad(2, 1, 0, 0.0);             // (3, 11, 4)
+        Tensor cat = lmu.ops.Concat.apply(1, t, t.mul(0.5));                        // (3, 22, 4)
+        boolean[] mask = new boolean[22];
+        for (int i = 0; i < 22; i += 3) mask[i] = true;
+        Tensor masked = lmu.ops.MaskedFill.apply(cat, mask, new int[] {1, 22, 1}, -3); // moderate: keeps gradients O(1)
+        Tensor s = masked.logSoftmax(1).mul(cat.tanh()).sum(1, false);              // (3, 4)
+        Tensor peak = lmu.ops.Dropout.apply(h, 0.25, 1234).max(2, false).sum();     // ()
+        return s.mean().add(peak.mul(0.1)).sub(x.sigmoid().mean());
+    }
+
+    private static void autograd(ParityRun p) {
+        Tensor x = randn(p, 1, 3, 5, 7), w = randn(p, 0.5, 7, 11), b = randn(p, 0.1, 11), ln = randn(p, 1, 11);
+        Tensor[] cpu = {x.copy().requiresGrad(true), w.copy().requiresGrad(true), b.copy().requiresGrad(true),
+            ln.copy().requiresGrad(true)};
+        Tensor lossCpu = autogradGraph(cpu[0], cpu[1], cpu[2], cpu[3]);
+        lossCpu.backward();
+        lmu.backend.Backends.registerCuda(p.backend()); // the ops find the backend of a cuda tensor there
+        Tensor[] gpu = new Tensor[4];
+        for (int i = 0; i < 4; i++) gpu[i] = gpu(p, new Tensor[] {x, w, b, ln}[i]).requiresGrad(true);
+        Tensor lossGpu = autogradGraph(gpu[0], gpu[1], gpu[2], gpu[3]);
+        lossGpu.backward(p.backend().toDevice(Tensor.full(DType.F32, 1, lossGpu.shape())));
+        Tolerance tol = p.backend().matmulTolerance();
+        same(p, "loss", lossGpu, lossCpu, 7, tol);
+        String[] names = {"dx", "dw", "db", "dln"};
+        for (int i = 0; i < 4; i++) {
+            if (gpu[i].grad() == null) {
+                p.expect(false, names[i] + ": no gradient reached the cuda leaf");
+                continue;
+            }
+            same(p, names[i], gpu[i].grad(), cpu[i].grad(), 15, tol);
+        }
     }
 
     private static String str(int[] shape) {
