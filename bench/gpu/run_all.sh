@@ -5,7 +5,7 @@
 # .err per step, summary.tsv with exit codes and durations) and a .tar.gz of that folder.
 #
 #   ./run_all.sh [--out DIR] [--skip STEP]...     STEP: environment gpu-environment cuda-selftest
-#                                                  check bench-kernels train
+#                                                  check bench-kernels bench-backend train
 #
 # Environment: JAVA_OPTS (default -Xmx16g), TRAIN_ARGS (default: a short run on the bundled test
 # split of the built-in corpus, "--debug --device cuda --data corpus/test.jsonl ..."),
@@ -92,6 +92,7 @@ CHECK_ARGS=(check --parity)
 if "${JVM[@]}" -jar "$JAR" check --help 2>/dev/null | grep -- '--json' >/dev/null; then CHECK_ARGS+=(--json); fi
 step check 1800 "${JVM[@]}" -jar "$JAR" "${CHECK_ARGS[@]}"
 step bench-kernels 1800 "${JVM[@]}" -jar "$JAR" bench-kernels
+step bench-backend 600 "${JVM[@]}" -cp "$JAR" lmu.backend.cuda.BackendBenchmark "$RES/bench-backend.json"
 # shellcheck disable=SC2086 # TRAIN_ARGS is a list of flags
 step train "$TRAIN_TIMEOUT" "${JVM[@]}" -jar "$JAR" train $TRAIN_ARGS
 
