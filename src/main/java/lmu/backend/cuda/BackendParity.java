@@ -28,7 +28,7 @@ final class BackendParity {
         for (int n : new int[] {1, 127, 70001}) c.add(ParityCheck.of("backend fill/addInPlace/addNew/cast " + n, p -> basics(p, n)));
         int[][][] binaryShapes = {
             {{1000}, {1000}}, {{3, 127}, {3, 127}}, {{1000}, {1}}, {{4, 33}, {33}}, {{3, 1, 127}, {5, 1}},
-            {{2, 1, 3}, {}}, {{1}, {7, 1, 33}},
+            {{2, 1, 3}, {}}, {{1}, {7, 1, 33}}, {{2000, 1001}, {1001}}, // the last: several grid-stride passes
         };
         for (BinaryOp op : BinaryOp.values()) {
             for (int[][] s : binaryShapes) {
@@ -36,13 +36,17 @@ final class BackendParity {
             }
         }
         for (UnaryOp op : UnaryOp.values()) {
-            for (int n : new int[] {1, 127, 4099}) c.add(ParityCheck.of("backend unary " + op + " " + n, p -> unary(p, op, n)));
+            for (int n : new int[] {1, 127, 4099, 2_000_003}) {
+                if (n > 4099 && op != UnaryOp.GELU && op != UnaryOp.SIGMOID) continue; // grid-stride passes: two ops suffice
+                c.add(ParityCheck.of("backend unary " + op + " " + n, p -> unary(p, op, n)));
+            }
         }
         Object[][] sums = {
             {new int[] {1000}, new boolean[] {true}}, {new int[] {3, 127}, new boolean[] {true, false}},
             {new int[] {3, 127}, new boolean[] {false, true}}, {new int[] {2, 3, 5, 7}, new boolean[] {true, false, true, false}},
             {new int[] {127, 33}, new boolean[] {true, false}}, {new int[] {300, 130}, new boolean[] {true, false}},
             {new int[] {5, 1, 3}, new boolean[] {false, true, false}}, {new int[] {31, 33}, new boolean[] {true, true}},
+            {new int[] {70001, 3}, new boolean[] {false, true}}, // more outputs than blocks: the grid-stride loop
         };
         for (Object[] s : sums) {
             int[] shape = (int[]) s[0];
