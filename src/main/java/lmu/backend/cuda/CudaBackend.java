@@ -77,8 +77,12 @@ public final class CudaBackend implements Backend, AutoCloseable {
 
     /** As {@link #on(CudaContext)} with matrix products forced to cuBLAS (when it loads) or to {@code kernels/gemm.cu}. */
     static CudaBackend on(CudaContext ctx, boolean cublas) {
-        return new CudaBackend(ctx, false, new CudaMatmul(ctx, cublas,
-                !"false".equalsIgnoreCase(System.getProperty(CudaMatmul.TF32_PROPERTY))));
+        return on(ctx, cublas, !"false".equalsIgnoreCase(System.getProperty(CudaMatmul.TF32_PROPERTY)));
+    }
+
+    /** As {@link #on(CudaContext, boolean)} with TF32 tensor cores on or off. */
+    static CudaBackend on(CudaContext ctx, boolean cublas, boolean tf32) {
+        return new CudaBackend(ctx, false, new CudaMatmul(ctx, cublas, tf32));
     }
 
     public Device device() {
