@@ -2,6 +2,7 @@ package lmu.train;
 
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
+import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
@@ -33,13 +34,18 @@ import lmu.tensor.Tensor;
  * {@code checkpoint_epoch_{N}_step_{S}} for saves inside an epoch), each holding
  * {@code model.safetensors}, {@code optimizer.safetensors} and {@code state.json}. A save is
  * written to a hidden temporary directory, forced to disk, checksummed (SHA-256 of each file in
- * state.json) and renamed into place, so a crash at any point leaves every earlier checkpoint intact.
+ * state.json, and of all three files in {@code checksums.sha256}) and renamed into place, so a
+ * crash, a full disk or a write error at any point leaves every earlier checkpoint intact and
+ * never leaves a damaged checkpoint under a checkpoint name.
  */
 public final class Checkpoints {
     public static final String MODEL = "model.safetensors";
     public static final String OPTIMIZER = "optimizer.safetensors";
     public static final String STATE = "state.json";
+    /** SHA-256 of the other three files in {@code sha256sum} format ({@code sha256sum -c checksums.sha256} checks them). */
+    public static final String CHECKSUMS = "checksums.sha256";
     private static final Pattern NAME = Pattern.compile("checkpoint_epoch_(\\d+)(?:_step_(\\d+))?(_best)?");
+    private static final Pattern SUM_LINE = Pattern.compile("([0-9a-f]{64}) [ *](\\S+)");
     private static final Gson GSON = new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues().create();
 
     private Checkpoints() {}
@@ -64,14 +70,55 @@ public final class Checkpoints {
      * Fails early, before training, when checkpoints could not be written to {@code outDir}.
      */
     public static void ensureWritable(Path outDir) {
+        ensureWritable(outDir, 0);
+    }
+
+    /**
+     * Fails early, before training, when checkpoints could not be written to {@code outDir}: it
+     * cannot be created, a probe file cannot be written and forced to disk, or the file system has
+     * less free space than two checkpoints of {@code checkpointBytes} (the one being written and the
+     * one it may replace).
+     *
+     * @param checkpointBytes expected size of one checkpoint (0 to skip the space check)
+     * @throws IllegalArgumentException naming the directory, the cause and what to do
+     */
+    public static void ensureWritable(Path outDir, long checkpointBytes) {
         try {
             Files.createDirectories(outDir);
             Path probe = Files.createTempFile(outDir, ".write-probe", ".tmp");
-            Files.delete(probe);
+            try (FileChannel ch = FileChannel.open(probe, StandardOpenOption.WRITE)) {
+                ch.write(java.nio.ByteBuffer.wrap(new byte[] {'o', 'k'}));
+                ch.force(true);
+            } finally {
+                Files.delete(probe);
+            }
         } catch (IOException | SecurityException e) {
-            throw new IllegalArgumentException("--output-dir " + outDir + " is not writable (" + e.getMessage()
+            throw new IllegalArgumentException("--output-dir " + outDir + " is not writable (" + describe(e)
                     + "): checkpoints could not be saved; choose another directory");
         }
+        if (checkpointBytes > 0) {
+            long free;
+            try {
+                free = Files.getFileStore(outDir).getUsableSpace();
+            } catch (IOException e) {
+                return; // some file systems do not report space; the save itself will say if it runs out
+            }
+            if (free < 2 * checkpointBytes) {
+                throw new IllegalArgumentException(String.format(java.util.Locale.ROOT,
+                        "--output-dir %s has %.1f MiB free, less than the %.1f MiB two checkpoints of this model need; "
+                                + "free some space or choose another directory", outDir, free / 1048576.0, 2 * checkpointBytes / 1048576.0));
+            }
+        }
+    }
+
+    /** An I/O error in words: the exception's message, naming its type where the message alone is unclear. */
+    private static String describe(Exception e) {
+        String m = e.getMessage();
+        String type = e.getClass().getSimpleName();
+        if (m == null) return type;
+        if (e instanceof java.nio.file.AccessDeniedException) return "permission denied: " + m;
+        if (e instanceof java.nio.file.FileSystemException fse && fse.getReason() != null) return fse.getReason() + ": " + fse.getFile();
+        return m;
     }
 
     /**
@@ -83,8 +130,14 @@ public final class Checkpoints {
      */
     public static Path save(Path outDir, String name, Map<String, Tensor> weights, Map<String, float[]> optimizerState,
             Map<String, int[]> optimizerShapes, Map<String, Object> state, Map<String, String> modelMetadata) throws IOException {
-        Files.createDirectories(outDir);
-        Path tmp = Files.createTempDirectory(outDir, "." + name + ".tmp-");
+        Path tmp;
+        try {
+            Files.createDirectories(outDir);
+            tmp = Files.createTempDirectory(outDir, "." + name + ".tmp-");
+        } catch (IOException e) {
+            throw new IOException("checkpoint " + name + " could not be written to " + outDir + " (" + describe(e)
+                    + "); earlier checkpoints are intact", e);
+        }
         try {
             SafeTensors.write(tmp.resolve(MODEL), weights, modelMetadata);
             SafeTensors.writeArrays(tmp.resolve(OPTIMIZER), optimizerState, optimizerShapes, Map.of());
@@ -96,6 +149,10 @@ public final class Checkpoints {
             Path st = tmp.resolve(STATE);
             Files.writeString(st, GSON.toJson(json), StandardCharsets.UTF_8);
             force(st);
+            Path sumFile = tmp.resolve(CHECKSUMS);
+            Files.writeString(sumFile, sums.get(MODEL).getAsString() + "  " + MODEL + "\n" + sums.get(OPTIMIZER).getAsString() + "  "
+                    + OPTIMIZER + "\n" + sha256(st) + "  " + STATE + "\n", StandardCharsets.US_ASCII);
+            force(sumFile);
             force(tmp);
             Path target = outDir.resolve(name);
             Path old = null;
@@ -113,28 +170,38 @@ public final class Checkpoints {
             } catch (IOException ignored) {
                 // the temporary directory is hidden and ignored by resume; nothing else to do
             }
-            throw new IOException("checkpoint " + name + " could not be written to " + outDir + " (" + e.getMessage()
+            throw new IOException("checkpoint " + name + " could not be written to " + outDir + " (" + describe(e)
                     + "); earlier checkpoints are intact", e);
         }
     }
 
-    /** Loads and verifies a checkpoint directory (checksums, file structure). */
+    /**
+     * Loads and verifies a checkpoint directory: every file present, {@code checksums.sha256}
+     * (where the checkpoint has one) and the SHA-256 sums in state.json match, the files parse.
+     *
+     * @throws CorruptFileException naming the file and the defect
+     */
     public static Loaded load(Path dir) throws IOException {
         Path st = dir.resolve(STATE);
         if (!Files.isDirectory(dir)) throw new CorruptFileException(dir, "is not a checkpoint directory");
         if (!Files.isRegularFile(st)) throw new CorruptFileException(dir, "has no " + STATE + " (incomplete checkpoint)");
+        Path sumFile = dir.resolve(CHECKSUMS);
+        if (Files.isRegularFile(sumFile)) verifyChecksumFile(dir, sumFile);
         JsonObject state;
         try {
-            state = JsonParser.parseString(Files.readString(st, StandardCharsets.UTF_8)).getAsJsonObject();
-        } catch (JsonParseException | IllegalStateException e) {
+            JsonElement el = JsonParser.parseString(Files.readString(st, StandardCharsets.UTF_8));
+            if (!el.isJsonObject()) throw new CorruptFileException(st, "is not a JSON object");
+            state = el.getAsJsonObject();
+        } catch (JsonParseException | java.nio.charset.CharacterCodingException e) {
             throw new CorruptFileException(st, "is not valid JSON (" + e.getMessage() + ")");
         }
-        JsonObject sums = state.getAsJsonObject("sha256");
-        if (sums == null) throw new CorruptFileException(st, "has no sha256 checksums");
+        JsonElement sums = state.get("sha256");
+        if (sums == null || !sums.isJsonObject()) throw new CorruptFileException(st, "has no sha256 checksums");
         for (String f : new String[] {MODEL, OPTIMIZER}) {
             Path p = dir.resolve(f);
             if (!Files.isRegularFile(p)) throw new CorruptFileException(dir, "is missing " + f);
-            String expected = sums.has(f) ? sums.get(f).getAsString() : "";
+            JsonElement e = sums.getAsJsonObject().get(f);
+            String expected = e != null && e.isJsonPrimitive() ? e.getAsString() : "";
             String actual = sha256(p);
             if (!actual.equals(expected)) {
                 throw new CorruptFileException(p, "checksum mismatch (expected " + expected + ", file has " + actual
@@ -142,6 +209,29 @@ public final class Checkpoints {
             }
         }
         return new Loaded(dir, SafeTensors.read(dir.resolve(MODEL)), SafeTensors.read(dir.resolve(OPTIMIZER)), state);
+    }
+
+    /** Checks every file listed in {@code checksums.sha256}; the three checkpoint files must all be listed. */
+    private static void verifyChecksumFile(Path dir, Path sumFile) throws IOException {
+        if (Files.size(sumFile) > 4096) throw new CorruptFileException(sumFile, "is " + Files.size(sumFile) + " bytes, too large");
+        Map<String, String> listed = new java.util.HashMap<>();
+        for (String line : new String(Files.readAllBytes(sumFile), StandardCharsets.ISO_8859_1).split("\n")) {
+            if (line.isBlank()) continue;
+            Matcher m = SUM_LINE.matcher(line);
+            if (!m.matches()) throw new CorruptFileException(sumFile, "has a malformed line: " + line.strip());
+            listed.put(m.group(2), m.group(1));
+        }
+        for (String f : new String[] {STATE, MODEL, OPTIMIZER}) {
+            String expected = listed.get(f);
+            if (expected == null) throw new CorruptFileException(sumFile, "does not list " + f);
+            Path p = dir.resolve(f);
+            if (!Files.isRegularFile(p)) throw new CorruptFileException(dir, "is missing " + f);
+            String actual = sha256(p);
+            if (!actual.equals(expected)) {
+                throw new CorruptFileException(p, "checksum mismatch (expected " + expected + ", file has " + actual
+                        + "): the file was modified or damaged");
+            }
+        }
     }
 
     /** Checkpoints in {@code outDir}, newest (highest step, then epoch) first; temporary directories are ignored. */

@@ -9,6 +9,7 @@ import lmu.speech.data.Batch;
 import lmu.speech.data.DataLoader;
 import lmu.speech.data.DatasetListing;
 import lmu.speech.data.Datasets;
+import lmu.speech.data.SkipReport;
 import lmu.speech.data.Utterance;
 import lmu.speech.features.SpecAugment;
 import lmu.speech.text.Vocabulary;
@@ -34,6 +35,39 @@ public final class DataPipeline {
         return keep;
     }
 
+    /** Name of the report of skipped training data in the output directory. */
+    public static final String SKIP_REPORT = "skipped.txt";
+
+    /**
+     * Everything left out of training, one line per item with the file and the reason: entries the
+     * dataset reader skipped (bad manifest lines, missing files, empty transcripts), utterances
+     * over {@code data.max_duration}, and utterances the loader skipped (audio that does not decode,
+     * transcripts with nothing the vocabulary can encode).
+     *
+     * @param listing what the dataset reader found
+     * @param tooLong utterances left out for their duration
+     * @param loader the loader's report, or null when no loader was built
+     */
+    public static String skipReport(DatasetListing listing, List<Utterance> tooLong, double maxDuration, SkipReport loader) {
+        StringBuilder sb = new StringBuilder();
+        int total = listing.skipped().size() + tooLong.size() + (loader == null ? 0 : loader.skipped());
+        sb.append(total).append(" training item(s) skipped\n");
+        for (DatasetListing.Skipped s : listing.skipped()) sb.append("dataset: ").append(s).append('\n');
+        for (Utterance u : tooLong) {
+            sb.append("too long: ").append(u.id()).append(" (").append(u.audio()).append("): ")
+                    .append(String.format(java.util.Locale.ROOT, "%.2f s > data.max_duration %.2f s", u.duration(), maxDuration)).append('\n');
+        }
+        if (loader != null) {
+            for (SkipReport.Entry e : loader.entries()) sb.append("loader: ").append(e).append('\n');
+            if (!loader.droppedCharacters().isEmpty()) {
+                sb.append("characters dropped from transcripts:");
+                loader.droppedCharacters().forEach((c, n) -> sb.append(String.format(" '%c' (U+%04X) x %d", c, (int) c, n)));
+                sb.append('\n');
+            }
+        }
+        return sb.toString();
+    }
+
     /** The feature cache directory a config asks for, or null for none. */
     static java.nio.file.Path featureCache(TrainConfig cfg) {
         String c = cfg.data().featureCache();
@@ -44,8 +78,15 @@ public final class DataPipeline {
 
     /** The training loader: bucketed, shuffled per epoch, augmented, sharded for {@code rank} of {@code world}. */
     public static DataLoader trainLoader(TrainConfig cfg, List<Utterance> utts, Vocabulary vocab, int rank, int world, int batchPerRank) {
+        return trainLoader(cfg, utts, vocab, rank, world, batchPerRank, new SkipReport());
+    }
+
+    /** The training loader, recording what it skips in {@code report} (kept even when construction fails). */
+    public static DataLoader trainLoader(TrainConfig cfg, List<Utterance> utts, Vocabulary vocab, int rank, int world, int batchPerRank,
+            SkipReport report) {
         TrainConfig.SpecAugmentConfig sa = cfg.data().specAugment();
         DataLoader.Builder b = DataLoader.builder(utts, vocab)
+                .report(report)
                 .mode(DataLoader.Mode.TRAIN)
                 .maxBatchSize(batchPerRank)
                 .seed(cfg.train().seed())

@@ -24,9 +24,16 @@ public final class Models {
 
     /** The resolved config a checkpoint was trained with. */
     public static TrainConfig config(Checkpoints.Loaded ck) {
-        if (!ck.state().has("config")) throw new IllegalArgumentException("checkpoint " + ck.dir() + ": state.json has no config");
-        String yaml = ck.state().get("config").getAsString();
-        return TrainConfig.resolve(TrainConfig.parseYaml(new StringReader(yaml), ck.dir() + "/state.json config"));
+        com.google.gson.JsonElement c = ck.state().get("config");
+        if (c == null || !c.isJsonPrimitive() || !c.getAsJsonPrimitive().isString()) {
+            throw new IllegalArgumentException("checkpoint " + ck.dir() + ": state.json has no config text");
+        }
+        try {
+            return TrainConfig.resolve(TrainConfig.parseYaml(new StringReader(c.getAsString()), ck.dir() + "/state.json config"));
+        } catch (IllegalArgumentException e) {
+            if (e.getMessage() != null && e.getMessage().contains(ck.dir().toString())) throw e;
+            throw new IllegalArgumentException("checkpoint " + ck.dir() + ": the config in state.json is invalid: " + e.getMessage(), e);
+        }
     }
 
     /** A model with a checkpoint's config, vocabulary and weights. */

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import lmu.nn.ModelConfig;
 import lmu.util.ConfigMap;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
@@ -69,7 +70,9 @@ public record TrainConfig(
     /** Parses YAML text (a file's contents) into nested maps. */
     public static Map<String, Object> parseYaml(Reader r, String source) {
         try {
-            Object doc = new Yaml(new SafeConstructor(new LoaderOptions())).load(r);
+            LoaderOptions opts = new LoaderOptions();
+            opts.setAllowDuplicateKeys(false); // two "lr:" lines in one section are a mistake, not "the last wins"
+            Object doc = new Yaml(new SafeConstructor(opts)).load(r);
             return ConfigMap.root(doc, source).asMap();
         } catch (YAMLException e) {
             throw new IllegalArgumentException(source + ": not valid YAML: " + e.getMessage().replace('\n', ' '));
@@ -183,12 +186,41 @@ public record TrainConfig(
                 d.getString("feature_cache", "auto"),
                 spec);
         d.rejectUnknown();
-        for (String k : rootMap.keySet()) {
+        for (Object k : rootMap.keySet()) {
             if (!List.of("model", "optim", "train", "data").contains(k)) {
                 throw new IllegalArgumentException("config: unknown section " + k + " (known: model, optim, train, data)");
             }
         }
+        if (optim.schedule().equals("cosine") && optim.minLr() > optim.lr()) {
+            throw new IllegalArgumentException("config key optim.min_lr: expected at most optim.lr = " + optim.lr() + ", got " + optim.minLr());
+        }
+        ModelConfig.parse(model); // every model key checked now, before any data is read
         return new TrainConfig(rootMap, model, optim, train, data);
+    }
+
+    /**
+     * Checks the model against the training data, before training: the longest utterance must fit
+     * {@code model.max_frames} and the shortest must keep at least one frame after downsampling.
+     *
+     * @param longestSeconds duration of the longest training utterance
+     * @param shortestSeconds duration of the shortest training utterance
+     * @param framesPerSecond feature frames per second of audio (100 at a 10 ms hop)
+     * @throws IllegalArgumentException naming the config key and the utterance length
+     */
+    public static void checkAgainstData(ModelConfig m, double longestSeconds, double shortestSeconds, double framesPerSecond) {
+        long longest = (long) Math.ceil(longestSeconds * framesPerSecond);
+        if (longest > m.maxFrames()) {
+            throw new IllegalArgumentException(String.format(java.util.Locale.ROOT, "config key model.max_frames: the longest training "
+                    + "utterance (%.2f s) has %d frames, more than model.max_frames = %d; raise model.max_frames or lower "
+                    + "data.max_duration", longestSeconds, longest, m.maxFrames()));
+        }
+        int shortest = (int) Math.max(1, Math.floor(shortestSeconds * framesPerSecond));
+        if (m.outputFrames(shortest) < 1) {
+            throw new IllegalArgumentException(String.format(java.util.Locale.ROOT, "config key model.downsample: %d downsampling "
+                    + "step(s) (kernel %d, stride %d, padding %d) leave no frames of the shortest training utterance (%.3f s, %d "
+                    + "frames); use fewer steps or more padding, or remove utterances that short", m.downsampleAfter().size(),
+                    m.downsampleKernel(), m.downsampleStride(), m.downsamplePadding(), shortestSeconds, shortest));
+        }
     }
 
     private static double positive(ConfigMap m, String k, double v) {

@@ -9,8 +9,10 @@ import java.util.List;
 import java.util.Locale;
 import lmu.backend.cpu.Gemm;
 import lmu.nn.CtcModel;
+import lmu.nn.ModelConfig;
 import lmu.speech.data.DataLoader;
 import lmu.speech.data.DatasetListing;
+import lmu.speech.data.SkipReport;
 import lmu.speech.data.Utterance;
 import lmu.util.Parallel;
 
@@ -43,7 +45,13 @@ public final class TrainSession {
         out.println("train data: " + cfg.data().train() + ": " + trainList.summary(5).strip()
                 + (dropped[0] > 0 ? "; " + dropped[0] + " longer than " + cfg.data().maxDuration() + " s left out" : ""));
         if (validList != null) out.println("valid data: " + cfg.data().valid() + ": " + validList.summary(5).strip());
-        if (trainUtts.isEmpty()) throw new IllegalArgumentException("no usable training utterances in " + cfg.data().train());
+        if (trainUtts.isEmpty()) {
+            throw new IllegalArgumentException("no usable training utterances in " + cfg.data().train() + ": "
+                    + trainList.summary(10).strip() + (dropped[0] > 0 ? "; " + dropped[0] + " longer than data.max_duration" : ""));
+        }
+        double[] known = trainUtts.stream().mapToDouble(Utterance::duration).filter(d -> d > 0).toArray(); // 100 frames/s: 10 ms hop
+        TrainConfig.checkAgainstData(ModelConfig.parse(cfg.model()), java.util.Arrays.stream(known).max().orElse(0),
+                java.util.Arrays.stream(known).min().orElse(1), 100);
 
         if (opt.dryRun()) {
             out.println("--- resolved config");
@@ -55,8 +63,17 @@ public final class TrainSession {
             out.println("dry run: nothing trained");
             return null;
         }
-        Checkpoints.ensureWritable(opt.outputDir());
-        DataLoader trainLoader = DataPipeline.trainLoader(cfg, trainUtts, model.vocabulary(), 0, world, perDevice);
+        // weights + Adam's two moments in float32, plus headers
+        Checkpoints.ensureWritable(opt.outputDir(), model.parameterCount() * 12 + (1 << 20));
+        List<Utterance> tooLong = trainList.utterances().stream().filter(u -> u.duration() > cfg.data().maxDuration()).toList();
+        SkipReport skips = new SkipReport();
+        DataLoader trainLoader;
+        try {
+            trainLoader = DataPipeline.trainLoader(cfg, trainUtts, model.vocabulary(), 0, world, perDevice, skips);
+        } catch (IllegalArgumentException e) {
+            writeSkipReport(opt.outputDir(), DataPipeline.skipReport(trainList, tooLong, cfg.data().maxDuration(), skips), out);
+            throw e;
+        }
         DataLoader validLoader = validUtts.isEmpty() ? null
                 : DataPipeline.evalLoader(cfg, validUtts, model.vocabulary(), 0, world, perDevice);
         Trainer trainer = new Trainer(cfg, model, DataPipeline.source(trainLoader),
@@ -69,15 +86,28 @@ public final class TrainSession {
         } finally {
             trainLoader.close();
             if (validLoader != null) validLoader.close();
-        }
-        if (trainLoader.report().skipped() > 0) {
-            out.println("skipped training utterances: " + trainLoader.report().summary(10).strip());
-            Files.writeString(opt.outputDir().resolve("skipped.txt"), trainLoader.report().summary(Integer.MAX_VALUE));
+            writeSkipReport(opt.outputDir(), DataPipeline.skipReport(trainList, tooLong, cfg.data().maxDuration(), skips), out);
         }
         out.printf(Locale.ROOT, "finished (%s) at epoch %d, step %d; best validation WER %s; last checkpoint %s%n",
                 s.stop().name().toLowerCase(Locale.ROOT), s.epoch(), s.step(),
                 Double.isFinite(s.bestWer()) ? String.format(Locale.ROOT, "%.2f%%", 100 * s.bestWer()) : "n/a", s.lastCheckpoint());
         return s;
+    }
+
+    /** Writes the report of skipped training data and prints its first lines; nothing when nothing was skipped. */
+    private static void writeSkipReport(Path outDir, String report, PrintStream out) {
+        if (report.startsWith("0 ")) return;
+        Path file = outDir.resolve(DataPipeline.SKIP_REPORT);
+        String[] lines = report.split("\n");
+        StringBuilder head = new StringBuilder();
+        for (int i = 1; i < Math.min(lines.length, 11); i++) head.append("\n  ").append(lines[i]);
+        if (lines.length > 11) head.append("\n  ... ").append(lines.length - 11).append(" more");
+        try {
+            Files.writeString(file, report);
+            out.println(lines[0] + " (full list in " + file + "):" + head);
+        } catch (IOException e) {
+            out.println(lines[0] + " (could not write " + file + ": " + e.getMessage() + "):" + head);
+        }
     }
 
     private static void resume(Trainer trainer, Options opt, PrintStream out) throws IOException {

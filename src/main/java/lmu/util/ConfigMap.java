@@ -34,7 +34,20 @@ public final class ConfigMap {
         if (!(yaml instanceof Map)) {
             throw new IllegalArgumentException(source + ": the top level must be a mapping of keys, got " + kind(yaml));
         }
+        checkKeys((Map<?, ?>) yaml, "", source, 0);
         return new ConfigMap("", (Map<String, Object>) yaml);
+    }
+
+    /** Every key of every nested mapping must be text (YAML also allows numbers, lists, ... as keys). */
+    private static void checkKeys(Map<?, ?> m, String path, String source, int depth) {
+        if (depth > 64) throw new IllegalArgumentException(source + ": mappings nested more than 64 deep at " + path);
+        for (Map.Entry<?, ?> e : m.entrySet()) {
+            if (!(e.getKey() instanceof String k)) {
+                throw new IllegalArgumentException(source + ": key " + e.getKey() + (path.isEmpty() ? "" : " in " + path)
+                        + " must be text, got " + (e.getKey() == null ? "null" : kind(e.getKey())));
+            }
+            if (e.getValue() instanceof Map<?, ?> sub) checkKeys(sub, path.isEmpty() ? k : path + "." + k, source, depth + 1);
+        }
     }
 
     private String key(String k) {
@@ -57,8 +70,12 @@ public final class ConfigMap {
     private static String kind(Object v) {
         if (v instanceof Map) return "a mapping";
         if (v instanceof List) return "a list";
-        if (v instanceof String s) return "the text \"" + s + "\"";
-        return v.getClass().getSimpleName().toLowerCase(java.util.Locale.ROOT) + " " + v;
+        if (v instanceof String s) return "the text \"" + shorten(s) + "\"";
+        return v.getClass().getSimpleName().toLowerCase(java.util.Locale.ROOT) + " " + shorten(String.valueOf(v));
+    }
+
+    private static String shorten(String s) {
+        return s.length() <= 80 ? s : s.substring(0, 77) + "...";
     }
 
     private IllegalArgumentException wrong(String k, String expected, Object v) {
@@ -89,18 +106,24 @@ public final class ConfigMap {
         throw wrong(k, "an integer", v);
     }
 
+    /** A finite number (NaN and infinities, e.g. YAML {@code .inf} or {@code 1e999}, are rejected). */
     public double getDouble(String k, double def) {
         Object v = raw(k);
         if (v == null) return def;
-        if (v instanceof Number n) return n.doubleValue();
-        if (v instanceof String s) {
+        double d;
+        if (v instanceof Number n) {
+            d = n.doubleValue();
+        } else if (v instanceof String s) {
             try {
-                return Double.parseDouble(s.trim()); // YAML 1.1 reads "1e-3" as text
+                d = Double.parseDouble(s.trim()); // YAML 1.1 reads "1e-3" as text
             } catch (NumberFormatException e) {
                 throw wrong(k, "a number", v);
             }
+        } else {
+            throw wrong(k, "a number", v);
         }
-        throw wrong(k, "a number", v);
+        if (!Double.isFinite(d)) throw wrong(k, "a finite number", v);
+        return d;
     }
 
     public boolean getBoolean(String k, boolean def) {

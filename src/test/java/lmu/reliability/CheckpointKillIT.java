@@ -42,7 +42,22 @@ class CheckpointKillIT {
         for (int round = 0; round < 4; round++) {
             Process p = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), CheckpointKillIT.class.getName(),
                     dir.toString()).redirectErrorStream(true).start();
-            Thread.sleep(1500 + rng.nextInt(1500)); // JVM start, then some saves; the kill lands at a random point
+            // wait for the first save (JVM start takes long on a loaded machine), then kill at a random point of later writes
+            java.io.BufferedReader r = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream()));
+            String first = r.readLine();
+            assertTrue(first != null && first.startsWith("saved"), "round " + round + ": the writer started: " + first);
+            Thread drain = new Thread(() -> {
+                try {
+                    while (r.readLine() != null) {
+                        // keep the pipe empty so the writer never blocks on output
+                    }
+                } catch (java.io.IOException ignored) {
+                    // the process was killed
+                }
+            });
+            drain.setDaemon(true);
+            drain.start();
+            Thread.sleep(rng.nextInt(1500));
             p.destroyForcibly(); // SIGKILL
             assertTrue(p.waitFor(30, TimeUnit.SECONDS));
             List<String> skipped = new ArrayList<>();

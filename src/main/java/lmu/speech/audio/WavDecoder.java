@@ -113,13 +113,13 @@ final class WavDecoder {
             int m = Math.min(framesPerBlock, n - done);
             buf.clear().limit(m * bpf);
             readFully(ch, file, buf, h.dataStart + (seg.start() + done) * bpf, "WAV samples");
-            convert(buf, h, out, done, m);
+            convert(buf, h, out, done, m, file, seg.start());
             done += m;
         }
         return new Audio(out, h.rate);
     }
 
-    private static void convert(ByteBuffer b, Header h, float[] out, int off, int frames) {
+    private static void convert(ByteBuffer b, Header h, float[] out, int off, int frames, Path file, long first) {
         int c = h.channels;
         float inv = 1f / c;
         int p = 0;
@@ -129,6 +129,10 @@ final class WavDecoder {
                 double v;
                 if (h.format == FORMAT_FLOAT) {
                     if (h.bits == 32) { v = b.getFloat(p); p += 4; } else { v = b.getDouble(p); p += 8; }
+                    if (!Double.isFinite(v)) {
+                        throw new AudioFormatException(file, "float WAV sample at frame " + (first + off + i) + " is not a finite number ("
+                                + v + ")");
+                    }
                 } else {
                     switch (h.bits) {
                         case 8 -> { v = ((b.get(p) & 0xFF) - 128) / 128.0; p += 1; }

@@ -104,6 +104,8 @@ public final class GigaSpeech {
             }
             r.endObject();
             if (!sawAudios) throw new IllegalArgumentException("GigaSpeech: " + json + " has no \"audios\" array");
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new IllegalArgumentException("GigaSpeech: " + json + " is not valid UTF-8 text (" + e.getMessage() + ")", e);
         } catch (IOException | IllegalStateException | NumberFormatException e) {
             if (e instanceof IOException io && !(e instanceof com.google.gson.stream.MalformedJsonException)
                     && !(e instanceof java.io.EOFException)) {
@@ -183,8 +185,12 @@ public final class GigaSpeech {
         Path audio = null;
         if (audioError == null && path == null) audioError = "audio " + (aid == null ? "at line " + audioLine : aid) + " has no 'path'";
         if (audioError == null) {
-            audio = base.resolve(path).normalize();
-            if (checkFiles && !Files.isRegularFile(audio)) audioError = "audio file not found: " + audio;
+            try {
+                audio = base.resolve(path).normalize();
+                if (checkFiles && !Files.isRegularFile(audio)) audioError = "audio file not found: " + audio;
+            } catch (java.nio.file.InvalidPathException e) {
+                audioError = "audio field 'path' is not a valid path: " + e.getMessage();
+            }
         }
         for (Segment seg : segments) {
             for (String tag : seg.tags) {

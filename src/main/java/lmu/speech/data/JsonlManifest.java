@@ -8,9 +8,14 @@ import com.google.gson.JsonPrimitive;
 import com.google.gson.Strictness;
 import com.google.gson.stream.JsonReader;
 import com.google.gson.stream.JsonToken;
-import java.io.BufferedReader;
+import java.io.BufferedInputStream;
 import java.io.BufferedWriter;
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CodingErrorAction;
 import java.io.StringReader;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -18,6 +23,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
@@ -64,11 +70,16 @@ public final class JsonlManifest {
         List<DatasetListing.Skipped> skipped = new ArrayList<>();
         TextNormalizer.Stats stats = new TextNormalizer.Stats();
         Set<String> ids = new HashSet<>();
-        try (BufferedReader r = Files.newBufferedReader(manifest, StandardCharsets.UTF_8)) {
+        try (InputStream in = new BufferedInputStream(Files.newInputStream(manifest), 1 << 16)) {
+            LineReader r = new LineReader(in);
             String line;
             long no = 0;
-            while ((line = r.readLine()) != null) {
+            while ((line = r.next()) != null) {
                 no++;
+                if (line == LineReader.NOT_UTF8) {
+                    skipped.add(new DatasetListing.Skipped(manifest, no, "not valid UTF-8 text"));
+                    continue;
+                }
                 if (no == 1 && line.startsWith("\uFEFF")) line = line.substring(1);
                 if (line.isBlank()) continue;
                 try {
@@ -204,6 +215,37 @@ public final class JsonlManifest {
     /** Seconds to microseconds precision, so manifests stay short and readable. */
     private static double round(double seconds) {
         return Double.parseDouble(String.format(Locale.ROOT, "%.6f", seconds));
+    }
+
+    /**
+     * Lines of UTF-8 text ended by LF or CRLF; a line that is not valid UTF-8 comes back as
+     * {@link #NOT_UTF8} so that one damaged line is skipped, not the whole manifest.
+     */
+    private static final class LineReader {
+        static final String NOT_UTF8 = new String("\uFFFD<not UTF-8>");
+        private final InputStream in;
+        private final CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
+        private byte[] buf = new byte[256];
+
+        LineReader(InputStream in) {
+            this.in = in;
+        }
+
+        String next() throws IOException {
+            int n = 0, c;
+            while ((c = in.read()) >= 0 && c != '\n') {
+                if (n == buf.length) buf = Arrays.copyOf(buf, 2 * n);
+                buf[n++] = (byte) c;
+            }
+            if (c < 0 && n == 0) return null;
+            if (n > 0 && buf[n - 1] == '\r') n--;
+            try {
+                return decoder.reset().decode(ByteBuffer.wrap(buf, 0, n)).toString();
+            } catch (CharacterCodingException e) {
+                return NOT_UTF8;
+            }
+        }
     }
 
     /** A manifest entry that cannot be used; the message is the reason. */
