@@ -5,7 +5,7 @@
 # .err per step, summary.tsv with exit codes and durations) and a .tar.gz of that folder.
 #
 #   ./run_all.sh [--out DIR] [--skip STEP]...     STEP: environment gpu-environment cuda-selftest
-#                                                  check bench-kernels bench-model-kernels
+#                                                  check bench-backend bench-model-kernels
 #                                                  torch-kernels train
 #
 # Environment: JAVA_OPTS (default -Xmx16g), TRAIN_ARGS (default: a short run on the bundled test
@@ -92,15 +92,8 @@ step cuda-selftest 600 "${JVM[@]}" -cp "$JAR" lmu.backend.cuda.CudaSelfTest
 CHECK_ARGS=(check --parity)
 if "${JVM[@]}" -jar "$JAR" check --help 2>/dev/null | grep -- '--json' >/dev/null; then CHECK_ARGS+=(--json); fi
 step check 1800 "${JVM[@]}" -jar "$JAR" "${CHECK_ARGS[@]}"
-step bench-kernels 1800 "${JVM[@]}" -jar "$JAR" bench-kernels
-# CTC, LMU recurrence and convolution, attention: CUDA-event timings, model-kernels.json
-step bench-model-kernels 1200 "${JVM[@]}" -cp "$JAR" lmu.backend.cuda.kernels.ModelKernelBenchmark
-# the same shapes in PyTorch (torch-kernels.json), only where this machine's python3 has torch
-if python3 -c 'import torch' >/dev/null 2>&1; then
-    step torch-kernels 900 python3 "$HERE/torch_kernels.py"
-else
-    printf 'torch-kernels\tskipped\t0\tpython3 cannot import torch\n' >> "$SUMMARY"
-fi
+#                                                  check bench-backend bench-model-kernels
+#                                                  torch-kernels train
 # shellcheck disable=SC2086 # TRAIN_ARGS is a list of flags
 step train "$TRAIN_TIMEOUT" "${JVM[@]}" -jar "$JAR" train $TRAIN_ARGS
 

@@ -4,8 +4,10 @@ package lmu.tensor;
  * Contiguous elements of one dtype. CPU kernels read and write through {@link #get}/{@link #set};
  * the JIT inlines these because a run normally loads one implementation only. Hot paths that call
  * BLAS take the raw arrays through {@link F32Storage#data()} / {@link F64Storage#data()}.
+ * {@link DeviceStorage} lives in an accelerator's memory (its element access copies; ops go
+ * through the device's backend).
  */
-public abstract sealed class Storage permits F32Storage, F64Storage {
+public abstract sealed class Storage permits F32Storage, F64Storage, DeviceStorage {
     public abstract DType dtype();
 
     public abstract int size();

@@ -16,6 +16,7 @@ import lmu.speech.data.SkipReport;
 import lmu.speech.data.Utterance;
 import lmu.speech.features.FeatureConfig;
 import lmu.speech.features.SpecAugment;
+import lmu.speech.features.SpeedPerturbation;
 import lmu.speech.text.Vocabulary;
 import lmu.tensor.Tensor;
 
@@ -128,6 +129,10 @@ public final class DataPipeline {
             b.specAugment(sa.adaptive()
                     ? new SpecAugment(sa.freqMasks(), sa.freqWidth(), 20, Integer.MAX_VALUE, true, 0.04, sa.timeWidth(), 0f)
                     : new SpecAugment(sa.freqMasks(), sa.freqWidth(), sa.timeMasks(), (int) sa.timeWidth(), false, 0, 0, 0f));
+        }
+        List<Double> speeds = cfg.data().speedPerturbation();
+        if (!speeds.isEmpty()) {
+            b.speedPerturbation(new SpeedPerturbation(16000, speeds.stream().mapToDouble(Double::doubleValue).toArray()));
         }
         return b.build();
     }

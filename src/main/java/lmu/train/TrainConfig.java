@@ -39,6 +39,8 @@ import org.yaml.snakeyaml.error.YAMLException;
  *         features (auto = the memory-mapped feature store that prepare --features wrote next to
  *         the training manifest, {@code <folder of data.train>/features}, when there is one; none;
  *         or a store directory, which must exist: utterances it holds are never decoded),
+ *         speed_perturbation ([]: off; e.g. [0.9, 1.0, 1.1]: each training utterance is resampled
+ *         by a factor drawn per utterance and epoch, seeded),
  *         spec_augment: freq_masks (2), freq_width (15), time_masks (2), time_width (40 frames),
  *                       adaptive (false: time_width in frames; true: fraction of length)
  * model:  see lmu.nn.ModelConfig
@@ -61,7 +63,7 @@ public record TrainConfig(
     public record SpecAugmentConfig(int freqMasks, int freqWidth, int timeMasks, double timeWidth, boolean adaptive) {}
 
     public record Data(String train, String valid, String subset, int loaderThreads, String cmvn, double maxDuration,
-            String featureCache, SpecAugmentConfig specAugment, String features) {}
+            String featureCache, SpecAugmentConfig specAugment, String features, List<Double> speedPerturbation) {}
 
     /** Preset values of the prototype: batch, lr, mixed precision. */
     public static Map<String, Object> preset(String name) {
@@ -192,7 +194,8 @@ public record TrainConfig(
                 positive(d, "max_duration", d.getDouble("max_duration", 20.0)),
                 d.getString("feature_cache", "auto"),
                 spec,
-                d.getString("features", "auto"));
+                d.getString("features", "auto"),
+                speedFactors(d));
         d.rejectUnknown();
         for (Object k : rootMap.keySet()) {
             if (!List.of("model", "optim", "train", "data").contains(k)) {
@@ -243,6 +246,18 @@ public record TrainConfig(
                     + "frames); use fewer steps or more padding, or remove utterances that short", m.downsampleAfter().size(),
                     m.downsampleKernel(), m.downsampleStride(), m.downsamplePadding(), shortestSeconds, shortest));
         }
+    }
+
+    /** data.speed_perturbation: factors in (0.5, 2] that give a whole sample rate at 16 kHz. */
+    private static List<Double> speedFactors(ConfigMap d) {
+        List<Double> f = d.getDoubleList("speed_perturbation", List.of());
+        for (double x : f) {
+            if (!(x > 0.5 && x <= 2) || Math.abs(16000 * x - Math.rint(16000 * x)) > 1e-6) {
+                throw new IllegalArgumentException("config key data.speed_perturbation: factors must lie in (0.5, 2] and give a whole"
+                        + " sample rate at 16 kHz (e.g. 0.9, 1.0, 1.1), got " + x);
+            }
+        }
+        return List.copyOf(f);
     }
 
     private static double positive(ConfigMap m, String k, double v) {

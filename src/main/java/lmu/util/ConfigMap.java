@@ -162,6 +162,20 @@ public final class ConfigMap {
         return out;
     }
 
+    /** A list of numbers ({@code [0.9, 1.0, 1.1]}); a single number is a list of one. */
+    public List<Double> getDoubleList(String k, List<Double> def) {
+        Object v = raw(k);
+        if (v == null) return def;
+        if (v instanceof Number n) return List.of(n.doubleValue());
+        if (!(v instanceof List<?> l)) throw wrong(k, "a list of numbers", v);
+        List<Double> out = new ArrayList<>();
+        for (Object o : l) {
+            if (!(o instanceof Number n) || !Double.isFinite(n.doubleValue())) throw wrong(k, "a list of finite numbers", v);
+            out.add(n.doubleValue());
+        }
+        return out;
+    }
+
     /** Fails naming the first key that no getter asked for: a typo or a key from another version. */
     public void rejectUnknown() {
         for (String k : values.keySet()) {

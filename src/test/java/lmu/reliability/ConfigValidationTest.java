@@ -33,6 +33,12 @@ class ConfigValidationTest {
         assertDoesNotThrow(() -> TrainConfig.resolve(TrainConfig.loadYaml(Path.of("configs/seed.yaml"))));
     }
 
+    @Test
+    void speedPerturbationFactorsAreRead() {
+        assertTrue(resolve().data().speedPerturbation().isEmpty(), "off by default");
+        assertTrue(resolve("data.speed_perturbation=[0.9, 1.0, 1.1]").data().speedPerturbation().equals(List.of(0.9, 1.0, 1.1)));
+    }
+
     @ParameterizedTest(name = "{0} -> {1}")
     @CsvSource(delimiter = '|', value = {
         // unknown keys and sections (typos)
@@ -72,6 +78,9 @@ class ConfigValidationTest {
         "model.downsample.stride=0              | config key model.downsample.stride",
         "model.lmu.hidden_to_memory=true        | config key model.lmu.mode: parallel needs no feedback",
         "model.vocabulary=''                    | config key model.vocabulary",
+        "data.speed_perturbation=[0.3]          | config key data.speed_perturbation: factors must lie in (0.5, 2]",
+        "data.speed_perturbation=[0.90001]      | config key data.speed_perturbation: factors must lie",
+        "data.speed_perturbation=fast           | config key data.speed_perturbation: expected a list of numbers",
     })
     void badValueIsRejectedNamingTheKey(String set, String expected) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> resolve(set.strip()));

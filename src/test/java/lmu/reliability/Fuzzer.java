@@ -30,7 +30,7 @@ import lmu.util.Rng;
  *
  * <p>System properties: {@code lmu.fuzz.seconds} (budget per parser, scaled by its weight;
  * default 2.5), {@code lmu.fuzz.cases} (cap per parser, default 20000), {@code lmu.fuzz.min_cases}
- * (floor per parser, default 200), {@code lmu.fuzz.seed}.
+ * (floor per parser, default 1000), {@code lmu.fuzz.seed}.
  */
 final class Fuzzer implements AutoCloseable {
     static final double SECONDS = Double.parseDouble(System.getProperty("lmu.fuzz.seconds", "2.5"));
@@ -40,7 +40,7 @@ final class Fuzzer implements AutoCloseable {
      * Every parser gets at least this many inputs, even when the budget runs out first (a heavily
      * loaded machine); an idle core runs thousands per parser within the budget.
      */
-    static final int MIN_CASES = Math.min(MAX_CASES, Integer.getInteger("lmu.fuzz.min_cases", 200));
+    static final int MIN_CASES = Math.min(MAX_CASES, Integer.getInteger("lmu.fuzz.min_cases", 1000));
     static final int PER_INPUT_SECONDS = 10;
     static final long ALLOC_BASE = 48L << 20;
     static final long ALLOC_PER_BYTE = 1024;

@@ -86,7 +86,7 @@ public final class CudaContext implements AutoCloseable {
         return new CudaContext(index);
     }
 
-    private int attribute(int attr) {
+    int attribute(int attr) {
         int[] v = new int[1];
         Driver.check("cuDeviceGetAttribute", () -> JCudaDriver.cuDeviceGetAttribute(v, attr, device), "attribute " + attr);
         return v[0];

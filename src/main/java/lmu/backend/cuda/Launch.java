@@ -111,6 +111,15 @@ public final class Launch {
         return this;
     }
 
+    /**
+     * Appends a struct passed by value whose fields are all {@code int} (4-byte aligned, no
+     * padding), e.g. {@code Strided} of {@code kernels/strided.cuh} built by {@link StridedIndex}.
+     */
+    public Launch struct(int[] fields) {
+        args.add(Pointer.to(fields.clone()));
+        return this;
+    }
+
     /** Appends a {@code float} argument. */
     public Launch f32(float v) {
         args.add(Pointer.to(new float[] {v}));

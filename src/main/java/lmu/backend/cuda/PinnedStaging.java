@@ -62,6 +62,22 @@ public final class PinnedStaging implements AutoCloseable {
      */
     public void upload(float[] src, int off, int n, CUdeviceptr dst) {
         checkRange("upload", src.length, off, n);
+        uploadChunks(n, dst, (buf, from, len) -> buf.asFloatBuffer().put(src, off + from, len));
+    }
+
+    /** As {@link #upload(float[], int, int, CUdeviceptr)} for {@code int} values. */
+    public void upload(int[] src, int off, int n, CUdeviceptr dst) {
+        checkRange("upload", src.length, off, n);
+        uploadChunks(n, dst, (buf, from, len) -> buf.asIntBuffer().put(src, off + from, len));
+    }
+
+    /** Moves {@code len} 4-byte elements starting at element {@code from} between an array and a staging buffer. */
+    @FunctionalInterface
+    private interface ChunkCopy {
+        void copy(ByteBuffer staging, int from, int len);
+    }
+
+    private void uploadChunks(int n, CUdeviceptr dst, ChunkCopy fill) {
         int perChunk = chunkBytes / 4;
         int k = 0;
         for (int done0 = 0; done0 < n; done0 += perChunk, k++) {
@@ -69,7 +85,7 @@ public final class PinnedStaging implements AutoCloseable {
             int len = Math.min(perChunk, n - done0);
             await(i);
             view[i].clear();
-            view[i].asFloatBuffer().put(src, off + done0, len);
+            fill.copy(view[i], done0, len);
             CUdeviceptr to = dst.withByteOffset(4L * done0);
             Driver.check("cuMemcpyHtoDAsync", () -> JCudaDriver.cuMemcpyHtoDAsync(to, host[i], 4L * len, ctx.stream()));
             Driver.check("cuEventRecord", () -> JCudaDriver.cuEventRecord(done[i], ctx.stream()));
@@ -85,6 +101,16 @@ public final class PinnedStaging implements AutoCloseable {
      */
     public void download(CUdeviceptr src, float[] dst, int off, int n) {
         checkRange("download", dst.length, off, n);
+        downloadChunks(src, n, (buf, from, len) -> buf.asFloatBuffer().get(dst, off + from, len));
+    }
+
+    /** As {@link #download(CUdeviceptr, float[], int, int)} for {@code int} values. */
+    public void download(CUdeviceptr src, int[] dst, int off, int n) {
+        checkRange("download", dst.length, off, n);
+        downloadChunks(src, n, (buf, from, len) -> buf.asIntBuffer().get(dst, off + from, len));
+    }
+
+    private void downloadChunks(CUdeviceptr src, int n, ChunkCopy drain) {
         int perChunk = chunkBytes / 4;
         int chunks = (n + perChunk - 1) / perChunk;
         for (int k = 0; k < chunks + 1; k++) {
@@ -104,7 +130,7 @@ public final class PinnedStaging implements AutoCloseable {
                 int len = Math.min(perChunk, n - start);
                 await(j);
                 view[j].clear();
-                view[j].asFloatBuffer().get(dst, off + start, len);
+                drain.copy(view[j], start, len);
             }
         }
     }

@@ -2,7 +2,6 @@ package lmu.backend.cuda.kernels;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Random;
 import lmu.backend.cuda.CudaContext;
 import lmu.backend.cuda.DeviceBuffer;
@@ -27,18 +26,12 @@ import lmu.tensor.Tensor;
  * ctc_loss.cu} against {@link CtcLoss}, {@code lmu_recurrent.cu} against {@link LmuRecurrent},
  * {@code lmu_conv.cu} against {@link LegendreConvolution} and {@code attention.cu} against the
  * operations of {@link MultiHeadAttention} (MatMul, MaskedFill with -1e4, softmax) in float64 with
- * autograd. Every comparison uses one formula, {@code |cuda - cpu| <= EPS * sqrt(n) * (1 + |cpu|)}
- * with n the length of the longest sum behind a value, and infinities and NaNs must match exactly. Prints one line per check; {@link #run} returns the
- * failures, each naming the first mismatch.
- *
- * <p>{@code java -cp lmu-engine.jar lmu.backend.cuda.kernels.ModelKernelChecks} (exit status 1 on a
- * failure or without CUDA).
+ * autograd. {@link lmu.backend.cuda.CudaSelfTest#checks()} runs them with the parity suite's one
+ * tolerance formula ({@code Tolerance.F32}); a subset: {@code java -cp lmu-engine.jar
+ * lmu.backend.cuda.CudaSelfTest 'ctc|lmu|attention'}.
  */
 public final class ModelKernelChecks {
     private ModelKernelChecks() {}
-
-    /** Per-precision constant of every comparison: fp32 kernels against float64 references. */
-    static final double EPS = 1e-5;
 
     /** Receives every comparison of a check. */
     @FunctionalInterface
@@ -110,57 +103,6 @@ public final class ModelKernelChecks {
         checks.add(new Check(name, (ctx, io, sink) -> body.run(new DeviceArrays(ctx, io), new Random(name.hashCode()), sink)));
     }
 
-    /** Runs every check on {@code ctx}; returns the failure messages (empty when all pass). */
-    public static List<String> run(CudaContext ctx, PinnedStaging io) {
-        List<String> failures = new ArrayList<>();
-        for (Check c : checks()) {
-            List<String> problems = new ArrayList<>();
-            try {
-                c.body().run(ctx, io, (what, got, ref, n) -> {
-                    String m = compare(what, got, ref, n);
-                    if (m != null) problems.add(m);
-                });
-                ctx.synchronize();
-            } catch (RuntimeException e) {
-                problems.add(e.toString());
-            }
-            System.out.printf(Locale.ROOT, "%-44s %s%n", c.name(), problems.isEmpty() ? "ok" : "FAIL " + String.join("; ", problems));
-            if (!problems.isEmpty()) failures.add(c.name() + ": " + String.join("; ", problems));
-        }
-        return failures;
-    }
-
-    /**
-     * Null when {@code got} matches {@code want} within {@code EPS * sqrt(n) * (1 + |want|)}
-     * (infinities and NaN exactly), else a description of the first 5 mismatches and the largest
-     * error relative to the bound.
-     *
-     * @param n length of the longest sum behind a value (&ge; 1)
-     */
-    static String compare(String what, float[] got, double[] want, int n) {
-        double tol = EPS * Math.sqrt(Math.max(1, n));
-        if (got.length != want.length) return what + ": " + got.length + " values, expected " + want.length;
-        StringBuilder sb = new StringBuilder();
-        int bad = 0;
-        double worst = 0;
-        for (int i = 0; i < want.length; i++) {
-            double w = want[i], g = got[i];
-            boolean ok;
-            if (Double.isNaN(w) || Double.isInfinite(w)) {
-                ok = Double.isNaN(w) ? Double.isNaN(g) : g == w;
-            } else {
-                double e = Math.abs(g - w) / (tol * (1 + Math.abs(w)));
-                ok = e <= 1; // false for NaN
-                if (!Double.isNaN(e)) worst = Math.max(worst, e);
-            }
-            if (!ok) {
-                if (bad < 5) sb.append(String.format(Locale.ROOT, " [%d] %s vs %s", i, g, w));
-                bad++;
-            }
-        }
-        if (bad == 0) return null;
-        return String.format(Locale.ROOT, "%s: %d of %d differ (max error / bound %.3g):%s", what, bad, want.length, worst, sb);
-    }
 
     private static double[] toDouble(float[] a) {
         double[] d = new double[a.length];
@@ -396,20 +338,5 @@ public final class ModelKernelChecks {
     /** (B, T, H·Dh) → (B·H, T, Dh), as MultiHeadAttention splits heads. */
     private static Tensor split(Tensor t, int batch, int frames, int heads, int headDim) {
         return t.reshape(batch, frames, heads, headDim).permute(0, 2, 1, 3).reshape(batch * heads, frames, headDim);
-    }
-
-    /**
-     * Runs every check on device 0.
-     *
-     * @throws IllegalStateException when CUDA is not available or a check failed (exit status 1)
-     */
-    public static void main(String[] args) {
-        List<String> failures;
-        try (CudaContext ctx = CudaContext.open(0); PinnedStaging io = new PinnedStaging(ctx, PinnedStaging.DEFAULT_CHUNK_BYTES)) {
-            System.out.println("device: " + ctx);
-            failures = run(ctx, io);
-        }
-        System.out.println(failures.isEmpty() ? "all model-kernel checks passed" : failures.size() + " check(s) failed");
-        if (!failures.isEmpty()) throw new IllegalStateException("ModelKernelChecks: " + String.join("; ", failures));
     }
 }
