@@ -14,20 +14,23 @@
 #   log-mel        80-bin log-mel of 20 utterances x 4 s at 16 kHz: reference/logmel_side_by_side.sh
 #   matmul         float32 3200x384 times 384x384: gemm_side_by_side.sh (GFLOP/s turned into seconds)
 #
-# usage (repository root): bench/compare_pytorch.sh [-r REPETITIONS] [-t THREADS] [-o OUT.md] [-s STEPS] [CASE ...]
-#   CASE: step lmu attention ctc logmel gemm (default all);  -s timed training steps per process (default 3)
+# usage (repository root): bench/compare_pytorch.sh [-r REPETITIONS] [-t THREADS] [-o OUT.md] [-s STEPS] [-w WARMUP] [CASE ...]
+#   CASE: step lmu attention ctc logmel gemm (default all);  -s timed training steps per process (default 3);
+#   -w untimed steps first, both engines (default 3: the JVM compiles its hot code during the first steps;
+#   a training run takes thousands, so the steady state is what counts)
 # needs: /usr/bin/python3 with torch and torchaudio; bench/target/benchmarks.jar for gemm (built if missing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-reps=3 threads=2 out="" steps=3
-while getopts "r:t:o:s:" opt; do
+reps=3 threads=2 out="" steps=3 warmup=3
+while getopts "r:t:o:s:w:" opt; do
   case $opt in
     r) reps=$OPTARG ;;
     t) threads=$OPTARG ;;
     o) out=$OPTARG ;;
     s) steps=$OPTARG ;;
-    *) echo "usage: $0 [-r REPETITIONS] [-t THREADS] [-o OUT.md] [-s STEPS] [CASE ...]" >&2; exit 2 ;;
+    w) warmup=$OPTARG ;;
+    *) echo "usage: $0 [-r REPETITIONS] [-t THREADS] [-o OUT.md] [-s STEPS] [-w WARMUP] [CASE ...]" >&2; exit 2 ;;
   esac
 done
 shift $((OPTIND - 1))
@@ -50,13 +53,13 @@ trap 'rm -rf "$tmp"' EXIT
 res=$tmp/results           # lines: case side seconds
 loads=$tmp/loads
 
-torch_step() { "$py" bench/reference/step_timing.py --threads "$threads" step --batch "$1" --frames 400 --warmup 1 --iters "$steps" \
+torch_step() { "$py" bench/reference/step_timing.py --threads "$threads" step --batch "$1" --frames 400 --warmup "$warmup" --iters "$steps" \
                  | awk -v c="step_b$1" '{print c, "torch", $2}' >> "$res"; }
-ours_step() { "${java[@]}" lmu.cli.Main bench-step --config configs/seed.yaml --batch-size "$1" --frames 400 --warmup 1 \
+ours_step() { "${java[@]}" lmu.cli.Main bench-step --config configs/seed.yaml --batch-size "$1" --frames 400 --warmup "$warmup" \
                  --steps "$steps" --threads "$threads" | awk -v c="step_b$1" '/median/ {for (i = 1; i <= NF; i++) if ($i == "median") print c, "ours", $(i + 1)}' >> "$res"; }
-torch_layers() { "$py" bench/reference/step_timing.py --threads "$threads" layers --batch 8 --frames 400 --warmup 1 --iters 5 \
+torch_layers() { "$py" bench/reference/step_timing.py --threads "$threads" layers --batch 8 --frames 400 --warmup "$warmup" --iters 5 \
                  | awk '{split($1, a, "_"); print a[1], "torch", $2}' >> "$res"; }
-ours_layers() { "${java[@]}" bench/reference/LayerTiming.java configs/seed.yaml 8 400 1 5 \
+ours_layers() { "${java[@]}" bench/reference/LayerTiming.java configs/seed.yaml 8 400 "$warmup" 5 \
                  | awk '{split($1, a, "_"); print a[1], "ours", $2}' >> "$res"; }
 # the existing side-by-side scripts run both sides themselves (one round each call)
 ctc_pair() { sh bench/reference/ctc_side_by_side.sh 1 3 20 | awk '/median wall ms/ {gsub(",", ""); print "ctc torch", $7 / 1000; print "ctc ours", $9 / 1000}' >> "$res"; }
@@ -106,8 +109,8 @@ row() {  # case label shape target
   row logmel "log-mel" "20 x 4 s, 16 kHz, 80 bins" "<= 1"
   row gemm "matrix product" "3200x384 · 384x384 f32" "<= 1.25"
   echo
-  echo "Medians over $reps interleaved repetitions (fresh processes; training steps: median of $steps timed steps after 1 warm-up"
+  echo "Medians over $reps interleaved repetitions (fresh processes; training steps: median of $steps timed steps, layers of 5, after $warmup warm-up"
   echo "per process). PyTorch $("$py" -c 'import torch; print(torch.__version__)') eager float32, $threads threads; ours: $(java -version 2>&1 | head -1), lmu.threads=$threads."
   echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) CPUs; 1-minute load average during the run: $(sort -g "$loads" | head -1) to $(sort -g "$loads" | tail -1)"
-  echo "command: bench/compare_pytorch.sh -r $reps -t $threads -s $steps ${cases[*]}; $(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo "command: bench/compare_pytorch.sh -r $reps -t $threads -s $steps -w $warmup ${cases[*]}; $(date -u '+%Y-%m-%d %H:%M UTC')"
 } | tee "${out:-/dev/null}"
