@@ -54,7 +54,26 @@ public final class Checkpoints {
     public record Entry(Path dir, int epoch, long step, boolean best) {}
 
     /** What a checkpoint holds. */
-    public record Loaded(Path dir, SafeTensors.Contents model, SafeTensors.Contents optimizer, JsonObject state) {}
+    public record Loaded(Path dir, SafeTensors.Contents model, SafeTensors.Contents optimizer, JsonObject state) {
+        /**
+         * A number of the state file.
+         *
+         * @throws IllegalArgumentException naming the checkpoint and the field when it is missing or
+         *     not a number (a checkpoint written by an older version)
+         */
+        public double number(String field) {
+            com.google.gson.JsonElement e = state.get(field);
+            if (e != null && e.isJsonPrimitive() && !e.getAsJsonPrimitive().isBoolean()) {
+                try {
+                    return e.getAsDouble(); // numbers, and Infinity/NaN, which JSON holds as text
+                } catch (NumberFormatException notANumber) {
+                    // reported below
+                }
+            }
+            throw new IllegalArgumentException("checkpoint " + dir + ": state.json has no number '" + field + "' (got "
+                    + e + "); it was written by another version of lmu-engine; start a new run or use a checkpoint of this version");
+        }
+    }
 
     /** Name for the end of epoch {@code epoch} (1-based), optionally the best so far. */
     public static String epochName(int epoch, boolean best) {

@@ -93,17 +93,16 @@ public final class Trainer {
     public void resume(Checkpoints.Loaded ck) {
         Models.copyWeights(ck, model.namedParameters());
         JsonObject s = ck.state();
-        optimizer.load(ck.optimizer().arrays(), s.get("optimizer_steps").getAsLong());
-        epoch = s.get("epoch").getAsInt();
-        batchInEpoch = s.get("batch_in_epoch").getAsInt();
-        step = s.get("step").getAsLong();
-        bestWer = s.get("best_wer").getAsDouble();
-        epochsWithoutImprovement = s.get("epochs_without_improvement").getAsInt();
-        skippedSteps = s.get("skipped_steps").getAsLong();
-        consecutiveBad = s.get("consecutive_bad_steps").getAsInt();
+        optimizer.load(ck.optimizer().arrays(), (long) ck.number("optimizer_steps"));
+        epoch = (int) ck.number("epoch");
+        batchInEpoch = (int) ck.number("batch_in_epoch");
+        step = (long) ck.number("step");
+        bestWer = ck.number("best_wer");
+        epochsWithoutImprovement = (int) ck.number("epochs_without_improvement");
+        skippedSteps = (long) ck.number("skipped_steps");
+        consecutiveBad = (int) ck.number("consecutive_bad_steps");
         if (scaler.isDynamic() && s.has("loss_scale")) {
-            scaler.restore(s.get("loss_scale").getAsDouble(), s.get("loss_scale_clean_steps").getAsInt(),
-                    s.get("loss_scale_skipped").getAsLong());
+            scaler.restore(ck.number("loss_scale"), (int) ck.number("loss_scale_clean_steps"), (long) ck.number("loss_scale_skipped"));
         }
         out.printf(Locale.ROOT, "resumed from %s: epoch %d, batch %d of the epoch, step %d%n", ck.dir(), epoch, batchInEpoch, step);
     }

@@ -90,4 +90,18 @@ class CheckpointsTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Checkpoints.ensureWritable(file.resolve("sub")));
         assertTrue(e.getMessage().contains("not writable"), e.getMessage());
     }
+
+    @Test
+    void stateNumbersAreReadOrNamedWhenMissing() {
+        com.google.gson.JsonObject state = com.google.gson.JsonParser.parseString(
+                "{\"step\": 12, \"best_wer\": Infinity, \"epoch\": \"two\"}").getAsJsonObject();
+        Checkpoints.Loaded ck = new Checkpoints.Loaded(Path.of("runs", "checkpoint_epoch_2"), null, null, state);
+        assertEquals(12, ck.number("step"));
+        assertEquals(Double.POSITIVE_INFINITY, ck.number("best_wer"));
+        IllegalArgumentException missing = assertThrows(IllegalArgumentException.class, () -> ck.number("batch_in_epoch"));
+        assertTrue(missing.getMessage().contains("checkpoint_epoch_2") && missing.getMessage().contains("'batch_in_epoch'"),
+                missing.getMessage());
+        IllegalArgumentException text = assertThrows(IllegalArgumentException.class, () -> ck.number("epoch"));
+        assertTrue(text.getMessage().contains("'epoch'") && text.getMessage().contains("\"two\""), text.getMessage());
+    }
 }
