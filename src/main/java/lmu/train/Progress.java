@@ -4,7 +4,7 @@ import java.io.PrintStream;
 import java.util.Locale;
 
 /**
- * The live progress line. On a terminal it redraws one line in place ({@code \r}); otherwise
+ * The live progress line. On a terminal it redraws one line in place ({@code \r}) every step; otherwise
  * (logs, SLURM output files) it prints a plain line every {@code every} steps.
  */
 public final class Progress {

@@ -47,6 +47,8 @@ public final class Trainer {
     private final Path outDir;
     private final PrintStream out;
     private final Progress progress;
+    /** Whether the progress line is redrawn in place (a terminal): then every step, not every log_every. */
+    private final boolean live;
     private final Adam optimizer;
     private final LrSchedule schedule;
     private final Precision precision;
@@ -73,6 +75,7 @@ public final class Trainer {
         this.valid = valid;
         this.outDir = outDir;
         this.out = out;
+        this.live = live;
         this.progress = new Progress(out, live, cfg.train().logEvery());
         TrainConfig.Optim o = cfg.optim();
         Map<String, Tensor> params = model.namedParameters();
@@ -198,7 +201,8 @@ public final class Trainer {
                     return new Summary(Stop.DIVERGED, epoch, step, bestWer, last, losses);
                 }
                 if (ok) losses.add(lv);
-                if (stepsSinceLog > 0 && (step % t.logEvery() == 0 || !ok)) {
+                boolean logNow = stepsSinceLog > 0 && (step % t.logEvery() == 0 || !ok);
+                if (logNow || (live && stepsSinceLog > 0)) { // a terminal's line is redrawn every step, the logs every log_every
                     double secs = (System.nanoTime() - logTime) / 1e9;
                     double mean = lossCount == 0 ? Double.NaN : lossSinceLog / lossCount;
                     long totalSteps = (long) t.epochs() * train.batchesPerEpoch() / t.gradAccum();
@@ -207,12 +211,15 @@ public final class Trainer {
                     progress.step(new Progress.Step(epoch, t.epochs(), step, totalSteps, mean, schedule.lr(Math.max(0, step - 1)),
                             scaler.isDynamic() ? scaler.scale() : 0,
                             rate, framesSinceLog / Math.max(secs, 1e-9), eta, skippedSteps));
+                }
+                if (logNow) {
+                    double secs = (System.nanoTime() - logTime) / 1e9;
                     Map<String, Object> rec = new LinkedHashMap<>();
                     rec.put("epoch", epoch);
                     rec.put("step", step);
-                    rec.put("loss", mean);
+                    rec.put("loss", lossCount == 0 ? Double.NaN : lossSinceLog / lossCount);
                     rec.put("lr", schedule.lr(Math.max(0, step - 1)));
-                    rec.put("steps_per_s", rate);
+                    rec.put("steps_per_s", stepsSinceLog / Math.max(secs, 1e-9));
                     rec.put("frames_per_s", framesSinceLog / Math.max(secs, 1e-9));
                     rec.put("skipped_steps", skippedSteps);
                     if (scaler.isDynamic()) rec.put("loss_scale", scaler.scale());

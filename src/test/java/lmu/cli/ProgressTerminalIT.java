@@ -17,7 +17,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code train} in a real pseudo-terminal (util-linux {@code script}) draws one live progress line
- * with carriage returns; with its output in a pipe it prints plain lines instead.
+ * with carriage returns, redrawn every step; with its output in a pipe it prints a plain line every
+ * {@code train.log_every} steps instead.
  */
 class ProgressTerminalIT {
     @TempDir
@@ -53,14 +54,16 @@ class ProgressTerminalIT {
         // script -q -e -c CMD /dev/null: runs CMD with a pseudo-terminal as its stdin and stdout
         String cmdLine = String.join(" ", trainCommand(dir.resolve("tty")).stream().map(ProgressTerminalIT::quote).toList());
         String tty = run(List.of("/usr/bin/script", "-q", "-e", "-c", cmdLine, "/dev/null"));
-        assertTrue(tty.contains("\repoch 1/1 step 2/"), tty);
-        assertTrue(tty.contains("\repoch 1/1 step 4/"), "the line is redrawn in place: " + tty);
+        for (int step = 1; step <= 4; step++) {
+            assertTrue(tty.contains("\repoch 1/1 step " + step + "/"), "a terminal's line is redrawn every step: " + tty);
+        }
         assertFalse(tty.substring(tty.indexOf("step 2/"), tty.indexOf("step 4/")).contains("\n"), "a live line does not scroll: " + tty);
 
         String piped = run(trainCommand(dir.resolve("pipe")));
         assertFalse(piped.contains("\r"), piped);
         assertTrue(piped.contains("\nepoch 1/1 step 2/"), piped);
         assertTrue(piped.contains("\nepoch 1/1 step 4/"), piped);
+        assertFalse(piped.contains("step 1/") || piped.contains("step 3/"), "plain output: every log_every (2) steps only: " + piped);
     }
 
     private static String quote(String s) {
