@@ -33,6 +33,7 @@ final class CheckCommand implements Callable<Integer> {
         System.out.print(GpuEnvironment.format(GpuEnvironment.report()));
         if (!Cuda.isAvailable()) {
             System.out.println("result      CPU only: training runs on the CPU (--device cpu); CUDA: " + Cuda.unavailabilityCause().getMessage());
+            if (parity) System.out.println("parity      skipped: its " + CudaSelfTest.checks().size() + " CPU-vs-CUDA checks need a GPU");
             return 0;
         }
         if (!parity) return 0;

@@ -43,4 +43,24 @@ class MainTest {
         assertEquals(Main.EXIT_USAGE, run("train", "--epochs", "many"));
         assertTrue(err.toString().contains("--epochs"), err.toString());
     }
+
+    @Test
+    void checkParityWithoutAGpuSaysItWasSkippedAndWhy() {
+        org.junit.jupiter.api.Assumptions.assumeFalse(lmu.backend.cuda.Cuda.isAvailable(), "a GPU is present: the parity suite runs instead");
+        java.io.PrintStream saved = System.out;
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        int code;
+        try {
+            System.setOut(new java.io.PrintStream(bytes, true, java.nio.charset.StandardCharsets.UTF_8));
+            code = run("check", "--parity");
+        } finally {
+            System.setOut(saved);
+        }
+        String report = bytes.toString(java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(0, code, report);
+        assertTrue(report.contains("result      CPU only"), report);
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("parity      skipped: its (\\d+) CPU-vs-CUDA checks need a GPU").matcher(report);
+        assertTrue(m.find(), report);
+        assertEquals(lmu.backend.cuda.CudaSelfTest.checks().size(), Integer.parseInt(m.group(1)));
+    }
 }
