@@ -150,28 +150,25 @@ public final class ConfigMap {
     }
 
     public List<Integer> getIntList(String k, List<Integer> def) {
-        Object v = raw(k);
-        if (v == null) return def;
-        if (v instanceof Integer i) return List.of(i);
-        if (!(v instanceof List<?> l)) throw wrong(k, "a list of integers", v);
-        List<Integer> out = new ArrayList<>();
-        for (Object o : l) {
-            if (!(o instanceof Integer i)) throw wrong(k, "a list of integers", v);
-            out.add(i);
-        }
-        return out;
+        return list(k, def, "a list of integers", o -> o instanceof Integer i ? i : null);
     }
 
     /** A list of numbers ({@code [0.9, 1.0, 1.1]}); a single number is a list of one. */
     public List<Double> getDoubleList(String k, List<Double> def) {
+        return list(k, def, "a list of finite numbers",
+                o -> o instanceof Number n && Double.isFinite(n.doubleValue()) ? n.doubleValue() : null);
+    }
+
+    /** A list whose elements {@code element} converts (null: not allowed); a single value is a list of one. */
+    private <T> List<T> list(String k, List<T> def, String expected, java.util.function.Function<Object, T> element) {
         Object v = raw(k);
         if (v == null) return def;
-        if (v instanceof Number n) return List.of(n.doubleValue());
-        if (!(v instanceof List<?> l)) throw wrong(k, "a list of numbers", v);
-        List<Double> out = new ArrayList<>();
-        for (Object o : l) {
-            if (!(o instanceof Number n) || !Double.isFinite(n.doubleValue())) throw wrong(k, "a list of finite numbers", v);
-            out.add(n.doubleValue());
+        List<?> items = v instanceof List<?> l ? l : List.of(v);
+        List<T> out = new ArrayList<>();
+        for (Object o : items) {
+            T t = element.apply(o);
+            if (t == null) throw wrong(k, expected, v);
+            out.add(t);
         }
         return out;
     }

@@ -80,7 +80,7 @@ class ConfigValidationTest {
         "model.vocabulary=''                    | config key model.vocabulary",
         "data.speed_perturbation=[0.3]          | config key data.speed_perturbation: factors must lie in (0.5, 2]",
         "data.speed_perturbation=[0.90001]      | config key data.speed_perturbation: factors must lie",
-        "data.speed_perturbation=fast           | config key data.speed_perturbation: expected a list of numbers",
+        "data.speed_perturbation=fast           | config key data.speed_perturbation: expected a list of finite numbers",
     })
     void badValueIsRejectedNamingTheKey(String set, String expected) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> resolve(set.strip()));
