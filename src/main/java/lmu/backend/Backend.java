@@ -102,4 +102,16 @@ public interface Backend {
 
     /** Gradients of {@link #conv1d}: dx written, dWeight and dBias accumulated; any may be null. */
     void conv1dBackward(Tensor dx, Tensor dWeight, Tensor dBias, Tensor dOut, Tensor x, Tensor weight, int stride, int padding);
+
+    /**
+     * This backend's implementation of a family of fused model kernels ({@code type} is an interface
+     * in {@code lmu.backend} whose methods take and return {@link Tensor}s of this backend's device,
+     * plus host scalars and int[] lengths). Ops that have a fused form call it through {@link
+     * Backends#kernels}; the CPU backend's implementation is the reference.
+     *
+     * @throws UnsupportedOperationException when this backend has no implementation of {@code type}
+     */
+    default <T> T kernels(Class<T> type) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + ": no " + type.getSimpleName() + " kernels");
+    }
 }

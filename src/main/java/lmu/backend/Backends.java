@@ -24,6 +24,11 @@ public final class Backends {
         return b;
     }
 
+    /** The fused kernels of {@code type} on tensor {@code t}'s device (see {@link Backend#kernels}). */
+    public static <T> T kernels(Tensor t, Class<T> type) {
+        return of(t).kernels(type);
+    }
+
     /** Registers the CUDA backend once it has initialised. */
     public static void registerCuda(Backend backend) {
         cuda = backend;
