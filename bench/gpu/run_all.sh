@@ -6,11 +6,11 @@
 #
 #   ./run_all.sh [--out DIR] [--skip STEP]...     STEP: environment gpu-environment cuda-selftest
 #                                                  check bench-backend bench-model-kernels
-#                                                  torch-kernels train
+#                                                  torch-kernels train scaling
 #
 # Environment: JAVA_OPTS (default -Xmx16g), TRAIN_ARGS (default: a short run on the bundled test
 # split of the built-in corpus, "--debug --device cuda --data corpus/test.jsonl ..."),
-# TRAIN_TIMEOUT seconds (default 900), LMU_NO_LIB_SEARCH=1 to skip searching the disk for the
+# TRAIN_TIMEOUT seconds (default 900), SCALING_ARGS (more train flags for scaling.sh), LMU_NO_LIB_SEARCH=1 to skip searching the disk for the
 # CUDA 13 libraries (cuBLAS, cuFFT, cuDNN, NCCL) to put on LD_LIBRARY_PATH.
 set -uo pipefail
 
@@ -96,6 +96,11 @@ step check 1800 "${JVM[@]}" -jar "$JAR" "${CHECK_ARGS[@]}"
 #                                                  torch-kernels train
 # shellcheck disable=SC2086 # TRAIN_ARGS is a list of flags
 step train "$TRAIN_TIMEOUT" "${JVM[@]}" -jar "$JAR" train $TRAIN_ARGS
+# data-parallel scaling over 1, 2, 4 ... GPUs (machines with several GPUs): scaling.md
+if [ "$(nvidia-smi -L 2>/dev/null | grep -c '^GPU ')" -gt 1 ]; then
+    step scaling 7200 env LMU_JAVA="$JAVA" LMU_JAR="$JAR" LMU_JAVA_OPTS="${JVM[*]:1}" TRAIN_ARGS="${SCALING_ARGS:-}" bash "$HERE/scaling.sh" \
+        --data "$HERE/corpus/test.jsonl" --out "$RES/scaling.md"
+fi
 
 # check --json prints JSON on stdout: keep it under its own name as well
 if [[ " ${CHECK_ARGS[*]} " == *" --json "* ]] && [ -s "$RES/check.out" ]; then cp "$RES/check.out" "$RES/check.json"; fi
