@@ -172,11 +172,7 @@ public final class DataParallel {
             loss.backward();
             return;
         }
-        if (loss.numel() != 1) {
-            throw new IllegalArgumentException("DataParallel: backward needs a one-element loss, got shape "
-                    + java.util.Arrays.toString(loss.shape()));
-        }
-        Backward.run(loss, Tensor.full(loss.dtype(), 1.0, loss.shape()), false, this::gradientReady);
+        loss.backward(this::gradientReady);
     }
 
     /** A parameter's gradient is final for this step: count it, start every bucket that is complete, in order. */
