@@ -5,10 +5,13 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import lmu.autograd.Backward;
+import lmu.backend.Backends;
 import lmu.distributed.AsyncCommunicator;
 import lmu.distributed.Communicator;
 import lmu.speech.metrics.ErrorRate;
 import lmu.tensor.DType;
+import lmu.tensor.Device;
+import lmu.tensor.DeviceStorage;
 import lmu.tensor.Tensor;
 
 /**
@@ -37,7 +40,9 @@ import lmu.tensor.Tensor;
  * </ul>
  *
  * <p>All collectives of a replica, gradient buckets and control decisions alike, go through one
- * {@link AsyncCommunicator}, so they reach the group in program order.
+ * {@link AsyncCommunicator}, so they reach the group in program order. The collectives work on host
+ * arrays: parameters and gradients on an accelerator are copied to the host (on the thread that
+ * runs backward, when a bucket starts) and back (after the reduction).
  */
 public final class DataParallel {
     /** Default bucket size: 25 MiB of float32 gradients. */
@@ -135,7 +140,11 @@ public final class DataParallel {
             throw new IllegalStateException("DataParallel: replicas have different parameter counts (this rank " + n + ", range "
                     + (long) -check[1] + ".." + (long) check[0] + "): every rank must build the same model config");
         }
-        for (Tensor p : params) comm.broadcast(p.f32(), 0, p.numel(), 0);
+        for (Tensor p : params) {
+            float[] v = hostValues(p);
+            comm.broadcast(v, 0, p.numel(), 0);
+            if (p.storage() instanceof DeviceStorage d) d.fromHost(v);
+        }
         for (float[] s : optimizerState.values()) comm.broadcast(s, 0, s.length, 0);
         double[] pos = trainer.position();
         comm.broadcast(pos, 0, pos.length, 0);
@@ -186,19 +195,36 @@ public final class DataParallel {
         }
     }
 
-    /** Packs bucket {@code b}'s gradients (zeros where a parameter has none) and all-reduces them, on the communicator thread. */
+    /**
+     * Packs bucket {@code b}'s gradients (zeros where a parameter has none) and all-reduces them on
+     * the communicator thread; gradients on an accelerator are copied to the host here first, on
+     * the calling thread (the one that owns the device).
+     */
     private void start(int b) {
         Bucket bucket = buckets.get(b);
+        List<Tensor> params = bucket.params();
+        float[][] copied = new float[params.size()][];
+        for (int k = 0; k < params.size(); k++) {
+            Tensor g = params.get(k).grad();
+            if (g != null && g.storage() instanceof DeviceStorage d) copied[k] = d.toHost();
+        }
         inFlight.add(comm.submit(c -> {
             float[] flat = bucket.flat();
             int at = 0;
-            for (Tensor p : bucket.params()) {
-                if (p.grad() != null) System.arraycopy(p.grad().f32(), 0, flat, at, p.numel());
+            for (int k = 0; k < params.size(); k++) {
+                Tensor p = params.get(k);
+                if (copied[k] != null) System.arraycopy(copied[k], 0, flat, at, p.numel());
+                else if (p.grad() != null) System.arraycopy(p.grad().f32(), 0, flat, at, p.numel());
                 else java.util.Arrays.fill(flat, at, at + p.numel(), 0f);
                 at += p.numel();
             }
             c.allReduce(flat, 0, flat.length, Communicator.Op.SUM);
         }));
+    }
+
+    /** The values of a float32 tensor: its own array on the CPU, a host copy on an accelerator. */
+    private static float[] hostValues(Tensor t) {
+        return t.storage() instanceof DeviceStorage d ? d.toHost() : t.f32();
     }
 
     /**
@@ -228,9 +254,14 @@ public final class DataParallel {
             float[] flat = bucket.flat();
             int at = 0;
             for (Tensor p : bucket.params()) {
-                if (p.grad() == null) p.setGrad(Tensor.zeros(DType.F32, p.shape()));
-                float[] g = p.grad().f32();
+                if (p.grad() == null) {
+                    p.setGrad(p.device().kind() == Device.Kind.CPU ? Tensor.zeros(DType.F32, p.shape())
+                            : Backends.of(p.device()).empty(DType.F32, p.shape()));
+                }
+                boolean onDevice = p.grad().storage() instanceof DeviceStorage;
+                float[] g = onDevice ? new float[p.numel()] : p.grad().f32();
                 for (int i = 0; i < g.length; i++) g[i] = flat[at + i] * scale;
+                if (onDevice) ((DeviceStorage) p.grad().storage()).fromHost(g);
                 at += g.length;
             }
         }

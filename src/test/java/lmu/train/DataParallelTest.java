@@ -21,12 +21,15 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import lmu.autograd.Ctx;
 import lmu.autograd.Function;
+import lmu.backend.Backends;
+import lmu.backend.sim.SimBackend;
 import lmu.distributed.Communicator;
 import lmu.distributed.Ranks;
 import lmu.nn.CtcModel;
 import lmu.nn.ModelConfig;
 import lmu.nn.lmu.LmuSequenceLayers;
 import lmu.tensor.DType;
+import lmu.tensor.Device;
 import lmu.tensor.Tensor;
 import lmu.util.Rng;
 import org.junit.jupiter.api.Test;
@@ -411,6 +414,18 @@ class DataParallelTest {
      */
     @Test
     void theFirstBucketIsReducedWhileBackwardStillRuns() {
+        overlapScenario(t -> t);
+    }
+
+    /** The same on a simulated accelerator: gradients are staged through the host and written back to the device. */
+    @Test
+    void onADeviceGradientsGoThroughTheHostAndStayOnTheDevice() {
+        try (SimBackend sim = SimBackend.install(0)) {
+            overlapScenario(sim::toDevice);
+        }
+    }
+
+    private static void overlapScenario(java.util.function.UnaryOperator<Tensor> place) {
         float[] w1v = {1, -2, 3}, w2v = {0.5f, 4, -1};
         List<Object[]> out = Ranks.run(2, Duration.ofSeconds(60), "dp-overlap", comm -> {
             List<String> log = Collections.synchronizedList(new ArrayList<>());
@@ -419,17 +434,20 @@ class DataParallelTest {
                 log.add("all-reduce started");
                 started.countDown();
             });
-            Tensor w1 = Tensor.of(w1v.clone(), 3).requiresGrad(true), w2 = Tensor.of(w2v.clone(), 3).requiresGrad(true);
+            Tensor w1 = place.apply(Tensor.of(w1v.clone(), 3)).requiresGrad(true);
+            Tensor w2 = place.apply(Tensor.of(w2v.clone(), 3)).requiresGrad(true);
             DataParallel dp = new DataParallel(rec, List.of(w1, w2), 12);
             assertEquals(2, dp.buckets());
             int r = comm.rank();
-            Tensor x = Tensor.of(new float[] {r + 1, r + 2, r + 3}, 3);
+            Tensor x = place.apply(Tensor.of(new float[] {r + 1, r + 2, r + 3}, 3));
             Tensor loss = new Gate(started, log).apply(x.mul(w1)).mul(w2).sum();
             dp.backward(loss, true);
             log.add("backward returned");
             dp.addMicroBatch(1, loss.item());
             dp.reduceGradients();
-            return new Object[] {new ArrayList<>(log), w1.grad().f32().clone(), w2.grad().f32().clone()};
+            assertEquals(w1.device(), w1.grad().device(), "the gradient stays where the parameter is");
+            return new Object[] {new ArrayList<>(log), Backends.to(w1.grad(), Device.CPU).toFloatArray(),
+                Backends.to(w2.grad(), Device.CPU).toFloatArray()};
         });
         for (int r = 0; r < 2; r++) {
             @SuppressWarnings("unchecked")
