@@ -786,6 +786,12 @@ public final class CudaBackend implements Backend, AutoCloseable {
     }
 
     @Override
+    public <T> T kernels(Class<T> type) {
+        if (type == lmu.backend.LmuKernels.class) return type.cast(new lmu.backend.cuda.kernels.CudaLmuKernels(this));
+        return Backend.super.kernels(type);
+    }
+
+    @Override
     public String toString() {
         return "CudaBackend[" + ctx + ", matmul: " + matmul.implementation() + "]";
     }
