@@ -677,4 +677,10 @@ public final class CpuBackend implements Backend {
             });
         }
     }
+
+    @Override
+    public <T> T kernels(Class<T> type) {
+        if (type == lmu.backend.OptimizerKernels.class) return type.cast(CpuOptimizerKernels.INSTANCE);
+        return Backend.super.kernels(type);
+    }
 }
