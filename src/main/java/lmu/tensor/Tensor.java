@@ -121,13 +121,19 @@ public final class Tensor {
 
     /** The backing float array of an F32 tensor (shared, not a copy). */
     public float[] f32() {
-        if (!(storage instanceof F32Storage s)) throw new IllegalStateException("Tensor: f32() on a " + dtype() + " tensor");
+        if (!(storage instanceof F32Storage s)) throw new IllegalStateException("Tensor: f32() on a " + dtype() + " tensor" + where());
         return s.data();
+    }
+
+    /** For the array accessors' errors: a device tensor has no host array. */
+    private String where() {
+        return device.kind() == Device.Kind.CPU ? ""
+                : " on " + device + " (device memory has no host array: use its backend's kernels, or copy with Backends.to(t, Device.CPU))";
     }
 
     /** The backing double array of an F64 tensor (shared, not a copy). */
     public double[] f64() {
-        if (!(storage instanceof F64Storage s)) throw new IllegalStateException("Tensor: f64() on a " + dtype() + " tensor");
+        if (!(storage instanceof F64Storage s)) throw new IllegalStateException("Tensor: f64() on a " + dtype() + " tensor" + where());
         return s.data();
     }
 
