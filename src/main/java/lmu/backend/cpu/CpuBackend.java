@@ -681,6 +681,7 @@ public final class CpuBackend implements Backend {
     @Override
     public <T> T kernels(Class<T> type) {
         if (type == lmu.backend.LmuKernels.class) return type.cast(CpuLmuKernels.INSTANCE);
+        if (type == lmu.backend.OptimizerKernels.class) return type.cast(CpuOptimizerKernels.INSTANCE);
         return Backend.super.kernels(type);
     }
 }

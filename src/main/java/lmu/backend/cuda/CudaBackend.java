@@ -764,6 +764,20 @@ public final class CudaBackend implements Backend, AutoCloseable {
                 .i32(padding).i32(tOut).run();
     }
 
+    // ------------------------------------------------------------------ fused kernel families
+
+    private lmu.backend.cuda.kernels.CudaOptimizerKernels optimizerKernels;
+
+    @Override
+    public <T> T kernels(Class<T> type) {
+        if (type == lmu.backend.LmuKernels.class) return type.cast(new lmu.backend.cuda.kernels.CudaLmuKernels(this));
+        if (type == lmu.backend.OptimizerKernels.class) {
+            if (optimizerKernels == null) optimizerKernels = new lmu.backend.cuda.kernels.CudaOptimizerKernels(this);
+            return type.cast(optimizerKernels);
+        }
+        return Backend.super.kernels(type);
+    }
+
     // ------------------------------------------------------------------ lifecycle
 
     private void ensureOpen() {
@@ -783,12 +797,6 @@ public final class CudaBackend implements Backend, AutoCloseable {
             closed = true;
             if (ownsContext) ctx.close();
         }
-    }
-
-    @Override
-    public <T> T kernels(Class<T> type) {
-        if (type == lmu.backend.LmuKernels.class) return type.cast(new lmu.backend.cuda.kernels.CudaLmuKernels(this));
-        return Backend.super.kernels(type);
     }
 
     @Override
