@@ -777,8 +777,15 @@ public final class CudaBackend implements Backend, AutoCloseable {
 
     // ------------------------------------------------------------------ fused kernel families
 
+    private lmu.backend.cuda.kernels.CudaOptimizerKernels optimizerKernels;
+
     @Override
     public <T> T kernels(Class<T> type) {
+        if (type == lmu.backend.LmuKernels.class) return type.cast(new lmu.backend.cuda.kernels.CudaLmuKernels(this));
+        if (type == lmu.backend.OptimizerKernels.class) {
+            if (optimizerKernels == null) optimizerKernels = new lmu.backend.cuda.kernels.CudaOptimizerKernels(this);
+            return type.cast(optimizerKernels);
+        }
         if (type == lmu.backend.AttentionKernels.class) return type.cast(new lmu.backend.cuda.kernels.CudaAttentionKernels(this));
         if (type == lmu.backend.CtcKernels.class) return type.cast(new lmu.backend.cuda.kernels.CudaCtcKernels(this));
         return Backend.super.kernels(type);
