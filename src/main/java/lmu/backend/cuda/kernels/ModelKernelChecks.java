@@ -103,13 +103,13 @@ public final class ModelKernelChecks {
         add(c, "attention dropout 0.5 hd32 B2 T130 H2", (d, r, s) -> attention(d, r, s, 2, 130, 2, 32, new int[] {13, 130}, 0.5));
         add(c, "attention dropout 0.3 hd64 no mask B1 T1 H1", (d, r, s) -> attention(d, r, s, 1, 1, 1, 64, null, 0.3));
         // the kernel families on a CudaBackend against the CPU's (what ScaledDotProductAttention and CtcLossFunction call)
-        add(c, "AttentionKernels dropout 0.1 hd32 B2 T45 H3", (d, r, s) -> attentionFamily(d, r, s, 2, 45, 3, 32,
+        add(c, "attention family (AttentionKernels) dropout 0.1 hd32 B2 T45 H3", (d, r, s) -> attentionFamily(d, r, s, 2, 45, 3, 32,
                 new int[] {45, 17}, 0.1));
-        add(c, "AttentionKernels only dq hd64 B2 T20 H1", (d, r, s) -> attentionFamily(d, r, s, 2, 20, 1, 64, null, 0));
+        add(c, "attention family (AttentionKernels) only dq hd64 B2 T20 H1", (d, r, s) -> attentionFamily(d, r, s, 2, 20, 1, 64, null, 0));
         for (CtcLoss.Reduction red : CtcLoss.Reduction.values()) {
-            add(c, "CtcKernels " + red + " B5 T40 V11", (d, r, s) -> ctcFamily(d, r, s, CtcLoss.Layout.BATCH_MAJOR, red, false));
+            add(c, "ctc family (CtcKernels) " + red + " B5 T40 V11", (d, r, s) -> ctcFamily(d, r, s, CtcLoss.Layout.BATCH_MAJOR, red, false));
         }
-        add(c, "CtcKernels TIME_MAJOR zeroInfinity B5 T40 V11", (d, r, s) -> ctcFamily(d, r, s, CtcLoss.Layout.TIME_MAJOR,
+        add(c, "ctc family (CtcKernels) TIME_MAJOR zeroInfinity B5 T40 V11", (d, r, s) -> ctcFamily(d, r, s, CtcLoss.Layout.TIME_MAJOR,
                 CtcLoss.Reduction.MEAN, true));
         return c;
     }
