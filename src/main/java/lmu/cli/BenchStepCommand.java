@@ -39,7 +39,7 @@ final class BenchStepCommand implements Callable<Integer> {
     public Integer call() {
         if (threads > 0) System.setProperty("lmu.threads", Integer.toString(threads));
         TrainConfig cfg = TrainConfig.resolve(config == null ? TrainConfig.loadBuiltin("configs/seed.yaml") : TrainConfig.loadYaml(config));
-        lmu.tensor.Device target = TrainCommand.chooseDevice(device, System.out);
+        lmu.tensor.Device target = TrainCommand.chooseDevice(device, 1, System.out);
         if (target.kind() == lmu.tensor.Device.Kind.CPU) {
             StepBenchmark.run(cfg, batch, frames, warmup, steps, profile, System.out);
             return 0;

@@ -78,13 +78,8 @@ final class TrainCommand implements Callable<Integer> {
         if (threads < 0) throw new IllegalArgumentException("--threads: expected 0 (all cores) or more, got " + threads);
         if (threads > 0) System.setProperty("lmu.threads", Integer.toString(threads));
         if (dryRun && device.trim().toLowerCase(java.util.Locale.ROOT).startsWith("cuda")) return dryRunGpuWorld();
-        lmu.tensor.Device target = chooseDevice(device, System.out);
+        lmu.tensor.Device target = chooseDevice(device, ranks, System.out);
         Device dev = target.kind() == lmu.tensor.Device.Kind.CUDA ? Device.CUDA : Device.CPU;
-        if (dev == Device.CUDA && ranks > 1) {
-            throw new IllegalArgumentException("--ranks " + ranks + " with --device " + target + ": data-parallel training on"
-                    + " several GPUs is not in this build yet; train on one GPU (drop --ranks) or data-parallel on the CPU"
-                    + " (--device cpu --ranks " + ranks + ")");
-        }
         TrainConfig cfg = TrainConfig.resolve(resolveRoot(dev));
         lmu.autograd.Profiler.enable(profile);
         TrainSession.Options opt = new TrainSession.Options(outputDir, resume, dryRun, debug, subset, ranks, target);
@@ -138,14 +133,20 @@ final class TrainCommand implements Callable<Integer> {
 
     /**
      * The device of {@code --device}: cpu; cuda or cuda:N; auto: cuda:0 when CUDA is available
-     * (the reason printed when it is not). The CPU choice never loads CUDA classes.
+     * (the reason printed when it is not) and {@code ranks} is 1 (CPU data parallel otherwise).
+     * The CPU choice never loads CUDA classes.
      *
+     * @param ranks {@code --ranks}: in-process data-parallel replicas (CPU only)
      * @throws UnavailableException for cuda without a usable GPU, with the reason CUDA gives
-     * @throws IllegalArgumentException for any other value
+     * @throws IllegalArgumentException for any other value, or cuda with ranks &gt; 1
      */
-    static lmu.tensor.Device chooseDevice(String flag, java.io.PrintStream out) {
+    static lmu.tensor.Device chooseDevice(String flag, int ranks, java.io.PrintStream out) {
         String f = flag.trim().toLowerCase(java.util.Locale.ROOT);
         if (f.equals("cpu")) return lmu.tensor.Device.CPU;
+        if (f.equals("auto") && ranks > 1) {
+            out.println("device: auto -> cpu (--ranks " + ranks + ": in-process data parallel runs on the CPU)");
+            return lmu.tensor.Device.CPU;
+        }
         if (f.equals("auto")) {
             if (lmu.backend.cuda.Cuda.isAvailable()) {
                 out.println("device: auto -> cuda:0 (" + lmu.backend.cuda.Cuda.deviceCount() + " GPU(s) visible)");
@@ -159,6 +160,11 @@ final class TrainCommand implements Callable<Integer> {
             d = lmu.tensor.Device.parse(f);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("--device: expected auto, cpu, cuda or cuda:N, got '" + flag + "'");
+        }
+        if (d.kind() == lmu.tensor.Device.Kind.CUDA && ranks > 1) {
+            throw new IllegalArgumentException("--ranks " + ranks + " with --device " + flag + ": data-parallel training on"
+                    + " several GPUs is not in this build yet; train on one GPU (drop --ranks) or data-parallel on the CPU"
+                    + " (--device cpu --ranks " + ranks + ")");
         }
         if (d.kind() == lmu.tensor.Device.Kind.CUDA && !lmu.backend.cuda.Cuda.isAvailable()) {
             throw new UnavailableException("--device " + flag + ": CUDA is not available: "

@@ -169,4 +169,17 @@ class DeviceTrainingTest {
         CtcModel loaded = Models.load(b.lastCheckpoint());
         assertWeights(hostWeights(gpu), loaded, Device.CPU, 0f);
     }
+
+    @Test
+    void onAGpuAutoPrecisionMeansFp32AndHalfPrecisionIsRefusedNamingTheKey() {
+        TrainConfig cfg = config(1);
+        assertEquals("off", TrainSession.describeDevicePrecision(cfg.train(), GPU));
+        Map<String, Object> root = TrainConfig.parseYaml(new java.io.StringReader(MODEL), "test");
+        TrainConfig.override(root, "train.mixed_precision", "auto");
+        assertTrue(TrainSession.describeDevicePrecision(TrainConfig.resolve(root).train(), GPU).startsWith("off (auto: fp32 on cuda:0"));
+        TrainConfig.override(root, "train.mixed_precision", "fp16");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> TrainSession.describeDevicePrecision(TrainConfig.resolve(root).train(), GPU));
+        assertTrue(e.getMessage().startsWith("train.mixed_precision: fp16 on cuda:0 is not in this build yet"), e.getMessage());
+    }
 }
