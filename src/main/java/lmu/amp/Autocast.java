@@ -1,5 +1,7 @@
 package lmu.amp;
 
+import java.util.Map;
+import java.util.WeakHashMap;
 import lmu.tensor.DType;
 import lmu.tensor.Device;
 import lmu.tensor.Tensor;
@@ -33,6 +35,12 @@ import lmu.tensor.Tensor;
  */
 public final class Autocast implements AutoCloseable {
     private static final ThreadLocal<Precision> CURRENT = ThreadLocal.withInitial(() -> Precision.OFF);
+    /**
+     * Device operands already converted in this scope, by source tensor (identity, weak keys): an
+     * activation that feeds several products (the input of the q, k and v projections) is converted
+     * and stored once. Dropped whenever a scope opens or closes.
+     */
+    private static final ThreadLocal<Map<Tensor, Tensor>> OPERANDS = ThreadLocal.withInitial(WeakHashMap::new);
 
     private final Precision previous;
     private boolean closed;
@@ -50,6 +58,7 @@ public final class Autocast implements AutoCloseable {
         if (precision == null) throw new IllegalArgumentException("Autocast: precision is null");
         Precision prev = CURRENT.get();
         CURRENT.set(precision);
+        OPERANDS.get().clear();
         return new Autocast(prev);
     }
 
@@ -73,7 +82,9 @@ public final class Autocast implements AutoCloseable {
     /**
      * x as the policy stores a matrix-product operand: on the CPU as {@link #half}; on a device, an
      * F32 tensor converted to the policy's 16-bit format under FP16/BF16 (gradient converted back to
-     * F32). x itself when the policy is off, x is null or x is not F32.
+     * F32); an activation (a non-leaf) met again in the same scope reuses its first conversion's
+     * storage, so it is stored once whatever the number of products it feeds. x itself when the
+     * policy is off, x is null or x is not F32.
      *
      * @param x any shape
      */
@@ -81,7 +92,13 @@ public final class Autocast implements AutoCloseable {
         Precision p = CURRENT.get();
         if (p == Precision.OFF || x == null || x.dtype() != DType.F32) return x;
         if (x.device().equals(Device.CPU)) return HalfRound.apply(x, p);
-        return HalfCast.apply(x, p.storage());
+        // leaves (parameters, inputs) are converted afresh: an optimizer step may change them in place
+        if (x.node() == null) return HalfCast.apply(x, p.storage());
+        Map<Tensor, Tensor> done = OPERANDS.get();
+        Tensor prev = done.get(x);
+        Tensor h = prev != null && prev.dtype() == p.storage() ? HalfCast.reuse(x, prev) : HalfCast.apply(x, p.storage());
+        if (prev == null) done.put(x, h);
+        return h;
     }
 
     /**
@@ -105,5 +122,6 @@ public final class Autocast implements AutoCloseable {
         if (closed) return;
         closed = true;
         CURRENT.set(previous);
+        OPERANDS.get().clear();
     }
 }

@@ -16,9 +16,11 @@ import lmu.tensor.Tensor;
  */
 final class HalfCast extends Function {
     private final DType to;
+    private final Tensor converted; // x already converted (same values), or null
 
-    private HalfCast(DType to) {
+    private HalfCast(DType to, Tensor converted) {
         this.to = to;
+        this.converted = converted;
     }
 
     /**
@@ -35,7 +37,20 @@ final class HalfCast extends Function {
             throw new IllegalArgumentException("HalfCast: the CPU has no 16-bit storage (HalfRound emulates it), x is on the CPU");
         }
         if (x.dtype() == to) return x;
-        return new HalfCast(to).apply(new Tensor[] {x});
+        return new HalfCast(to, null).apply(new Tensor[] {x});
+    }
+
+    /**
+     * As {@link #apply} when {@code converted} already holds x converted (an earlier conversion of
+     * the same tensor): a new graph node on the same storage, nothing computed or allocated.
+     *
+     * @param converted an earlier result of {@code apply(x, to)}
+     */
+    static Tensor reuse(Tensor x, Tensor converted) {
+        if (converted.numel() != x.numel() || !converted.device().equals(x.device())) {
+            throw new IllegalArgumentException("HalfCast: a conversion of " + x + " cannot be " + converted);
+        }
+        return new HalfCast(converted.dtype(), converted).apply(new Tensor[] {x});
     }
 
     @Override
@@ -45,10 +60,11 @@ final class HalfCast extends Function {
 
     @Override
     protected Tensor forward(Ctx ctx, Tensor... in) {
+        ctx.save(in[0].dtype());
+        if (converted != null) return new Tensor(converted.storage(), in[0].shape(), in[0].device());
         Backend be = Backends.of(in[0]);
         Tensor y = be.empty(to, in[0].shape());
         be.cast(y, in[0]);
-        ctx.save(in[0].dtype());
         return y;
     }
 
