@@ -38,7 +38,8 @@ public final class Autocast implements AutoCloseable {
     /**
      * Device operands already converted in this scope, by source tensor (identity, weak keys): an
      * activation that feeds several products (the input of the q, k and v projections) is converted
-     * and stored once. Dropped whenever a scope opens or closes.
+     * and stored once. Dropped when a policy scope opens over OFF and when the policy returns to OFF
+     * (scopes nested inside one, such as an OFF scope inside an FP16 one, keep it).
      */
     private static final ThreadLocal<Map<Tensor, Tensor>> OPERANDS = ThreadLocal.withInitial(WeakHashMap::new);
 
@@ -58,7 +59,7 @@ public final class Autocast implements AutoCloseable {
         if (precision == null) throw new IllegalArgumentException("Autocast: precision is null");
         Precision prev = CURRENT.get();
         CURRENT.set(precision);
-        OPERANDS.get().clear();
+        if (prev == Precision.OFF) OPERANDS.get().clear();
         return new Autocast(prev);
     }
 
@@ -122,6 +123,6 @@ public final class Autocast implements AutoCloseable {
         if (closed) return;
         closed = true;
         CURRENT.set(previous);
-        OPERANDS.get().clear();
+        if (previous == Precision.OFF) OPERANDS.get().clear();
     }
 }
