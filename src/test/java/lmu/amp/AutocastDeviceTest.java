@@ -81,7 +81,7 @@ class AutocastDeviceTest {
                 anyDiffer |= y[i] != ref[i];
             }
             assertTrue(anyDiffer, "the device result is not rounded to " + p);
-            Backends.registerCuda(null);
+            Backends.unregisterCuda(sim);
         }
     }
 
@@ -95,6 +95,6 @@ class AutocastDeviceTest {
         run(sim.toDevice(Tensor.randn(rng, DType.F32, 1, B, T, CIN)), w, sim.toDevice(Tensor.zeros(COUT)),
                 sim.toDevice(Tensor.randn(rng, DType.F32, 1, B, T, COUT)), Precision.OFF);
         assertEquals(0, sim.allocated[DType.F16.ordinal()] + sim.allocated[DType.BF16.ordinal()]);
-        Backends.registerCuda(null);
+        Backends.unregisterCuda(sim);
     }
 }

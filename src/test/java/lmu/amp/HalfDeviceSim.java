@@ -52,12 +52,6 @@ final class HalfDeviceSim implements Backend {
         @Override public void fill(double x) { java.util.Arrays.fill(v, r(x)); }
     }
 
-    Tensor toDevice(Tensor host) {
-        Tensor t = empty(DType.F32, host.shape());
-        ((SimStorage) t.storage()).fromHost(host.toFloatArray());
-        return t;
-    }
-
     private static SimStorage sim(Tensor t, String op, boolean anyDtype) {
         if (!(t.storage() instanceof SimStorage s)) throw new IllegalArgumentException("sim." + op + ": not a sim tensor");
         if (!anyDtype && s.dtype != DType.F32) throw new IllegalArgumentException("sim." + op + ": f32 only, got " + s.dtype);

@@ -115,6 +115,27 @@ public final class CudaBackend implements Backend, AutoCloseable {
         return matmul.usesCublas();
     }
 
+    /**
+     * Device bytes held by reachable tensors and open scratch buffers: collects the JVM's garbage
+     * (device memory of unreachable tensors returns only through their cleaners), returns the freed
+     * blocks to the allocator, waits for the stream and reads the allocator's {@code allocated}
+     * figure. For memory reports, not for hot paths (it runs a full GC).
+     */
+    public long liveBytes() {
+        ensureOpen();
+        for (int i = 0; i < 2; i++) {
+            System.gc();
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        drainFrees();
+        ctx.synchronize();
+        return ctx.allocator().stats().allocated();
+    }
+
     /** Waits for all work enqueued so far. */
     public void synchronize() {
         ctx.synchronize();
