@@ -71,6 +71,11 @@ class DeviceTrainingTest {
         TrainConfig.override(root, "optim.warmup", 2);
         TrainConfig.override(root, "optim.clip_norm", 0.5); // small enough that every step clips
         TrainConfig.override(root, "optim.schedule", "constant");
+        // The attention key bias has an exactly zero gradient (it shifts every score of a row alike),
+        // so its computed gradient is rounding noise (~1e-9) that Adam with a tiny eps turns into full
+        // ±lr steps whose signs depend on the order of float operations; eps 1e-4 keeps such noise
+        // below 1e-6 while real gradients (1e-3 and up) move as usual.
+        TrainConfig.override(root, "optim.eps", 1e-4);
         return TrainConfig.resolve(root);
     }
 
@@ -148,7 +153,7 @@ class DeviceTrainingTest {
         }
     }
 
-    /** Needs the LMU, attention and CTC device paths (kernel families LmuKernels, AttentionKernels, CtcKernels). */
+    /** Runs through the LMU, attention and CTC device paths (kernel families LmuKernels, AttentionKernels, CtcKernels). */
     @Test
     void threeStepsOnTheDeviceGiveTheCpuWeightsAndACheckpointTheCpuLoads() throws Exception {
         CtcModel cpu = model(config(3));
@@ -164,8 +169,8 @@ class DeviceTrainingTest {
         for (int i = 0; i < la.size(); i++) assertEquals(la.get(i), lb.get(i), 1e-5 * Math.max(1, Math.abs(la.get(i))), "loss " + i);
         Map<String, float[]> expected = hostWeights(cpu);
         assertWeights(expected, gpu, GPU, 1e-5f);
-        // the host reads only the scalars it decides on (loss, norm, overflow flag), never whole tensors element by element
-        assertTrue(perStep <= 16, perStep + " element reads of device tensors per step");
+        // the host reads only the scalars it decides on, never whole tensors element by element
+        assertEquals(1, perStep, "element reads of device tensors per step (the loss; the norm and overflow flag come from kernels)");
         CtcModel loaded = Models.load(b.lastCheckpoint());
         assertWeights(hostWeights(gpu), loaded, Device.CPU, 0f);
     }
