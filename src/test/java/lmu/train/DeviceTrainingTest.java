@@ -146,8 +146,13 @@ class DeviceTrainingTest {
     }
 
     private Trainer.Summary train(CtcModel m, Path out) throws Exception {
+        return train(m, out, 3, null);
+    }
+
+    private Trainer.Summary train(CtcModel m, Path out, long maxSteps, Path resumeFrom) throws Exception {
         SyntheticBatches data = new SyntheticBatches(6, 4, 5, 3);
-        Trainer tr = new Trainer(config(3), m, data, null, out, new PrintStream(new ByteArrayOutputStream()), false);
+        Trainer tr = new Trainer(config(maxSteps), m, data, null, out, new PrintStream(new ByteArrayOutputStream()), false);
+        if (resumeFrom != null) tr.resume(Checkpoints.load(resumeFrom));
         try (MetricsLog log = new MetricsLog(out)) {
             return tr.run(log);
         }
@@ -173,6 +178,14 @@ class DeviceTrainingTest {
         assertEquals(1, perStep, "element reads of device tensors per step (the loss; the norm and overflow flag come from kernels)");
         CtcModel loaded = Models.load(b.lastCheckpoint());
         assertWeights(hostWeights(gpu), loaded, Device.CPU, 0f);
+
+        // validation: features to the device, losses and logits back for greedy decoding
+        SyntheticBatches valid = new SyntheticBatches(2, 4, 5, 99);
+        Evaluator.Result ra = Evaluator.evaluate(cpu, valid.epoch(1, 0)), rb = Evaluator.evaluate(gpu, valid.epoch(1, 0));
+        assertEquals(8, rb.utterances());
+        assertEquals(ra.loss(), rb.loss(), 1e-5 * Math.max(1, Math.abs(ra.loss())));
+        assertEquals(ra.hypotheses(), rb.hypotheses());
+        assertEquals(ra.cer(), rb.cer(), 0);
     }
 
     @Test
@@ -186,5 +199,23 @@ class DeviceTrainingTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> TrainSession.describeDevicePrecision(TrainConfig.resolve(root).train(), GPU));
         assertTrue(e.getMessage().startsWith("train.mixed_precision: fp16 on cuda:0 is not in this build yet"), e.getMessage());
+    }
+
+    @Test
+    void aCpuCheckpointResumesOnTheDeviceAsOnTheCpu() throws Exception {
+        Trainer.Summary first = train(model(config(2)), dir.resolve("first"), 2, null);
+        CtcModel cpu = model(config(4));
+        train(cpu, dir.resolve("cpu"), 4, first.lastCheckpoint());
+        CtcModel gpu = model(config(4)).to(GPU) instanceof CtcModel c ? c : null;
+        Trainer.Summary b = train(gpu, dir.resolve("gpu"), 4, first.lastCheckpoint());
+        assertEquals(4, b.step());
+        assertWeights(hostWeights(cpu), gpu, GPU, 1e-5f);
+        // the device run's checkpoint carries the optimizer's moments copied from the device
+        Checkpoints.Loaded ca = Checkpoints.load(Checkpoints.latestGood(dir.resolve("cpu"), new java.util.ArrayList<>()).dir());
+        Checkpoints.Loaded cb = Checkpoints.load(b.lastCheckpoint());
+        assertEquals(ca.optimizer().arrays().keySet(), cb.optimizer().arrays().keySet());
+        for (String k : ca.optimizer().arrays().keySet()) {
+            assertArrayEquals(ca.optimizer().arrays().get(k), cb.optimizer().arrays().get(k), 1e-5f, k);
+        }
     }
 }
