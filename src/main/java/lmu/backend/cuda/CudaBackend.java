@@ -324,22 +324,26 @@ public final class CudaBackend implements Backend, AutoCloseable {
 
     /** An f32 tensor of this backend (what every op but the few of the class comment takes). */
     private CudaStorage storage(Tensor t, String op, String arg) {
-        CudaStorage s = deviceStorage(t, op, arg);
-        if (s.dtype() != DType.F32) {
-            throw new IllegalArgumentException("CudaBackend." + op + ": " + arg + " must be an f32 tensor, got "
-                    + s.dtype().name().toLowerCase(java.util.Locale.ROOT) + " (only cast, matmul, fill, addInPlace, addNew and"
-                    + " sumAxes take f16/bf16 tensors)");
-        }
-        return s;
+        return checked(t, op, arg, true);
     }
 
     /** A tensor of this backend of any device dtype (f32, f16, bf16). */
     private CudaStorage deviceStorage(Tensor t, String op, String arg) {
+        return checked(t, op, arg, false);
+    }
+
+    private CudaStorage checked(Tensor t, String op, String arg, boolean f32Only) {
         if (t == null) throw new IllegalArgumentException("CudaBackend." + op + ": " + arg + " must not be null");
+        String want = f32Only ? "an f32 tensor" : "an f32, f16 or bf16 tensor";
         if (!(t.storage() instanceof CudaStorage s) || s.backend() != this) {
-            throw new IllegalArgumentException("CudaBackend." + op + ": " + arg + " must be a tensor on " + device
+            throw new IllegalArgumentException("CudaBackend." + op + ": " + arg + " must be " + want + " on " + device
                     + " of this backend, got " + t.dtype().name().toLowerCase(java.util.Locale.ROOT) + " on " + t.device()
                     + " (" + t.storage().getClass().getSimpleName() + ")");
+        }
+        if (f32Only && s.dtype() != DType.F32) {
+            throw new IllegalArgumentException("CudaBackend." + op + ": " + arg + " must be an f32 tensor, got "
+                    + s.dtype().name().toLowerCase(java.util.Locale.ROOT) + " (only cast, matmul, fill, addInPlace, addNew and"
+                    + " sumAxes take f16/bf16 tensors)");
         }
         return s;
     }
