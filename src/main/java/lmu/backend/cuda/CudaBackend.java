@@ -458,9 +458,13 @@ public final class CudaBackend implements Backend, AutoCloseable {
     /** {@code a + b} in a's dtype; f16/bf16 operands are added in fp32 and the sum rounded once. */
     @Override
     public Tensor addNew(Tensor a, Tensor b) {
-        CudaStorage sa = deviceStorage(a, "addNew", "a");
-        deviceStorage(b, "addNew", "b");
+        CudaStorage sa = deviceStorage(a, "addNew", "a"), sb = deviceStorage(b, "addNew", "b");
         sameNumel("addNew", "b", b, a.numel());
+        if (sa.dtype() == DType.F32 && sb.dtype() == DType.F32) { // one pass
+            Tensor out = new Tensor(allocate(a.numel(), false), a.shape(), device);
+            binaryContiguous(BinaryOp.ADD, ptr(out, "addNew", "out"), sa.ptr(), sb.ptr(), a.numel());
+            return out;
+        }
         Tensor out = new Tensor(copyOf(sa), a.shape(), device);
         addInPlace(out, b);
         return out;
