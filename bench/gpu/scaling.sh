@@ -122,7 +122,7 @@ measure() {
         END { if (n > 0 && secs > 0) printf "%d %.6f %.3f\n", n, secs, frames / secs }' "$1"
 }
 
-declare -A RC STEPS_PER_S FPS
+declare -A RC STEPS_PER_S FPS RANKS
 base=""
 for g in $GPUS; do
     dir="$work/g$g"
@@ -143,9 +143,14 @@ for g in $GPUS; do
         timeout "$RUN_TIMEOUT" "${cmd[@]}" > "$dir/train.out" 2>&1
     fi
     RC[$g]=$?
+    # the ranks the engine really ran ("data parallel: N ranks, ..."; absent: one replica)
+    RANKS[$g]=$(grep -oE 'data parallel: [0-9]+ ranks' "$dir/train.out" | head -1 | grep -oE '[0-9]+' || true)
+    RANKS[$g]=${RANKS[$g]:-1}
     m=""
     [[ -f "$dir/metrics.jsonl" ]] && m=$(measure "$dir/metrics.jsonl")
-    if [[ -n "$m" ]]; then
+    if [[ "${RANKS[$g]}" != "$g" ]]; then
+        echo "    exit ${RC[$g]}, but the engine ran ${RANKS[$g]} rank(s), not $g: no data-parallel timing (see $dir/train.out)"
+    elif [[ -n "$m" ]]; then
         read -r n secs fps <<< "$m"
         STEPS_PER_S[$g]=$(awk -v n="$n" -v s="$secs" 'BEGIN { printf "%.6f", n / s }')
         FPS[$g]=$fps
@@ -164,22 +169,23 @@ done
     echo "Command: \`bench/gpu/scaling.sh --gpus \"${GPUS# }\" --per-gpu-batch $PER_GPU_BATCH --steps $STEPS --warmup $WARMUP"\
 "${CONFIG:+ --config $CONFIG} --data $DATA --device $DEVICE\`${TRAIN_ARGS:+ with TRAIN_ARGS=\"$TRAIN_ARGS\"}."
     echo
-    echo "| GPUs | global batch | steps/s | frames/s per GPU | frames/s, all GPUs | efficiency | exit |"
-    echo "|---:|---:|---:|---:|---:|---:|---:|"
+    echo "| GPUs | ranks run | global batch | steps/s | frames/s per GPU | frames/s, all GPUs | efficiency | exit |"
+    echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
     for g in $GPUS; do
         batch=$((PER_GPU_BATCH * g))
         if [[ -n "${STEPS_PER_S[$g]:-}" ]]; then
             awk -v g="$g" -v b="$batch" -v sps="${STEPS_PER_S[$g]}" -v fps="${FPS[$g]}" -v base="$base" -v rc="${RC[$g]}" 'BEGIN {
                 eff = base > 0 ? sprintf("%.1f%%", 100 * fps / base) : "n/a"
-                printf "| %d | %d | %.3f | %.0f | %.0f | %s | %d |\n", g, b, sps, fps, fps * g, eff, rc }'
+                printf "| %d | %d | %d | %.3f | %.0f | %.0f | %s | %d |\n", g, g, b, sps, fps, fps * g, eff, rc }'
         else
-            echo "| $g | $batch | - | - | - | - | ${RC[$g]} |"
+            echo "| $g | ${RANKS[$g]} | $batch | - | - | - | - | ${RC[$g]} |"
         fi
     done
     echo
     echo "Frames/s per GPU: rank 0's slice of every global batch (10 ms feature frames) per second, over the timed"
     echo "steps; all GPUs: that times the GPUs. Efficiency = frames/s per GPU relative to 1 GPU. Exit 124: the run"
-    echo "passed RUN_TIMEOUT (then the steps it finished are still timed)."
+    echo "passed RUN_TIMEOUT (then the steps it finished are still timed). \"ranks run\" is what the engine reported"
+    echo "(\"data parallel: N ranks\"); a run that did not use one rank per GPU is not timed."
     for g in $GPUS; do
         if [[ -z "${STEPS_PER_S[$g]:-}" ]]; then
             echo
