@@ -518,4 +518,12 @@ class DataParallelTest {
             }
         }
     }
+
+    @Test
+    void aParameterListedTwiceIsRejected() {
+        Tensor w = Tensor.of(new float[] {1, 2}, 2).requiresGrad(true);
+        List<String> out = Ranks.run(1, Duration.ofSeconds(10), "dp-args", comm -> assertThrows(IllegalArgumentException.class,
+                () -> new DataParallel(comm, List.of(w, Tensor.of(new float[] {3}, 1), w), 64)).getMessage());
+        assertTrue(out.get(0).contains("parameter 0 [2] is listed twice"), out.get(0));
+    }
 }
