@@ -68,7 +68,7 @@ public final class Backward {
                 if (g != null) accumulateLeaf(t, g, listener); // only a root that is itself a leaf gets here
                 continue;
             }
-            if (g != null) propagate(n, g, grads, retainGraph);
+            if (g != null || n.ctx.hasOutputGrads()) propagate(n, g, grads, retainGraph);
             for (Tensor in : n.inputs) {
                 if (isLeaf(in) && --pending.get(in)[0] == 0) {
                     Tensor gl = grads.remove(in);
@@ -88,6 +88,7 @@ public final class Backward {
         long t0 = Profiler.enabled() ? System.nanoTime() : 0;
         Tensor[] inGrads = n.function.backward(n.ctx, g);
         if (t0 != 0) Profiler.record(n.function.name(), true, System.nanoTime() - t0);
+        n.ctx.clearOutputGrads();
         for (int i = 0; i < n.inputs.length; i++) {
             Tensor in = n.inputs[i];
             if (in == null || !n.ctx.needsInputGrad(i)) continue;

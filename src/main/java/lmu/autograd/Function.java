@@ -25,6 +25,17 @@ public abstract class Function {
 
     /** Runs this op on {@code inputs}, recording it for backward where needed. */
     public final Tensor apply(Tensor... inputs) {
+        return applyAll(inputs)[0];
+    }
+
+    /**
+     * As {@link #apply}, for an op whose forward also registers extra outputs ({@link Ctx#output}):
+     * returns {the forward's result, the extra outputs in order}. Each extra output is recorded as
+     * a consumer of the first, so backward reaches it first and hands its gradient to this op's
+     * {@link #backward} as {@link Ctx#outputGrad}; that single call sees the gradients of all
+     * outputs (dOut is null when only extra outputs received one).
+     */
+    public final Tensor[] applyAll(Tensor... inputs) {
         boolean[] needs = new boolean[inputs.length];
         boolean any = false;
         boolean record = GradMode.isEnabled();
@@ -44,8 +55,43 @@ public abstract class Function {
             out = forward(ctx, inputs);
         }
         if (t0 != 0) Profiler.record(name(), false, System.nanoTime() - t0);
-        if (any) out.attach(new Node(this, ctx, inputs.clone()));
-        return out;
+        Tensor[] all = ctx.takeOutputs(out);
+        if (any) {
+            out.attach(new Node(this, ctx, inputs.clone()));
+            for (int i = 1; i < all.length; i++) {
+                all[i].attach(new Node(new ExtraOutput(ctx, i, name()), new Ctx(new boolean[] {true}), new Tensor[] {out}));
+            }
+        }
+        return all;
+    }
+
+    /** Hands the gradient of extra output {@code index} to the owning op's context; nothing flows to the first output. */
+    private static final class ExtraOutput extends Function {
+        private final Ctx owner;
+        private final int index;
+        private final String op;
+
+        ExtraOutput(Ctx owner, int index, String op) {
+            this.owner = owner;
+            this.index = index;
+            this.op = op;
+        }
+
+        @Override
+        public String name() {
+            return op + "[" + index + "]";
+        }
+
+        @Override
+        protected Tensor forward(Ctx ctx, Tensor... inputs) {
+            throw new IllegalStateException(name() + ": an extra output is made by its op's forward");
+        }
+
+        @Override
+        protected Tensor[] backward(Ctx ctx, Tensor dOut) {
+            owner.setOutputGrad(index, dOut);
+            return new Tensor[1];
+        }
     }
 
     /** Inputs must agree in dtype and device unless an op overrides this (e.g. casts). */

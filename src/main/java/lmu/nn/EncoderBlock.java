@@ -11,7 +11,9 @@ import lmu.util.Rng;
  * With pre-LN each sub-block computes {@code x + dropout(f(norm(x)))}; with post-LN
  * {@code norm(x + dropout(f(x)))}. Without the LMU residual the LMU sub-block computes
  * {@code dropout(lmu(norm(x)))} (pre-LN) or {@code norm(dropout(lmu(x)))} (post-LN). The order of
- * the attention and LMU sub-blocks is configurable; the feed-forward sub-block comes last.
+ * the attention and LMU sub-blocks is configurable; the feed-forward sub-block comes last. Each
+ * residual add runs fused with the layer norm that follows it ({@link LayerNorm#forwardResidual}):
+ * the sub-block's own norm (post-LN) or the next sub-block's (pre-LN).
  *
  * <p>Parameter names: {@code attention.*}, {@code attention_norm.*}, {@code lmu.*}, {@code lmu_norm.*},
  * {@code feed_forward.*}, {@code feed_forward_norm.*}.
@@ -77,33 +79,63 @@ public final class EncoderBlock extends Module {
     public Tensor forward(Tensor x, int[] lengths) {
         Checks.shape(x.rank() == 3 && x.dim(2) == channels, "EncoderBlock", "input", "(B, T, " + channels + ")", x.shape());
         Masks.checkLengths("EncoderBlock", lengths, x.dim(0), x.dim(1), 0);
-        if (lmuFirst) {
-            x = lmuSubBlock(x, lengths);
-            x = attentionSubBlock(x, lengths);
-        } else {
-            x = attentionSubBlock(x, lengths);
-            x = lmuSubBlock(x, lengths);
+        int n = feedForward != null ? 3 : 2;
+        SubBlock[] order = new SubBlock[n];
+        order[lmuFirst ? 0 : 1] = SubBlock.LMU;
+        order[lmuFirst ? 1 : 0] = SubBlock.ATTENTION;
+        if (n == 3) order[2] = SubBlock.FEED_FORWARD;
+        if (!preNorm) { // x ← norm(x + dropout(f(x))): the residual add runs fused with the norm
+            for (SubBlock sb : order) {
+                Tensor r = dropout.forward(run(sb, x, lengths));
+                x = residual(sb) ? norm(sb).forwardResidual(x, r)[1] : norm(sb).forward(r);
+            }
+            return x;
         }
-        if (feedForward != null) {
-            x = preNorm ? x.add(dropout.forward(feedForward.forward(feedForwardNorm.forward(x))))
-                    : feedForwardNorm.forward(x.add(dropout.forward(feedForward.forward(x))));
+        // x ← x + dropout(f(norm(x))): each residual add runs fused with the next sub-block's norm
+        Tensor normed = norm(order[0]).forward(x);
+        for (int i = 0; i < n; i++) {
+            Tensor r = dropout.forward(run(order[i], normed, lengths));
+            if (i + 1 == n) {
+                x = residual(order[i]) ? x.add(r) : r;
+            } else if (residual(order[i])) {
+                Tensor[] sy = norm(order[i + 1]).forwardResidual(x, r);
+                x = sy[0];
+                normed = sy[1];
+            } else {
+                x = r;
+                normed = norm(order[i + 1]).forward(r);
+            }
         }
         return x;
     }
 
-    private Tensor attentionSubBlock(Tensor x, int[] lengths) {
-        if (preNorm) return x.add(dropout.forward(attention.forward(attentionNorm.forward(x), lengths)));
-        return attentionNorm.forward(x.add(dropout.forward(attention.forward(x, lengths))));
+    private enum SubBlock { ATTENTION, LMU, FEED_FORWARD }
+
+    private LayerNorm norm(SubBlock sb) {
+        return switch (sb) {
+            case ATTENTION -> attentionNorm;
+            case LMU -> lmuNorm;
+            case FEED_FORWARD -> feedForwardNorm;
+        };
     }
 
-    private Tensor lmuSubBlock(Tensor x, int[] lengths) {
-        Tensor in = preNorm ? lmuNorm.forward(x) : x;
-        Tensor y = lmu.forward(in, lengths);
-        Checks.shape(y.rank() == 3 && y.dim(0) == x.dim(0) && y.dim(1) == x.dim(1) && y.dim(2) == channels, "EncoderBlock",
-                "sequence layer output", "(" + x.dim(0) + ", " + x.dim(1) + ", " + channels + ")", y.shape());
-        y = dropout.forward(y);
-        if (lmuResidual) y = x.add(y);
-        return preNorm ? y : lmuNorm.forward(y);
+    private boolean residual(SubBlock sb) {
+        return sb != SubBlock.LMU || lmuResidual;
+    }
+
+    /** The sub-block's function f (before dropout and residual). */
+    private Tensor run(SubBlock sb, Tensor in, int[] lengths) {
+        return switch (sb) {
+            case ATTENTION -> attention.forward(in, lengths);
+            case FEED_FORWARD -> feedForward.forward(in);
+            case LMU -> {
+                Tensor y = lmu.forward(in, lengths);
+                Checks.shape(y.rank() == 3 && y.dim(0) == in.dim(0) && y.dim(1) == in.dim(1) && y.dim(2) == channels,
+                        "EncoderBlock", "sequence layer output", "(" + in.dim(0) + ", " + in.dim(1) + ", " + channels + ")",
+                        y.shape());
+                yield y;
+            }
+        };
     }
 
     public MultiHeadAttention attention() {

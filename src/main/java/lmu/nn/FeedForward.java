@@ -1,5 +1,6 @@
 package lmu.nn;
 
+import lmu.backend.FusedKernels.Activation;
 import lmu.tensor.DType;
 import lmu.tensor.Tensor;
 import lmu.util.Rng;
@@ -26,6 +27,6 @@ public final class FeedForward extends Module {
      * @return shape (…, C)
      */
     public Tensor forward(Tensor x) {
-        return out.forward(dropout.forward(in.forward(x).gelu()));
+        return out.forward(dropout.forward(in.forward(x, Activation.GELU)));
     }
 }

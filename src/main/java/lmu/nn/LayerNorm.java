@@ -26,4 +26,16 @@ public final class LayerNorm extends Module {
     public Tensor forward(Tensor x) {
         return lmu.ops.LayerNorm.apply(x, weight, bias, eps);
     }
+
+    /**
+     * The residual sum and its norm in one fused pass ({@link lmu.ops.ResidualLayerNorm}).
+     *
+     * @param x input, shape (…, C)
+     * @param r residual added to x, shape of x
+     * @return {s = x + r, y = norm(s)}, both of x's shape
+     * @throws IllegalArgumentException if the shapes differ or the last axis is not C
+     */
+    public Tensor[] forwardResidual(Tensor x, Tensor r) {
+        return lmu.ops.ResidualLayerNorm.apply(x, r, weight, bias, eps);
+    }
 }

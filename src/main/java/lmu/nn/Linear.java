@@ -1,5 +1,7 @@
 package lmu.nn;
 
+import lmu.backend.FusedKernels.Activation;
+import lmu.ops.BiasActivation;
 import lmu.ops.MatMul;
 import lmu.tensor.DType;
 import lmu.tensor.Tensor;
@@ -31,12 +33,24 @@ public final class Linear extends Module {
      * @return shape (…, out)
      */
     public Tensor forward(Tensor x) {
+        return forward(x, Activation.IDENTITY);
+    }
+
+    /**
+     * act(x·Wᵀ + b): the bias add and the activation run as one fused epilogue ({@link BiasActivation}).
+     *
+     * @param x input, shape (…, in)
+     * @param act activation applied after the bias
+     * @return shape (…, out)
+     * @throws IllegalArgumentException if x's last axis is not {@code in}
+     */
+    public Tensor forward(Tensor x, Activation act) {
         if (x.dim(-1) != weight.dim(1)) {
             throw new IllegalArgumentException("Linear: input must have shape (…, " + weight.dim(1) + "), got "
                     + java.util.Arrays.toString(x.shape()));
         }
         Tensor y = MatMul.apply(x, weight, false, true);
-        return bias == null ? y : y.add(bias);
+        return bias == null && act == Activation.IDENTITY ? y : BiasActivation.apply(y, bias, act);
     }
 
     public Tensor weight() {

@@ -187,7 +187,8 @@ public final class CpuBackend implements Backend {
         return 0.5 * x * (1 + Math.tanh(GELU_SCALE * (x + 0.044715 * x * x * x)));
     }
 
-    private static double geluGrad(double x) {
+    /** d GELU / dx of the tanh approximation (shared with the float32 fused kernels). */
+    static double geluGrad(double x) {
         double t = Math.tanh(GELU_SCALE * (x + 0.044715 * x * x * x));
         return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * GELU_SCALE * (1 + 3 * 0.044715 * x * x);
     }
@@ -684,6 +685,7 @@ public final class CpuBackend implements Backend {
         if (type == lmu.backend.OptimizerKernels.class) return type.cast(CpuOptimizerKernels.INSTANCE);
         if (type == lmu.backend.AttentionKernels.class) return type.cast(CpuAttentionKernels.INSTANCE);
         if (type == lmu.backend.CtcKernels.class) return type.cast(CpuCtcKernels.INSTANCE);
+        if (type == lmu.backend.FusedKernels.class) return type.cast(CpuFusedKernels.INSTANCE);
         return Backend.super.kernels(type);
     }
 }

@@ -1,6 +1,7 @@
 package lmu.backend.cpu;
 
 import lmu.backend.BinaryOp;
+import lmu.backend.FusedKernels;
 import lmu.backend.UnaryOp;
 import lmu.util.Parallel;
 import lmu.util.Rng;
@@ -200,27 +201,54 @@ final class CpuFloatKernels {
 
     static void layerNorm(float[] out, float[] mean, float[] rstd, float[] x, float[] w, float[] b, int c, float eps) {
         rows(x.length / c, c, (lo, hi) -> {
+            for (int r = lo; r < hi; r++) layerNormRow(out, mean, rstd, x, w, b, c, eps, r);
+        });
+    }
+
+    /**
+     * s = x + res and out = layer norm of s, row by row (the sum rounded to float32 first, as an
+     * add followed by {@link #layerNorm} computes it).
+     */
+    static void residualLayerNorm(float[] s, float[] out, float[] mean, float[] rstd, float[] x, float[] res, float[] w,
+            float[] b, int c, float eps) {
+        rows(x.length / c, c, (lo, hi) -> {
             for (int r = lo; r < hi; r++) {
                 int base = r * c;
-                double s = 0;
-                for (int j = 0; j < c; j++) s += x[base + j];
-                float mu = (float) (s / c);
-                double var = 0;
-                for (int j = 0; j < c; j++) {
-                    float d = x[base + j] - mu;
-                    var += d * d;
-                }
-                float inv = (float) (1 / Math.sqrt(var / c + eps));
-                for (int j = 0; j < c; j++) out[base + j] = (x[base + j] - mu) * inv * w[j] + b[j];
-                mean[r] = mu;
-                rstd[r] = inv;
+                for (int j = 0; j < c; j++) s[base + j] = x[base + j] + res[base + j];
+                layerNormRow(out, mean, rstd, s, w, b, c, eps, r);
             }
         });
+    }
+
+    private static void layerNormRow(float[] out, float[] mean, float[] rstd, float[] x, float[] w, float[] b, int c,
+            float eps, int r) {
+        int base = r * c;
+        double s = 0;
+        for (int j = 0; j < c; j++) s += x[base + j];
+        float mu = (float) (s / c);
+        double var = 0;
+        for (int j = 0; j < c; j++) {
+            float d = x[base + j] - mu;
+            var += d * d;
+        }
+        float inv = (float) (1 / Math.sqrt(var / c + eps));
+        for (int j = 0; j < c; j++) out[base + j] = (x[base + j] - mu) * inv * w[j] + b[j];
+        mean[r] = mu;
+        rstd[r] = inv;
     }
 
     /** dx written; dw and db accumulated (+=). */
     static void layerNormBackward(float[] dx, float[] dw, float[] db, float[] dy, float[] x, float[] mean, float[] rstd,
             float[] w, int c) {
+        layerNormBackward(dx, null, dw, db, dy, x, mean, rstd, w, c);
+    }
+
+    /**
+     * dx written (= ds + the layer norm's gradient, ds null for none; dx null for not computed); dw
+     * and db accumulated (+=), either may be null.
+     */
+    static void layerNormBackward(float[] dx, float[] ds, float[] dw, float[] db, float[] dy, float[] x, float[] mean,
+            float[] rstd, float[] w, int c) {
         int rowsN = x.length / c;
         int parts = Math.max(1, Math.min(Parallel.threads(), (int) ((long) rowsN * c / GRAIN)));
         double[][] accW = new double[parts][c], accB = new double[parts][c];
@@ -240,10 +268,12 @@ final class CpuFloatKernels {
                         aw[j] += dy[base + j] * xh;
                         ab[j] += dy[base + j];
                     }
+                    if (dx == null) continue;
                     float mg = (float) (sumG / c), mgx = (float) (sumGx / c);
                     for (int j = 0; j < c; j++) {
                         float xh = (x[base + j] - mu) * inv;
-                        dx[base + j] = inv * (dy[base + j] * w[j] - mg - xh * mgx);
+                        float v = inv * (dy[base + j] * w[j] - mg - xh * mgx);
+                        dx[base + j] = ds == null ? v : ds[base + j] + v;
                     }
                 }
             }
@@ -254,8 +284,65 @@ final class CpuFloatKernels {
                 sw += accW[p][j];
                 sb += accB[p][j];
             }
-            dw[j] += (float) sw;
-            db[j] += (float) sb;
+            if (dw != null) dw[j] += (float) sw;
+            if (db != null) db[j] += (float) sb;
+        }
+    }
+
+    /** y[r, j] = act(x[r, j] + b[j]) over rows of length c, b null for none; the float math of {@link #unary}. */
+    static void biasActivation(FusedKernels.Activation act, float[] y, float[] x, float[] b, int c) {
+        rows(x.length / c, c, (lo, hi) -> {
+            for (int r = lo; r < hi; r++) {
+                int base = r * c;
+                for (int j = 0; j < c; j++) {
+                    float z = b == null ? x[base + j] : x[base + j] + b[j];
+                    y[base + j] = switch (act) {
+                        case IDENTITY -> z;
+                        case RELU -> z > 0 ? z : 0f;
+                        case GELU -> 0.5f * z * (1 + (float) Math.tanh(GELU_SCALE * (z + 0.044715f * z * z * z)));
+                        case TANH -> FastMath.tanh(z);
+                    };
+                }
+            }
+        });
+    }
+
+    /**
+     * dx = act'(x + b)·dy (dx null: not computed; IDENTITY reads dy as dx) and db[j] = Σ_r dx[r, j]
+     * (db null: not computed), with the row split and double sums of {@link #sumLeadingRows}. The
+     * derivative as {@code CpuBackend.unaryBackward} computes it, in double from the float inputs:
+     * GELU from z = x + b, RELU from y &gt; 0, TANH as 1 − y².
+     */
+    static void biasActivationBackward(FusedKernels.Activation act, float[] dx, float[] db, float[] dy, float[] x,
+            float[] b, float[] y, int c) {
+        int rowsN = dy.length / c;
+        int parts = db == null ? Math.max(1, Parallel.threads()) : Math.max(1, Math.min(Parallel.threads(), (int) ((long) rowsN * c / GRAIN)));
+        double[][] acc = db == null ? null : new double[parts][c];
+        Parallel.forRange(parts, 1, (plo, phi) -> {
+            for (int p = plo; p < phi; p++) {
+                int from = (int) ((long) rowsN * p / parts), to = (int) ((long) rowsN * (p + 1) / parts);
+                double[] a = acc == null ? null : acc[p];
+                for (int r = from; r < to; r++) {
+                    int base = r * c;
+                    for (int j = 0; j < c; j++) {
+                        int i = base + j;
+                        float g = switch (act) {
+                            case IDENTITY -> dy[i];
+                            case RELU -> y[i] > 0 ? dy[i] : 0f;
+                            case GELU -> (float) (dy[i] * CpuBackend.geluGrad(b == null ? x[i] : x[i] + b[j]));
+                            case TANH -> (float) (dy[i] * (1 - (double) y[i] * y[i]));
+                        };
+                        if (dx != null) dx[i] = g;
+                        if (a != null) a[j] += g;
+                    }
+                }
+            }
+        });
+        if (db == null) return;
+        for (int j = 0; j < c; j++) {
+            double s = 0;
+            for (double[] a : acc) s += a[j];
+            db[j] = (float) s;
         }
     }
 

@@ -4,17 +4,18 @@ import lmu.autograd.Ctx;
 import lmu.autograd.Function;
 import lmu.backend.Backend;
 import lmu.backend.Backends;
+import lmu.backend.FusedKernels;
 import lmu.backend.LmuKernels;
+import lmu.ops.BiasActivation;
 import lmu.ops.MaskedFill;
 import lmu.ops.MatMul;
-import lmu.ops.Relu;
-import lmu.ops.Tanh;
 import lmu.tensor.Tensor;
 
 /**
  * The LMU layer as a graph of generic ops around two fused pieces, for any device: the products
- * that do not depend on the previous frame are {@link MatMul}, bias adds, the activation and the
- * masking of padded frames ({@link MaskedFill}), all of which run wherever x lives; the causal
+ * that do not depend on the previous frame are {@link MatMul}, bias adds fused with the activation
+ * ({@link BiasActivation}) and the masking of padded frames ({@link MaskedFill}), all of which run
+ * wherever x lives; the causal
  * convolution ({@link Convolution}) and the recurrence through time ({@link RecurrentCell}) are one
  * autograd function each, calling the {@link LmuKernels} of x's device.
  *
@@ -50,26 +51,25 @@ final class LmuComposition {
         // whatever padded frames hold (NaN included) must not reach a product
         Tensor xm = padded ? MaskedFill.apply(x, padding, maskShape, 0) : x;
         Tensor ux = MatMul.apply(xm, ex, false, false);
-        if (bu != null) ux = ux.add(bu);
+        if (bu != null) ux = BiasActivation.apply(ux, bu, FusedKernels.Activation.IDENTITY);
         Tensor ax = wx == null ? null : MatMul.apply(xm, wx, false, false);
         if (parallel) {
             Tensor m = new Convolution(ir, lengths).apply(ux);
             Tensor a = MatMul.apply(m, wm, false, false);
             if (ax != null) a = a.add(ax);
-            if (bh != null) a = a.add(bh);
-            Tensor h = activation(c.activation(), a);
+            Tensor h = bh == null && c.activation() == Activation.IDENTITY ? a : BiasActivation.apply(a, bh, fused(c.activation()));
             return padded ? MaskedFill.apply(h, padding, maskShape, 0) : h;
         }
         if (ax == null) ax = Backends.of(x).empty(x.dtype(), batch, frames, c.hiddenSize());
-        if (bh != null) ax = ax.add(bh);
+        if (bh != null) ax = BiasActivation.apply(ax, bh, FusedKernels.Activation.IDENTITY);
         return new RecurrentCell(ir.system(), c.activation(), lengths).apply(ux, ax, eh, em, wh, wm);
     }
 
-    private static Tensor activation(Activation f, Tensor a) {
+    private static FusedKernels.Activation fused(Activation f) {
         return switch (f) {
-            case TANH -> Tanh.apply(a);
-            case RELU -> Relu.apply(a);
-            case IDENTITY -> a;
+            case TANH -> FusedKernels.Activation.TANH;
+            case RELU -> FusedKernels.Activation.RELU;
+            case IDENTITY -> FusedKernels.Activation.IDENTITY;
         };
     }
 
