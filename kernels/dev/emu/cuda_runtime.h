@@ -30,6 +30,7 @@ struct alignas(16) float4 {
     float x, y, z, w;
 };
 inline float4 make_float4(float x, float y, float z, float w) { return float4{x, y, z, w}; }
+inline float rsqrtf(float x) { return 1.0f / sqrtf(x); }
 
 struct dim3 {
     unsigned x, y, z;

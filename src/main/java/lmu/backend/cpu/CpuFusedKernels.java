@@ -2,11 +2,11 @@ package lmu.backend.cpu;
 
 import java.util.Arrays;
 import lmu.backend.BinaryOp;
+import lmu.backend.FusedKernelArguments;
 import lmu.backend.FusedKernels;
 import lmu.backend.UnaryOp;
 import lmu.tensor.DType;
 import lmu.tensor.F32Storage;
-import lmu.tensor.Shape;
 import lmu.tensor.Tensor;
 
 /**
@@ -22,29 +22,11 @@ public final class CpuFusedKernels implements FusedKernels {
 
     private CpuFusedKernels() {}
 
-    private static void check(boolean ok, String op, String arg, String expected, Tensor t) {
-        if (!ok) {
-            throw new IllegalArgumentException("FusedKernels." + op + ": " + arg + " must be " + expected + ", got "
-                    + (t == null ? "null" : Shape.str(t.shape()) + " " + t.dtype() + " on " + t.device()));
-        }
-    }
-
     /** x on the CPU, F32 or F64, with at least one axis. */
     private static void checkInput(String op, String arg, Tensor x) {
-        check(x != null && x.rank() > 0 && (x.storage() instanceof F32Storage || x.dtype() == DType.F64)
-                && x.device().kind() == lmu.tensor.Device.Kind.CPU, op, arg, "an F32/F64 CPU tensor of shape (…, C)", x);
-    }
-
-    private static void checkLike(String op, String arg, Tensor t, Tensor like) {
-        check(t != null && Arrays.equals(t.shape(), like.shape()) && t.dtype() == like.dtype() && t.device().equals(like.device()),
-                op, arg, like.dtype() + " " + Shape.str(like.shape()) + " on " + like.device(), t);
-    }
-
-    private static void checkVector(String op, String arg, Tensor t, Tensor like) {
-        if (t == null) return;
-        int c = like.dim(-1);
-        check(t.rank() == 1 && t.dim(0) == c && t.dtype() == like.dtype() && t.device().equals(like.device()), op, arg,
-                like.dtype() + " (" + c + ")", t);
+        FusedKernelArguments.input(op, arg, x);
+        FusedKernelArguments.check((x.storage() instanceof F32Storage || x.dtype() == DType.F64)
+                && x.device().kind() == lmu.tensor.Device.Kind.CPU, op, arg, "an F32/F64 CPU tensor", x);
     }
 
     private static float[] f32(Tensor t) {
@@ -63,7 +45,7 @@ public final class CpuFusedKernels implements FusedKernels {
     @Override
     public Tensor biasActivation(Activation act, Tensor x, Tensor bias) {
         checkInput("biasActivation", "x", x);
-        checkVector("biasActivation", "bias", bias, x);
+        FusedKernelArguments.vector("biasActivation", "bias", bias, x);
         int c = x.dim(-1);
         Tensor y = CPU.empty(x.dtype(), x.shape());
         if (x.numel() == 0) return y;
@@ -90,9 +72,9 @@ public final class CpuFusedKernels implements FusedKernels {
             boolean needDbias) {
         String op = "biasActivationBackward";
         checkInput(op, "dy", dy);
-        if (act.backwardUsesInput()) checkLike(op, "x", x, dy);
-        if (act == Activation.RELU || act == Activation.TANH) checkLike(op, "y", y, dy);
-        checkVector(op, "bias", bias, dy);
+        if (act.backwardUsesInput()) FusedKernelArguments.like(op, "x", x, dy);
+        if (act == Activation.RELU || act == Activation.TANH) FusedKernelArguments.like(op, "y", y, dy);
+        FusedKernelArguments.vector(op, "bias", bias, dy);
         boolean dbWanted = needDbias && bias != null;
         int c = dy.dim(-1);
         Tensor dx = !needDx ? null : act == Activation.IDENTITY ? dy : CPU.empty(dy.dtype(), dy.shape());
@@ -128,11 +110,11 @@ public final class CpuFusedKernels implements FusedKernels {
     public Tensor[] residualLayerNorm(Tensor x, Tensor r, Tensor w, Tensor b, double eps) {
         String op = "residualLayerNorm";
         checkInput(op, "x", x);
-        checkLike(op, "r", r, x);
-        checkVector(op, "w", w, x);
-        checkVector(op, "b", b, x);
+        FusedKernelArguments.like(op, "r", r, x);
+        FusedKernelArguments.vector(op, "w", w, x);
+        FusedKernelArguments.vector(op, "b", b, x);
         if (!(eps > 0)) throw new IllegalArgumentException("FusedKernels.residualLayerNorm: eps must be > 0, got " + eps);
-        int c = x.dim(-1), rows = x.numel() / c;
+        int c = x.dim(-1), rows = c == 0 ? 0 : x.numel() / c;
         Tensor s = CPU.empty(x.dtype(), x.shape()), y = CPU.empty(x.dtype(), x.shape());
         Tensor mean = CPU.empty(x.dtype(), rows), rstd = CPU.empty(x.dtype(), rows);
         if (x.numel() > 0) {
@@ -152,12 +134,11 @@ public final class CpuFusedKernels implements FusedKernels {
             boolean needDx, boolean needParams) {
         String op = "residualLayerNormBackward";
         checkInput(op, "s", s);
-        if (dy != null) checkLike(op, "dy", dy, s);
-        if (ds != null) checkLike(op, "ds", ds, s);
-        checkVector(op, "w", w, s);
-        int c = s.dim(-1), rows = s.numel() / c;
-        check(mean != null && mean.numel() == rows && rstd != null && rstd.numel() == rows, op, "mean and rstd",
-                "(" + rows + ")", mean);
+        if (dy != null) FusedKernelArguments.like(op, "dy", dy, s);
+        if (ds != null) FusedKernelArguments.like(op, "ds", ds, s);
+        FusedKernelArguments.vector(op, "w", w, s);
+        FusedKernelArguments.rowStatistics(op, mean, rstd, s);
+        int c = s.dim(-1);
         if (dy == null) return new Tensor[] {needDx ? ds : null, null, null};
         Tensor dx = needDx ? CPU.empty(s.dtype(), s.shape()) : null;
         Tensor dw = needParams ? CPU.empty(s.dtype(), c) : null, db = needParams ? CPU.empty(s.dtype(), c) : null;

@@ -984,6 +984,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
         }
         if (type == lmu.backend.AttentionKernels.class) return type.cast(new lmu.backend.cuda.kernels.CudaAttentionKernels(this));
         if (type == lmu.backend.CtcKernels.class) return type.cast(new lmu.backend.cuda.kernels.CudaCtcKernels(this));
+        if (type == lmu.backend.FusedKernels.class) return type.cast(new lmu.backend.cuda.kernels.CudaFusedKernels(this));
         return Backend.super.kernels(type);
     }
 

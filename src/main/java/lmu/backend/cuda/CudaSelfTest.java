@@ -39,6 +39,7 @@ public final class CudaSelfTest {
         }
         c.addAll(lmu.backend.cuda.kernels.LmuLayerChecks.all()); // the LMU layer on the device path through autograd
         c.addAll(lmu.backend.cuda.kernels.FeatureKernelChecks.checks()); // log-mel features against LogMel
+        c.addAll(lmu.backend.cuda.kernels.FusedKernelChecks.all()); // bias+activation, residual+layer norm against the CPU's
         return c;
     }
 
