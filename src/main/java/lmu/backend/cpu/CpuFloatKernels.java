@@ -289,19 +289,41 @@ final class CpuFloatKernels {
         }
     }
 
+    /** A row of c floats for this thread (dx not kept: the gradient only feeds the column sums). */
+    private static float[] rowScratch(ThreadLocal<float[]> scratch, int c) {
+        float[] a = scratch.get();
+        if (a == null) scratch.set(a = new float[c]);
+        return a;
+    }
+
+    /** c copies of −0f: adding −0f leaves every float as it is (+0 and −0 included), so "no bias" runs the bias loop. */
+    private static float[] negativeZeros(int c) {
+        float[] z = new float[c];
+        java.util.Arrays.fill(z, -0f);
+        return z;
+    }
+
     /** y[r, j] = act(x[r, j] + b[j]) over rows of length c, b null for none; the float math of {@link #unary}. */
     static void biasActivation(FusedKernels.Activation act, float[] y, float[] x, float[] b, int c) {
+        float[] bias = b == null ? negativeZeros(c) : b;
         rows(x.length / c, c, (lo, hi) -> {
             for (int r = lo; r < hi; r++) {
                 int base = r * c;
-                for (int j = 0; j < c; j++) {
-                    float z = b == null ? x[base + j] : x[base + j] + b[j];
-                    y[base + j] = switch (act) {
-                        case IDENTITY -> z;
-                        case RELU -> z > 0 ? z : 0f;
-                        case GELU -> 0.5f * z * (1 + (float) Math.tanh(GELU_SCALE * (z + 0.044715f * z * z * z)));
-                        case TANH -> FastMath.tanh(z);
-                    };
+                switch (act) { // one loop per activation: the switch stays out of the element loop
+                    case IDENTITY -> { for (int j = 0; j < c; j++) y[base + j] = x[base + j] + bias[j]; }
+                    case RELU -> {
+                        for (int j = 0; j < c; j++) {
+                            float z = x[base + j] + bias[j];
+                            y[base + j] = z > 0 ? z : 0f;
+                        }
+                    }
+                    case GELU -> {
+                        for (int j = 0; j < c; j++) {
+                            float z = x[base + j] + bias[j];
+                            y[base + j] = 0.5f * z * (1 + (float) Math.tanh(GELU_SCALE * (z + 0.044715f * z * z * z)));
+                        }
+                    }
+                    case TANH -> { for (int j = 0; j < c; j++) y[base + j] = FastMath.tanh(x[base + j] + bias[j]); }
                 }
             }
         });
@@ -318,23 +340,31 @@ final class CpuFloatKernels {
         int rowsN = dy.length / c;
         int parts = db == null ? Math.max(1, Parallel.threads()) : Math.max(1, Math.min(Parallel.threads(), (int) ((long) rowsN * c / GRAIN)));
         double[][] acc = db == null ? null : new double[parts][c];
+        float[] bias = b == null ? negativeZeros(c) : b;
+        ThreadLocal<float[]> scratch = new ThreadLocal<>();
         Parallel.forRange(parts, 1, (plo, phi) -> {
             for (int p = plo; p < phi; p++) {
                 int from = (int) ((long) rowsN * p / parts), to = (int) ((long) rowsN * (p + 1) / parts);
                 double[] a = acc == null ? null : acc[p];
                 for (int r = from; r < to; r++) {
                     int base = r * c;
-                    for (int j = 0; j < c; j++) {
-                        int i = base + j;
-                        float g = switch (act) {
-                            case IDENTITY -> dy[i];
-                            case RELU -> y[i] > 0 ? dy[i] : 0f;
-                            case GELU -> (float) (dy[i] * CpuBackend.geluGrad(b == null ? x[i] : x[i] + b[j]));
-                            case TANH -> (float) (dy[i] * (1 - (double) y[i] * y[i]));
-                        };
-                        if (dx != null) dx[i] = g;
-                        if (a != null) a[j] += g;
+                    if (act == FusedKernels.Activation.IDENTITY && dx == null) { // dz = dy: only the sums
+                        if (a != null) for (int j = 0; j < c; j++) a[j] += dy[base + j];
+                        continue;
                     }
+                    float[] g = dx != null ? dx : rowScratch(scratch, c);
+                    int o = dx != null ? base : 0;
+                    switch (act) { // one loop per activation: the switch stays out of the element loop
+                        case IDENTITY -> System.arraycopy(dy, base, g, o, c);
+                        case RELU -> { for (int j = 0; j < c; j++) g[o + j] = y[base + j] > 0 ? dy[base + j] : 0f; }
+                        case GELU -> {
+                            for (int j = 0; j < c; j++) g[o + j] = (float) (dy[base + j] * CpuBackend.geluGrad(x[base + j] + bias[j]));
+                        }
+                        case TANH -> {
+                            for (int j = 0; j < c; j++) g[o + j] = (float) (dy[base + j] * (1 - (double) y[base + j] * y[base + j]));
+                        }
+                    }
+                    if (a != null) for (int j = 0; j < c; j++) a[j] += g[o + j];
                 }
             }
         });
