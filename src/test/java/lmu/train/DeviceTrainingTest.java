@@ -218,4 +218,13 @@ class DeviceTrainingTest {
             assertArrayEquals(ca.optimizer().arrays().get(k), cb.optimizer().arrays().get(k), 1e-5f, k);
         }
     }
+
+    @Test
+    void aSessionOnTheDeviceRefusesSeveralRanksBeforeLoadingData() {
+        TrainSession.Options opt = new TrainSession.Options(dir, "none", false, false, null, 2, GPU);
+        PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TrainSession.run(config(1), opt, quiet));
+        assertTrue(e.getMessage().startsWith("--device cuda:0 with 2 ranks"), e.getMessage());
+        assertTrue(e.getMessage().contains("data-parallel training on several GPUs is not in this build yet"), e.getMessage());
+    }
 }
