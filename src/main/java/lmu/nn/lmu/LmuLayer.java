@@ -161,7 +161,10 @@ public final class LmuLayer extends Module implements lmu.nn.SequenceLayer {
         return ir.system();
     }
 
-    /** Convolution method of the parallel mode (default AUTO: direct for short sequences, FFT for long). */
+    /**
+     * Convolution method of the parallel mode on the CPU (default AUTO: direct for short sequences,
+     * FFT for long); a device picks its own in its {@link lmu.backend.LmuKernels}.
+     */
     public void setConvolutionMethod(Method method) {
         if (method == null) throw new IllegalArgumentException("LmuLayer: convolution method is null");
         this.convolution = method;
