@@ -227,4 +227,14 @@ class DeviceTrainingTest {
         assertTrue(e.getMessage().startsWith("--device cuda:0 with 2 ranks"), e.getMessage());
         assertTrue(e.getMessage().contains("data-parallel training on several GPUs is not in this build yet"), e.getMessage());
     }
+
+    @Test
+    void theStepBenchmarkRunsOnTheDevice() {
+        ByteArrayOutputStream text = new ByteArrayOutputStream();
+        long reads = SimStorage.elementAccesses();
+        double median = StepBenchmark.run(config(1), 2, 24, 1, 2, false, GPU, new PrintStream(text));
+        assertTrue(median > 0, "median " + median);
+        assertTrue(text.toString().contains("training step, batch 2 x 24 frames: median"), text.toString());
+        assertEquals(0, SimStorage.elementAccesses() - reads, "element reads of device tensors (the benchmark reads no loss)");
+    }
 }
