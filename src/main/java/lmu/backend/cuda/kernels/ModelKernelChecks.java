@@ -103,13 +103,13 @@ public final class ModelKernelChecks {
         add(c, "attention dropout 0.5 hd32 B2 T130 H2", (d, r, s) -> attention(d, r, s, 2, 130, 2, 32, new int[] {13, 130}, 0.5));
         add(c, "attention dropout 0.3 hd64 no mask B1 T1 H1", (d, r, s) -> attention(d, r, s, 1, 1, 1, 64, null, 0.3));
         // the kernel families on a CudaBackend against the CPU's (what ScaledDotProductAttention and CtcLossFunction call)
-        add(c, "AttentionKernels dropout 0.1 hd32 B2 T45 H3", (d, r, s) -> attentionFamily(d, r, s, 2, 45, 3, 32,
-                new int[] {45, 17}, 0.1));
-        add(c, "AttentionKernels only dq hd64 B2 T20 H1", (d, r, s) -> attentionFamily(d, r, s, 2, 20, 1, 64, null, 0));
+        add(c, "attention family (AttentionKernels) dropout 0.1 hd32 B2 T45 H3", (d, r, s) -> attentionFamily(d, r, s, 2, 45, 3, 32,
+                new int[] {45, 17}, 0.1, false));
+        add(c, "attention family (AttentionKernels) only dq hd64 B2 T20 H1", (d, r, s) -> attentionFamily(d, r, s, 2, 20, 1, 64, null, 0, true));
         for (CtcLoss.Reduction red : CtcLoss.Reduction.values()) {
-            add(c, "CtcKernels " + red + " B5 T40 V11", (d, r, s) -> ctcFamily(d, r, s, CtcLoss.Layout.BATCH_MAJOR, red, false));
+            add(c, "ctc family (CtcKernels) " + red + " B5 T40 V11", (d, r, s) -> ctcFamily(d, r, s, CtcLoss.Layout.BATCH_MAJOR, red, false));
         }
-        add(c, "CtcKernels TIME_MAJOR zeroInfinity B5 T40 V11", (d, r, s) -> ctcFamily(d, r, s, CtcLoss.Layout.TIME_MAJOR,
+        add(c, "ctc family (CtcKernels) TIME_MAJOR zeroInfinity B5 T40 V11", (d, r, s) -> ctcFamily(d, r, s, CtcLoss.Layout.TIME_MAJOR,
                 CtcLoss.Reduction.MEAN, true));
         return c;
     }
@@ -365,14 +365,14 @@ public final class ModelKernelChecks {
 
     /**
      * {@link CudaAttentionKernels} on a {@link CudaBackend} over the check's context against {@link
-     * CpuAttentionKernels} on the same float32 inputs (float64 accumulation differences only).
+     * CpuAttentionKernels} on the same float32 inputs (float64 accumulation differences only);
+     * {@code onlyQ}: backward asked for dq alone (dk and dv must come back null).
      */
     private static void attentionFamily(DeviceArrays dev, Random r, Sink sink, int batch, int frames, int heads, int headDim,
-            int[] lengths, double p) {
+            int[] lengths, double p, boolean onlyQ) {
         long seed = r.nextLong();
         int c = heads * headDim, n = batch * frames * c;
         double scale = 1 / Math.sqrt(headDim), mask = MultiHeadAttention.MASK_VALUE;
-        boolean onlyQ = p == 0;
         float[][] in = {gaussian(r, n, 1), gaussian(r, n, 1), gaussian(r, n, 1), gaussian(r, n, 1)};
         Tensor[] host = new Tensor[4];
         for (int i = 0; i < 4; i++) host[i] = Tensor.of(in[i], batch, frames, c);
