@@ -237,4 +237,26 @@ class DeviceTrainingTest {
         assertTrue(text.toString().contains("training step, batch 2 x 24 frames: median"), text.toString());
         assertEquals(0, SimStorage.elementAccesses() - reads, "element reads of device tensors (the benchmark reads no loss)");
     }
+
+    @Test
+    void aDebugSessionOnTheBuiltInCorpusTrainsOnTheDeviceAndSavesACheckpointTheCpuLoads() throws Exception {
+        Map<String, Object> root = TrainConfig.loadBuiltin("configs/small.yaml");
+        for (String kv : new String[] {"train.max_steps=2", "train.log_every=1", "model.hidden=32", "model.attention.heads=2",
+            "model.lmu.memory_order=8", "data.feature_cache=none", "train.mixed_precision=auto"}) {
+            TrainConfig.overrideAll(root, List.of(kv));
+        }
+        TrainConfig cfg = TrainConfig.resolve(root);
+        ByteArrayOutputStream text = new ByteArrayOutputStream();
+        Trainer.Summary s = TrainSession.run(cfg, new TrainSession.Options(dir, "none", false, true, null, 1, GPU),
+                new PrintStream(text, true, java.nio.charset.StandardCharsets.UTF_8));
+        String out = text.toString(java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(Trainer.Stop.MAX_STEPS, s.stop(), out);
+        assertEquals(2, s.step());
+        assertTrue(out.contains("mixed precision: off (auto: fp32 on cuda:0"), out);
+        assertTrue(!out.contains("device: cpu"), out);
+        CtcModel loaded = Models.load(s.lastCheckpoint());
+        assertEquals(Device.CPU, loaded.device());
+        assertEquals(2, s.losses().size());
+        assertTrue(s.losses().stream().allMatch(Double::isFinite), s.losses().toString());
+    }
 }
