@@ -88,7 +88,8 @@ public final class Trainer {
         this.device = model.device();
         this.optimizer = o.name().equals("adam") ? Adam.adam(params, o.beta1(), o.beta2(), o.eps(), o.weightDecay())
                 : Adam.adamW(params, o.beta1(), o.beta2(), o.eps(), o.weightDecay());
-        this.precision = Precision.resolve(cfg.train().mixedPrecision(), false); // the CPU: auto means off
+        // auto: fp16 on a GPU, off on the CPU
+        this.precision = Precision.resolve(cfg.train().mixedPrecision(), device.kind() != lmu.tensor.Device.Kind.CPU);
         this.scaler = DynamicLossScaler.forPrecision(precision, cfg.train().lossScale());
         this.schedule = switch (o.schedule()) {
             case "constant" -> LrSchedule.warmupConstant(o.lr(), o.warmup());

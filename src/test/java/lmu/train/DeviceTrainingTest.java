@@ -189,34 +189,16 @@ class DeviceTrainingTest {
     }
 
     @Test
-    void onAGpuAutoPrecisionMeansFp32AndHalfPrecisionIsRefusedNamingTheKey() {
-        TrainConfig cfg = config(1);
-        assertEquals("off", TrainSession.describeDevicePrecision(cfg.train(), GPU));
+    void onAGpuAutoPrecisionMeansFp16() {
         Map<String, Object> root = TrainConfig.parseYaml(new java.io.StringReader(MODEL), "test");
+        TrainConfig.override(root, "train.mixed_precision", "off");
+        assertEquals("off (fp32 on cuda:0)", TrainSession.describeDevicePrecision(TrainConfig.resolve(root).train(), GPU));
         TrainConfig.override(root, "train.mixed_precision", "auto");
-        assertTrue(TrainSession.describeDevicePrecision(TrainConfig.resolve(root).train(), GPU).startsWith("off (auto: fp32 on cuda:0"));
-        TrainConfig.override(root, "train.mixed_precision", "fp16");
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> TrainSession.describeDevicePrecision(TrainConfig.resolve(root).train(), GPU));
-        assertTrue(e.getMessage().startsWith("train.mixed_precision: fp16 on cuda:0 is not in this build yet"), e.getMessage());
-    }
-
-    @Test
-    void aCpuCheckpointResumesOnTheDeviceAsOnTheCpu() throws Exception {
-        Trainer.Summary first = train(model(config(2)), dir.resolve("first"), 2, null);
-        CtcModel cpu = model(config(4));
-        train(cpu, dir.resolve("cpu"), 4, first.lastCheckpoint());
-        CtcModel gpu = model(config(4)).to(GPU) instanceof CtcModel c ? c : null;
-        Trainer.Summary b = train(gpu, dir.resolve("gpu"), 4, first.lastCheckpoint());
-        assertEquals(4, b.step());
-        assertWeights(hostWeights(cpu), gpu, GPU, 1e-5f);
-        // the device run's checkpoint carries the optimizer's moments copied from the device
-        Checkpoints.Loaded ca = Checkpoints.load(Checkpoints.latestGood(dir.resolve("cpu"), new java.util.ArrayList<>()).dir());
-        Checkpoints.Loaded cb = Checkpoints.load(b.lastCheckpoint());
-        assertEquals(ca.optimizer().arrays().keySet(), cb.optimizer().arrays().keySet());
-        for (String k : ca.optimizer().arrays().keySet()) {
-            assertArrayEquals(ca.optimizer().arrays().get(k), cb.optimizer().arrays().get(k), 1e-5f, k);
-        }
+        String auto = TrainSession.describeDevicePrecision(TrainConfig.resolve(root).train(), GPU);
+        assertTrue(auto.startsWith("fp16 (auto on a GPU) on cuda:0: matrix-product operands stored in fp16"), auto);
+        assertTrue(auto.endsWith("; dynamic loss scale from 65536, x2 after 2000 clean steps, in [1, 16777216]"), auto);
+        TrainConfig.override(root, "train.mixed_precision", "bf16");
+        assertTrue(TrainSession.describeDevicePrecision(TrainConfig.resolve(root).train(), GPU).endsWith("; no loss scaling"));
     }
 
     @Test
@@ -252,7 +234,8 @@ class DeviceTrainingTest {
         String out = text.toString(java.nio.charset.StandardCharsets.UTF_8);
         assertEquals(Trainer.Stop.MAX_STEPS, s.stop(), out);
         assertEquals(2, s.step());
-        assertTrue(out.contains("mixed precision: off (auto: fp32 on cuda:0"), out);
+        assertTrue(out.contains("mixed precision: fp16 (auto on a GPU) on cuda:0"), out);
+        assertTrue(sim.allocated(DType.F16) > 0, "matrix-product operands stored in fp16 on the device");
         assertTrue(!out.contains("device: cpu"), out);
         CtcModel loaded = Models.load(s.lastCheckpoint());
         assertEquals(Device.CPU, loaded.device());
