@@ -61,12 +61,16 @@ class DeviceTrainingTest {
     }
 
     private static TrainConfig config(long maxSteps) {
+        return config(maxSteps, "off");
+    }
+
+    private static TrainConfig config(long maxSteps, String precision) {
         Map<String, Object> root = TrainConfig.parseYaml(new java.io.StringReader(MODEL), "test");
         TrainConfig.override(root, "train.epochs", 1);
         TrainConfig.override(root, "train.max_steps", maxSteps);
         TrainConfig.override(root, "train.log_every", 1);
         TrainConfig.override(root, "train.patience", 0);
-        TrainConfig.override(root, "train.mixed_precision", "off");
+        TrainConfig.override(root, "train.mixed_precision", precision);
         TrainConfig.override(root, "optim.lr", 0.02);
         TrainConfig.override(root, "optim.warmup", 2);
         TrainConfig.override(root, "optim.clip_norm", 0.5); // small enough that every step clips
@@ -241,5 +245,30 @@ class DeviceTrainingTest {
         assertEquals(Device.CPU, loaded.device());
         assertEquals(2, s.losses().size());
         assertTrue(s.losses().stream().allMatch(Double::isFinite), s.losses().toString());
+    }
+
+    @Test
+    void fp16OnTheDeviceScalesTheLossUnscalesOnTheDeviceAndTracksTheCpuEmulation() throws Exception {
+        SyntheticBatches data = new SyntheticBatches(6, 4, 5, 3);
+        PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
+        CtcModel cpu = model(config(3));
+        Trainer a = new Trainer(config(3, "fp16"), cpu, data, null, dir.resolve("cpu"), quiet, false);
+        CtcModel gpu = model(config(3)).to(GPU) instanceof CtcModel c ? c : null;
+        Trainer b = new Trainer(config(3, "auto"), gpu, data, null, dir.resolve("gpu"), quiet, false);
+        long f16Before = sim.allocated(DType.F16);
+        Trainer.Summary sa = a.run(null);
+        Trainer.Summary sb = b.run(null);
+        assertTrue(sim.allocated(DType.F16) > f16Before, "auto on a GPU is fp16: operands stored in 16 bits");
+        // the same overflows at 2^16 and 2^15 (gradients past fp16's range), the same skipped steps and scale
+        assertTrue(a.lossScaler().skipped() > 0, "the test should exercise an overflow");
+        assertEquals(a.lossScaler().skipped(), b.lossScaler().skipped());
+        assertEquals(a.lossScaler().scale(), b.lossScaler().scale(), 0);
+        assertEquals(sa.step(), sb.step());
+        assertEquals(sa.losses().size(), sb.losses().size());
+        // the CPU rounds product results to fp16 too, the device keeps them fp32: close, not equal
+        for (int i = 0; i < sa.losses().size(); i++) {
+            double la = sa.losses().get(i), lb = sb.losses().get(i);
+            assertEquals(la, lb, 1e-3 * Math.abs(la), "loss " + i);
+        }
     }
 }
