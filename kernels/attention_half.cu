@@ -95,20 +95,26 @@ using FragBCol = wmma::fragment<wmma::matrix_b, 16, 16, 16, X, wmma::col_major>;
 using FragC = wmma::fragment<wmma::accumulator, 16, 16, 16, float>;
 
 // out (16 x 16 n, row stride ldo floats) = a (16 x D, row-major, stride lda) times b^T, b (16 n x D)
-// row-major with stride ldb: the scores of 16 rows against 16 n keys.
+// row-major with stride ldb: the scores of 16 rows against 16 n keys. With fragments qa (the D/16
+// A fragments already loaded), a is not read.
 template <typename X, int D, int N>
-__device__ __forceinline__ void ah_scores(float* out, int ldo, const X* a, int lda, const X* b, int ldb) {
+__device__ __forceinline__ void ah_scores(float* out, int ldo, const X* a, int lda, const X* b, int ldb,
+                                          const FragA<X>* qa = nullptr) {
 #pragma unroll
     for (int j = 0; j < N; j++) {
         FragC acc;
         wmma::fill_fragment(acc, 0.0f);
 #pragma unroll
         for (int kk = 0; kk < D / 16; kk++) {
-            FragA<X> fa;
             FragBCol<X> fb;
-            wmma::load_matrix_sync(fa, a + kk * 16, lda);
             wmma::load_matrix_sync(fb, b + j * 16 * ldb + kk * 16, ldb);
-            wmma::mma_sync(acc, fa, fb, acc);
+            if (qa != nullptr) {
+                wmma::mma_sync(acc, qa[kk], fb, acc);
+            } else {
+                FragA<X> fa;
+                wmma::load_matrix_sync(fa, a + kk * 16, lda);
+                wmma::mma_sync(acc, fa, fb, acc);
+            }
         }
         wmma::store_matrix_sync(out + j * 16, acc, ldo, wmma::mem_row_major);
     }
@@ -152,49 +158,44 @@ __device__ __forceinline__ void ah_write(X* dst, FragC* acc, float* scratch, int
 // grid (CEIL_DIV(T, 64), H, B), block 128: warp w owns query rows q0 + 16 w .. + 15 (its Q
 // fragments stay in registers). Per step of 32 keys: S (16 x 32) on tensor cores into the warp's
 // scratch; lane pair (2r, 2r + 1) owns row r, 16 keys each, for the online softmax in fp32 and
-// writes the dropped weights P' in the format; P' V (16 x Dh) on tensor cores into the scratch,
-// added by the lanes to their fp32 output accumulators (row r, Dh/2 columns each), which the
-// softmax's correction rescales.
+// writes the dropped weights P' in the format and the row's correction exp(m_old - m_new); the
+// output accumulates P' V in fp32 fragments, rescaled row by row first. Fragments are opaque, so
+// the row of each accumulator element comes from loading a matrix whose element (i, j) is i into
+// a fragment of the same type (elementwise fragment code is valid under any layout).
 template <typename X, int D>
 __device__ void ah_forward(X* o, float* stats, const X* q, const X* k, const X* v, const int* lengths, int T, int H,
                            float scale, float mask_value, AhDropout drop) {
-    constexpr int LD = D + AH_PAD, SLD = D + AH_FPAD, PLD = AH_KT + AH_PAD, NC = D / 2, KH = AH_KT / 2;
+    constexpr int LD = D + AH_PAD, SLD = AH_KT + AH_FPAD, PLD = AH_KT + AH_PAD, KH = AH_KT / 2;
     __shared__ __align__(32) X qs[AH_QT * LD];
     __shared__ __align__(32) X ks[AH_KT * LD];
     __shared__ __align__(32) X vs[AH_KT * LD];
     __shared__ __align__(32) float scratch[AH_WARPS][16 * SLD];
     __shared__ __align__(32) X ps[AH_WARPS][16 * PLD];
+    __shared__ float rowf[AH_WARPS][16];  // per-row factor of the warp's rows: correction, then 1 / l
     const int q0 = blockIdx.x * AH_QT, h = blockIdx.y, b = blockIdx.z, bh = b * H + h;
     const int len = lengths == nullptr ? T : lengths[b];
     const int lane = threadIdx.x % WARP_SIZE, warp = threadIdx.x / WARP_SIZE;
-    const int r = lane / 2, t = q0 + warp * 16 + r, kc0 = (lane % 2) * KH, c0 = (lane % 2) * NC;
+    const int r = lane / 2, t = q0 + warp * 16 + r, kc0 = (lane % 2) * KH;
     float* sw = scratch[warp];
     X* pw = ps[warp];
+    float* fw = rowf[warp];
     ah_load<X, D>(qs, LD, q, b, q0, AH_QT, h, T, H);
+    for (int e = lane; e < 256; e += WARP_SIZE) sw[(e / 16) * SLD + e % 16] = (float)(e / 16);
     __syncthreads();
     FragA<X> qa[D / 16];
 #pragma unroll
     for (int kk = 0; kk < D / 16; kk++) wmma::load_matrix_sync(qa[kk], qs + warp * 16 * LD + kk * 16, LD);
-    float m = -INFINITY, l = 0.0f, acc[NC];
+    FragC rows, acc[D / 16];
+    wmma::load_matrix_sync(rows, sw, SLD, wmma::mem_row_major);
 #pragma unroll
-    for (int c = 0; c < NC; c++) acc[c] = 0.0f;
+    for (int n = 0; n < D / 16; n++) wmma::fill_fragment(acc[n], 0.0f);
+    float m = -INFINITY, l = 0.0f;
     for (int k0 = 0; k0 < T; k0 += AH_KT) {
-        __syncthreads();  // previous tile consumed
+        __syncthreads();  // previous tile consumed (and the row matrix read on the first pass)
         ah_load<X, D>(ks, LD, k, b, k0, AH_KT, h, T, H);
         ah_load<X, D>(vs, LD, v, b, k0, AH_KT, h, T, H);
         __syncthreads();
-#pragma unroll
-        for (int j = 0; j < AH_KT / 16; j++) {
-            FragC sf;
-            wmma::fill_fragment(sf, 0.0f);
-#pragma unroll
-            for (int kk = 0; kk < D / 16; kk++) {
-                FragBCol<X> fb;
-                wmma::load_matrix_sync(fb, ks + j * 16 * LD + kk * 16, LD);
-                wmma::mma_sync(sf, qa[kk], fb, sf);
-            }
-            wmma::store_matrix_sync(sw + j * 16, sf, SLD, wmma::mem_row_major);
-        }
+        ah_scores<X, D, AH_KT / 16>(sw, SLD, nullptr, 0, ks, LD, qa);
         __syncwarp();
         float s[KH], mx = -INFINITY;
 #pragma unroll
@@ -220,35 +221,26 @@ __device__ void ah_forward(X* o, float* stats, const X* q, const X* k, const X* 
         sum += __shfl_xor_sync(0xffffffffu, sum, 1);
         l = l * corr + sum;  // the softmax's normaliser: weights before dropout
         m = m_new;
+        if (lane % 2 == 0) fw[r] = corr;
         __syncwarp();
 #pragma unroll
-        for (int n = 0; n < D / 16; n++) {
-            FragC of;
-            wmma::fill_fragment(of, 0.0f);
+        for (int n = 0; n < D / 16; n++)
 #pragma unroll
-            for (int kk = 0; kk < AH_KT / 16; kk++) {
-                FragA<X> fa;
-                FragBRow<X> fb;
-                wmma::load_matrix_sync(fa, pw + kk * 16, PLD);
-                wmma::load_matrix_sync(fb, vs + kk * 16 * LD + n * 16, LD);
-                wmma::mma_sync(of, fa, fb, of);
-            }
-            wmma::store_matrix_sync(sw + n * 16, of, SLD, wmma::mem_row_major);
-        }
-        __syncwarp();
-#pragma unroll
-        for (int c = 0; c < NC; c++) acc[c] = fmaf(acc[c], corr, sw[r * SLD + c0 + c]);
-        __syncwarp();
+            for (int e = 0; e < acc[n].num_elements; e++) acc[n].x[e] *= fw[(int)rows.x[e]];
+        ah_accumulate<X, D>(acc, pw, PLD, vs, LD);
     }
-    if (t < T) {
-        const float inv = 1.0f / l;
+    __syncwarp();  // every lane's corrections read
+    if (lane % 2 == 0) fw[r] = 1.0f / l;
+    __syncwarp();
 #pragma unroll
-        for (int c = 0; c < NC; c += 16) ah_store16<X>(o + ah_index(b, t, h, T, H, D) + c0 + c, acc + c, inv);
-        if (lane % 2 == 0) {
-            const size_t row = (size_t)bh * T + t;
-            stats[2 * row] = m;
-            stats[2 * row + 1] = logf(l);
-        }
+    for (int n = 0; n < D / 16; n++)
+#pragma unroll
+        for (int e = 0; e < acc[n].num_elements; e++) acc[n].x[e] *= fw[(int)rows.x[e]];
+    ah_write<X, D>(o, acc, sw, SLD, 1.0f, b, q0 + warp * 16, h, T, H);
+    if (t < T && lane % 2 == 0) {
+        const size_t row = (size_t)bh * T + t;
+        stats[2 * row] = m;
+        stats[2 * row + 1] = logf(l);
     }
 }
 

@@ -2,8 +2,9 @@
 // operands and float accumulators, the part of the API the kernels use (fill_fragment,
 // load_matrix_sync, store_matrix_sync, mma_sync).
 // Fragments are opaque on a GPU, so the emulator picks its own layout: element e of lane l is
-// element (i / 16, i % 16), i = 8 l + e, of the fragment's matrix (A: 16 rows m x 16 columns k; B:
-// k x n; accumulator: m x n). Elementwise fragment code stays valid under any layout. Loads and
+// element (i / 16, i % 16), i = 32 e + l, of the fragment's matrix (A: 16 rows m x 16 columns k; B:
+// k x n; accumulator: m x n): every lane holds elements of 8 rows, unlike the device's layouts, so
+// a kernel that assumes a layout fails here. Elementwise fragment code stays valid under any layout. Loads and
 // stores touch only the lane's own elements, without a barrier, so a kernel that reads another
 // lane's stored elements without __syncwarp reads stale shared memory here as it may on a GPU;
 // mma_sync is warp-collective (every lane of the warp must call it: a barrier before and after the
@@ -37,6 +38,16 @@ struct fragment {
     T x[8];
 };
 
+// The device's contract for load_matrix_sync / store_matrix_sync: a 256-bit aligned pointer and ldm a
+// multiple of 16 bytes' worth of elements (8 for 16-bit types, 4 for float); aborts otherwise.
+inline void emu_check_matrix(const void* p, unsigned ldm, size_t element, const char* what) {
+    if (((size_t)p & 31u) != 0 || (ldm * element) % 16 != 0) {
+        fprintf(stderr, "emu: %s at %p with ldm %u (wmma wants 32-byte aligned pointers and ldm a multiple of %zu)\n", what, p,
+                ldm, 16 / element);
+        abort();
+    }
+}
+
 template <class Use, class T, class L>
 inline void fill_fragment(fragment<Use, 16, 16, 16, T, L>& f, float v) {
     for (int e = 0; e < 8; e++) emu_set(f.x[e], v);
@@ -45,25 +56,28 @@ inline void fill_fragment(fragment<Use, 16, 16, 16, T, L>& f, float v) {
 // A (row m, column k) or B (row k, column n) from p: row-major p[row * ldm + col], column-major p[col * ldm + row].
 template <class Use, class T, class L>
 inline void load_matrix_sync(fragment<Use, 16, 16, 16, T, L>& f, const T* p, unsigned ldm) {
+    emu_check_matrix(p, ldm, sizeof(T), "load_matrix_sync");
     const unsigned l = emu::tid() % 32;
     for (int e = 0; e < 8; e++) {
-        const unsigned i = 8 * l + e, row = i / 16, col = i % 16;
+        const unsigned i = 32 * e + l, row = i / 16, col = i % 16;
         f.x[e] = std::is_same<L, row_major>::value ? p[row * ldm + col] : p[col * ldm + row];
     }
 }
 
 inline void load_matrix_sync(fragment<accumulator, 16, 16, 16, float>& f, const float* p, unsigned ldm, layout_t layout) {
+    emu_check_matrix(p, ldm, sizeof(float), "load_matrix_sync");
     const unsigned l = emu::tid() % 32;
     for (int e = 0; e < 8; e++) {
-        const unsigned i = 8 * l + e, row = i / 16, col = i % 16;
+        const unsigned i = 32 * e + l, row = i / 16, col = i % 16;
         f.x[e] = layout == mem_row_major ? p[row * ldm + col] : p[col * ldm + row];
     }
 }
 
 inline void store_matrix_sync(float* p, const fragment<accumulator, 16, 16, 16, float>& f, unsigned ldm, layout_t layout) {
+    emu_check_matrix(p, ldm, sizeof(float), "store_matrix_sync");
     const unsigned l = emu::tid() % 32;
     for (int e = 0; e < 8; e++) {
-        const unsigned i = 8 * l + e, row = i / 16, col = i % 16;
+        const unsigned i = 32 * e + l, row = i / 16, col = i % 16;
         (layout == mem_row_major ? p[row * ldm + col] : p[col * ldm + row]) = f.x[e];
     }
 }
@@ -76,9 +90,9 @@ inline void mma_sync(fragment<accumulator, 16, 16, 16, float>& d, const fragment
                      const fragment<matrix_b, 16, 16, 16, T, LB>& b, const fragment<accumulator, 16, 16, 16, float>& c) {
     const unsigned t = emu::tid(), w = t / 32, l = t % 32;
     for (int e = 0; e < 8; e++) {
-        emu_a[w][8 * l + e] = emu_float(a.x[e]);
-        emu_b[w][8 * l + e] = emu_float(b.x[e]);
-        emu_c[w][8 * l + e] = c.x[e];
+        emu_a[w][32 * e + l] = emu_float(a.x[e]);
+        emu_b[w][32 * e + l] = emu_float(b.x[e]);
+        emu_c[w][32 * e + l] = c.x[e];
     }
     emu::arrive(emu::warp_bar[w], emu::warp_live[w]);
     if (emu::warp_live[w] != 32) {
@@ -87,7 +101,7 @@ inline void mma_sync(fragment<accumulator, 16, 16, 16, float>& d, const fragment
     }
     float out[8];
     for (int e = 0; e < 8; e++) {
-        const unsigned i = 8 * l + e, row = i / 16, col = i % 16;
+        const unsigned i = 32 * e + l, row = i / 16, col = i % 16;
         float s = emu_c[w][i];
         for (int kk = 0; kk < 16; kk++) s = fmaf(emu_a[w][row * 16 + kk], emu_b[w][kk * 16 + col], s);
         out[e] = s;
