@@ -3,7 +3,7 @@
 references written with PyTorch autograd / numpy, with the launch geometry and argument order of the
 Java launchers in lmu.backend.cuda.kernels. Development only (no GPU needed, slow):
 
-    kernels/dev/emu/build.sh && /usr/bin/python3 kernels/dev/emu/check_kernels.py [ctc|rec|conv|att]...
+    kernels/dev/emu/build.sh && /usr/bin/python3 kernels/dev/emu/check_kernels.py [ctc|rec|conv|fft|att]...
 
 The real parity check runs on a GPU against the engine's CPU reference: ModelKernelChecks.
 """
@@ -286,6 +286,80 @@ def conv_case(B, T, K, d, lengths, seed):
     compare("du", du, want_du, T * d)
 
 
+FFT_BUF = 8192
+FFT_PAIRS_PER_SLICE = 16
+
+
+def fft_logn(T):
+    """log2 N of the FFT form: N >= 2T - 1, at least 16 (CudaLegendreConvolution / ModelKernelGeometry)."""
+    return max(4, (2 * T - 2).bit_length())
+
+
+def conv_fft_case(B, T, K, d, lengths, h_len, seed):
+    r = np.random.default_rng(seed)
+    u = r.standard_normal((B, T, K)).astype(np.float32)
+    dm = r.standard_normal((B, T, K * d)).astype(np.float32)
+    h = (r.standard_normal((h_len, d)) * 0.3).astype(np.float32)
+    lengths = np.array(lengths, dtype=np.int32)
+    want_m = np.zeros((B, T, K, d))
+    want_du = np.zeros((B, T, K))
+    h64 = np.zeros((max(T, h_len), d))
+    h64[:h_len] = h
+    for b in range(B):
+        n = int(lengths[b])
+        for k in range(K):
+            x = u[b, :n, k].astype(np.float64)
+            g = dm[b, :n, k * d:(k + 1) * d].astype(np.float64)
+            for i in range(d):
+                if n:
+                    want_m[b, :n, k, i] = np.convolve(x, h64[:n, i])[:n]
+                    want_du[b, :n, k] += np.correlate(g[:, i], h64[:n, i], "full")[n - 1:]
+    logn = fft_logn(T)
+    n = 1 << logn
+    half = n // 2 + 1
+    lanes = FFT_BUF >> logn
+    shared = 8 * (FFT_BUF + lanes)
+    pps = lanes * ((max(lanes, FFT_PAIRS_PER_SLICE) + lanes - 1) // lanes)
+    slices = ((d + 1) // 2 + pps - 1) // pps
+    tw = nan(n, 2)
+    hs, us, part = nan(d, half, 2), nan(B * K, half, 2), nan(B * K * slices, half, 2)
+    m, du = nan(B, T, K * d), nan(B, T, K)
+    launch("lmu_conv", "lmu_conv_fft_twiddle_kernel", ((n + 255) // 256,), 256, 0, ptr(tw), i32(logn))
+    want_tw = np.exp(-2j * np.pi * np.arange(n) / n)
+    compare("twiddles (re)", tw[:, 0], want_tw.real, 1)
+    compare("twiddles (im)", tw[:, 1], want_tw.imag, 1)
+    launch("lmu_conv", "lmu_conv_fft_spectrum_kernel", ((d + 2 * lanes - 1) // (2 * lanes),), 512, shared, ptr(hs), ptr(h),
+           ptr(None), i32(d), i32(d), i64(0), i32(d), i32(min(h_len, T)), i32(logn), ptr(tw))
+    hpad = np.zeros((n, d))
+    hpad[:min(h_len, T)] = h[:min(h_len, T)]
+    want_hs = np.fft.rfft(hpad, axis=0).T
+    compare("H spectrum (re)", hs[..., 0], want_hs.real, n)
+    compare("H spectrum (im)", hs[..., 1], want_hs.imag, n)
+    launch("lmu_conv", "lmu_conv_fft_spectrum_kernel", ((B * K + 2 * lanes - 1) // (2 * lanes),), 512, shared, ptr(us), ptr(u),
+           ptr(lengths), i32(B * K), i32(K), i64(T * K), i32(K), i32(T), i32(logn), ptr(tw))
+    launch("lmu_conv", "lmu_conv_fft_forward_kernel", ((d + 2 * lanes - 1) // (2 * lanes), B * K), 512, shared, ptr(m), ptr(us),
+           ptr(hs), ptr(lengths), i32(T), i32(K), i32(d), i32(logn), ptr(tw))
+    launch("lmu_conv", "lmu_conv_fft_backward_kernel", (slices, B * K), 512, shared + 8 * half, ptr(part), ptr(dm), ptr(hs),
+           ptr(lengths), i32(T), i32(K), i32(d), i32(pps), i32(logn), ptr(tw))
+    launch("lmu_conv", "lmu_conv_fft_backward_output_kernel", ((B * K + 2 * lanes - 1) // (2 * lanes),), 512, shared, ptr(du),
+           ptr(part), ptr(lengths), i32(B), i32(T), i32(K), i32(slices), i32(logn), ptr(tw))
+    compare("m (fft)", m, want_m.reshape(B, T, K * d), T)
+    compare("du (fft)", du, want_du, T * d)
+
+
+def check_conv_fft():
+    print("conv fft T=1 d=1 (N 16, 512 lanes)")
+    conv_fft_case(2, 1, 1, 1, [1, 0], 1, 60)
+    print("conv fft T=13 K=3 d=7, an empty sequence")
+    conv_fft_case(4, 13, 3, 7, [13, 0, 5, 1], 13, 61)
+    print("conv fft T=70 K=2 d=65 (odd d, N 256)")
+    conv_fft_case(2, 70, 2, 65, [70, 66], 80, 62)
+    print("conv fft T=300 K=1 d=40 (N 1024, 2 slices), h_len < T")
+    conv_fft_case(3, 300, 1, 40, [300, 17, 250], 260, 63)
+    print("conv fft T=2100 K=1 d=5 (N 8192, one lane per block)")
+    conv_fft_case(2, 2100, 1, 5, [2100, 1500], 2100, 64)
+
+
 def check_conv():
     print("conv T=1 d=1")
     conv_case(2, 1, 1, 1, [1, 0], 40)
@@ -339,8 +413,8 @@ def check_att():
 
 
 if __name__ == "__main__":
-    which = sys.argv[1:] or ["ctc", "rec", "conv", "att"]
+    which = sys.argv[1:] or ["ctc", "rec", "conv", "fft", "att"]
     for w in which:
-        {"ctc": check_ctc, "rec": check_rec, "conv": check_conv, "att": check_att}[w]()
+        {"ctc": check_ctc, "rec": check_rec, "conv": check_conv, "fft": check_conv_fft, "att": check_att}[w]()
     print("all emulated kernels match" if not failures else f"{len(failures)} comparison(s) failed")
     sys.exit(1 if failures else 0)
