@@ -12,8 +12,8 @@
 // the Toeplitz matrix of u (64 frames x 16 lags per step) by a (16 lags x 64 coefficients) tile of
 // H; the backward correlates a (79 frames x 64 coefficients) tile of dm with a (16 x 64) tile of H.
 //
-// FFT form, O(d N log N) per (b, k) with N = 2^logn >= 2T - 1 (so the circular convolution equals
-// the linear one at every frame t < T), N <= 8192 (T <= 4096), block-level FFTs in shared memory
+// FFT form, O(d N log N) per (b, k) with N = 2^logn >= 2T - 1 and H cut at N / 2 lags (so the
+// circular convolution and correlation equal the linear ones at every frame t < T), N <= 8192 (T <= 4096), block-level FFTs in shared memory
 // (fft.cuh). Real signals go through the FFT two at a time as the real and imaginary parts of one
 // complex sequence. Spectra of real signals are kept as their N/2 + 1 non-negative frequencies
 // ("half spectra", float2). Kernels:
@@ -171,7 +171,9 @@ extern "C" __global__ void lmu_conv_fft_twiddle_kernel(float2* tw, int logn) {
 // src[(j / group) * group_stride + (j % group) + s * stride] at s < len_j and 0 beyond, len_j =
 // min(lengths[j / group], limit) (limit alone when lengths is null), and writes spec[j * half + g],
 // g < half. For u: group K, group_stride T*K, stride K, limit T, lengths. For H: group d,
-// group_stride 0, stride d, limit min(h_len, T), no lengths.
+// group_stride 0, stride d, limit min(h_len, N / 2), no lengths: every lag < T is kept (T <= N / 2)
+// and none that could wrap around onto a frame t < T (lag + T <= N), so one spectrum serves every
+// T of its N.
 // grid (CEIL_DIV(jobs, 2 * lanes)), block FFT_THREADS, dynamic shared 8 * fft_buffer_values(logn).
 extern "C" __global__ void __launch_bounds__(FFT_THREADS)
 lmu_conv_fft_spectrum_kernel(float2* spec, const float* __restrict__ src, const int* __restrict__ lengths, int jobs,

@@ -329,9 +329,9 @@ def conv_fft_case(B, T, K, d, lengths, h_len, seed):
     compare("twiddles (re)", tw[:, 0], want_tw.real, 1)
     compare("twiddles (im)", tw[:, 1], want_tw.imag, 1)
     launch("lmu_conv", "lmu_conv_fft_spectrum_kernel", ((d + 2 * lanes - 1) // (2 * lanes),), 512, shared, ptr(hs), ptr(h),
-           ptr(None), i32(d), i32(d), i64(0), i32(d), i32(min(h_len, T)), i32(logn), ptr(tw))
+           ptr(None), i32(d), i32(d), i64(0), i32(d), i32(min(h_len, n // 2)), i32(logn), ptr(tw))
     hpad = np.zeros((n, d))
-    hpad[:min(h_len, T)] = h[:min(h_len, T)]
+    hpad[:min(h_len, n // 2)] = h[:min(h_len, n // 2)]
     want_hs = np.fft.rfft(hpad, axis=0).T
     compare("H spectrum (re)", hs[..., 0], want_hs.real, n)
     compare("H spectrum (im)", hs[..., 1], want_hs.imag, n)
@@ -356,8 +356,8 @@ def check_conv_fft():
     conv_fft_case(2, 70, 2, 65, [70, 66], 80, 62)
     print("conv fft T=300 K=1 d=40 (N 1024, 2 slices), h_len < T")
     conv_fft_case(3, 300, 1, 40, [300, 17, 250], 260, 63)
-    print("conv fft T=2100 K=1 d=5 (N 8192, one lane per block)")
-    conv_fft_case(2, 2100, 1, 5, [2100, 1500], 2100, 64)
+    print("conv fft T=2100 K=1 d=5 (N 8192, one lane per block), h_len > N/2")
+    conv_fft_case(2, 2100, 1, 5, [2100, 1500], 4500, 64)
 
 
 def check_conv():
