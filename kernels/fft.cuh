@@ -18,6 +18,7 @@
 #include "common.cuh"
 
 #define FFT_THREADS 512
+#define FFT_WIDE_THREADS 1024  // the FFT backward's blocks: 8 values per thread, no spills in its loop
 #define FFT_BUF 8192     // complex values per block buffer (the largest N)
 #define FFT_MIN_LOGN 4   // N >= 16
 
@@ -41,17 +42,17 @@ __host__ __device__ __forceinline__ int fft_buffer_values(int logn) { return FFT
 
 // One Stockham stage of radix R (2 or 4) over every lane of buf; lognsr = log2(N / R),
 // logns = log2(Ns).
-template <int R>
+template <int R, int THREADS>
 __device__ __forceinline__ void fft_stage(float2* buf, int logn, int logns, const float2* __restrict__ tw,
                                           bool inverse) {
     constexpr int LOGR = R == 4 ? 2 : 1;
-    constexpr int PER = FFT_BUF / R / FFT_THREADS;  // butterflies per thread
+    constexpr int PER = FFT_BUF / R / THREADS;  // butterflies per thread
     const int lognr = logn - LOGR;                  // log2(N / R)
     const int tw_shift = logn - logns - LOGR;       // twiddle index = r * k * N / (Ns R)
     float2 v[PER][R];
 #pragma unroll
     for (int q = 0; q < PER; q++) {
-        const int e = threadIdx.x + q * FFT_THREADS;  // butterfly over all lanes
+        const int e = threadIdx.x + q * THREADS;  // butterfly over all lanes
         const int p = e >> lognr, j = e & ((1 << lognr) - 1);
         const int k = j & ((1 << logns) - 1);
 #pragma unroll
@@ -84,7 +85,7 @@ __device__ __forceinline__ void fft_stage(float2* buf, int logn, int logns, cons
     __syncthreads();
 #pragma unroll
     for (int q = 0; q < PER; q++) {
-        const int e = threadIdx.x + q * FFT_THREADS;
+        const int e = threadIdx.x + q * THREADS;
         const int p = e >> lognr, j = e & ((1 << lognr) - 1);
         const int k = j & ((1 << logns) - 1);
         const int dst = ((j >> logns) << (logns + LOGR)) + k;
@@ -94,13 +95,16 @@ __device__ __forceinline__ void fft_stage(float2* buf, int logn, int logns, cons
     __syncthreads();
 }
 
-// Transforms every lane of buf (FFT_BUF / N lanes of N = 2^logn). Call with all FFT_THREADS
-// threads after a __syncthreads that follows the writes of the input; returns synchronised.
+// Transforms every lane of buf (FFT_BUF / N lanes of N = 2^logn). Call with all THREADS threads
+// of the block (FFT_THREADS, or 1024 where fewer registers per thread must do) after a
+// __syncthreads that follows the writes of the input; returns synchronised.
+template <int THREADS = FFT_THREADS>
 __device__ __forceinline__ void fft_block(float2* buf, int logn, const float2* __restrict__ tw, bool inverse) {
     int logns = 0;
     if (logn & 1) {
-        fft_stage<2>(buf, logn, 0, tw, inverse);
+        fft_stage<2, THREADS>(buf, logn, 0, tw, inverse);
         logns = 1;
     }
-    for (; logns < logn; logns += 2) fft_stage<4>(buf, logn, logns, tw, inverse);
+    for (; logns < logn; logns += 2) fft_stage<4, THREADS>(buf, logn, logns, tw, inverse);
 }
+

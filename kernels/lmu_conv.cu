@@ -175,7 +175,7 @@ extern "C" __global__ void lmu_conv_fft_twiddle_kernel(float2* tw, int logn) {
 // and none that could wrap around onto a frame t < T (lag + T <= N), so one spectrum serves every
 // T of its N.
 // grid (CEIL_DIV(jobs, 2 * lanes)), block FFT_THREADS, dynamic shared 8 * fft_buffer_values(logn).
-extern "C" __global__ void __launch_bounds__(FFT_THREADS)
+extern "C" __global__ void __launch_bounds__(FFT_THREADS, 2)
 lmu_conv_fft_spectrum_kernel(float2* spec, const float* __restrict__ src, const int* __restrict__ lengths, int jobs,
                              int group, long long group_stride, int stride, int limit, int logn,
                              const float2* __restrict__ tw) {
@@ -218,7 +218,7 @@ lmu_conv_fft_spectrum_kernel(float2* spec, const float* __restrict__ src, const 
 // frequency) make lane p's Y_a + i Y_b, whose inverse FFT is y_a + i y_b; frames t < len are
 // written scaled by 1/N, frames len <= t < T as 0.
 // grid (CEIL_DIV(d, 2 * lanes), B * K), block FFT_THREADS, dynamic shared 8 * fft_buffer_values(logn).
-extern "C" __global__ void __launch_bounds__(FFT_THREADS)
+extern "C" __global__ void __launch_bounds__(FFT_THREADS, 2)
 lmu_conv_fft_forward_kernel(float* m, const float2* __restrict__ uspec, const float2* __restrict__ hspec,
                             const int* __restrict__ lengths, int T, int K, int d, int logn,
                             const float2* __restrict__ tw) {
@@ -270,8 +270,8 @@ lmu_conv_fft_forward_kernel(float* m, const float2* __restrict__ uspec, const fl
 // FFT(dm_i) conj(H_i), lanes pairs per round, accumulated in shared memory (thread-owned
 // frequencies), written to partial[(bk * slices + s) * half + g]. Nothing written when len_b = 0
 // (the output kernel does not read it then). pairs_per_slice is a multiple of lanes.
-// grid (slices, B * K), block FFT_THREADS, dynamic shared 8 * (fft_buffer_values(logn) + half).
-extern "C" __global__ void __launch_bounds__(FFT_THREADS)
+// grid (slices, B * K), block FFT_WIDE_THREADS (1024), dynamic shared 8 * (fft_buffer_values(logn) + half).
+extern "C" __global__ void __launch_bounds__(FFT_WIDE_THREADS, 1)
 lmu_conv_fft_backward_kernel(float2* partial, const float* __restrict__ dm, const float2* __restrict__ hspec,
                              const int* __restrict__ lengths, int T, int K, int d, int pairs_per_slice, int logn,
                              const float2* __restrict__ tw) {
@@ -285,14 +285,14 @@ lmu_conv_fft_backward_kernel(float2* partial, const float* __restrict__ dm, cons
     if (len == 0) return;  // block-uniform
     const size_t W = (size_t)K * d;
     const float* g0 = dm + (size_t)b * T * W + (size_t)k * d;
-    for (int g = threadIdx.x; g < half; g += FFT_THREADS) acc[g] = make_float2(0.0f, 0.0f);
+    for (int g = threadIdx.x; g < half; g += FFT_WIDE_THREADS) acc[g] = make_float2(0.0f, 0.0f);
     const int p_end = min(CEIL_DIV(d, 2), (int)(blockIdx.x + 1) * pairs_per_slice);
     for (int p0 = blockIdx.x * pairs_per_slice; p0 < p_end; p0 += lanes) {
         const int i0 = 2 * p0;
         // columns i0 ... i0 + cols - 1 at frames t < len, column fastest (neighbouring threads read
         // neighbouring coefficients of a frame); lane c / 2 gets column c in its real (c even) or
         // imaginary part
-        for (int e = threadIdx.x; e < (n << logc); e += FFT_THREADS) {
+        for (int e = threadIdx.x; e < (n << logc); e += FFT_WIDE_THREADS) {
             const int t = e >> logc, c = e & (cols - 1);
             const int i = i0 + c;
             const float v = (t < len && i < d && p0 + (c >> 1) < p_end) ? g0[(size_t)t * W + i] : 0.0f;
@@ -300,8 +300,8 @@ lmu_conv_fft_backward_kernel(float2* partial, const float* __restrict__ dm, cons
             slot[c & 1] = v;
         }
         __syncthreads();
-        fft_block(buf, logn, tw, false);
-        for (int g = threadIdx.x; g < half; g += FFT_THREADS) {
+        fft_block<FFT_WIDE_THREADS>(buf, logn, tw, false);
+        for (int g = threadIdx.x; g < half; g += FFT_WIDE_THREADS) {
             float2 a = acc[g];
             const int gc = (n - g) & (n - 1);
             for (int p = 0; p < lanes; p++) {
@@ -320,14 +320,14 @@ lmu_conv_fft_backward_kernel(float2* partial, const float* __restrict__ dm, cons
         __syncthreads();  // buf is refilled by the next round
     }
     float2* out = partial + ((size_t)bk * gridDim.x + blockIdx.x) * half;
-    for (int g = threadIdx.x; g < half; g += FFT_THREADS) out[g] = acc[g];
+    for (int g = threadIdx.x; g < half; g += FFT_WIDE_THREADS) out[g] = acc[g];
 }
 
 // du for 2 * lanes sequences (b, k) = (j / K, j % K), j = blockIdx.x * 2 * lanes ...: the slices'
 // partial spectra summed, two sequences per inverse FFT (real and imaginary parts), frames t < len
 // written scaled by 1/N, len <= t < T as 0.
 // grid (CEIL_DIV(B * K, 2 * lanes)), block FFT_THREADS, dynamic shared 8 * fft_buffer_values(logn).
-extern "C" __global__ void __launch_bounds__(FFT_THREADS)
+extern "C" __global__ void __launch_bounds__(FFT_THREADS, 2)
 lmu_conv_fft_backward_output_kernel(float* du, const float2* __restrict__ partial, const int* __restrict__ lengths,
                                     int B, int T, int K, int slices, int logn, const float2* __restrict__ tw) {
     extern __shared__ float smem[];
@@ -373,7 +373,8 @@ lmu_conv_fft_backward_output_kernel(float* du, const float2* __restrict__ partia
 // (CEIL_DIV(T, 64), B * K, 1); block (256, 1, 1) for both; static shared memory only (forward
 // 4.3 KiB, backward 28.7 KiB). B * K <= 65535 for the forward's z axis.
 // FFT (N = 2^logn, 16 <= N <= 8192, N >= 2T - 1; lanes = 8192 / N; half = N / 2 + 1): block
-// (FFT_THREADS = 512, 1, 1) everywhere except the twiddle kernel (256); dynamic shared memory
+// (FFT_THREADS = 512, 1, 1) everywhere except the twiddle kernel (256) and the backward kernel
+// (FFT_WIDE_THREADS = 1024: in its loop over column pairs 512 threads would spill); dynamic shared memory
 // 8 * (8192 + lanes) bytes (64 KiB + 8 lanes), the backward kernel 8 * half more (at most 96 KiB):
 //   twiddle          grid CEIL_DIV(N, 256)
 //   spectrum         grid CEIL_DIV(jobs, 2 lanes)        (jobs = d for H, B * K for u)

@@ -339,7 +339,7 @@ def conv_fft_case(B, T, K, d, lengths, h_len, seed):
            ptr(lengths), i32(B * K), i32(K), i64(T * K), i32(K), i32(T), i32(logn), ptr(tw))
     launch("lmu_conv", "lmu_conv_fft_forward_kernel", ((d + 2 * lanes - 1) // (2 * lanes), B * K), 512, shared, ptr(m), ptr(us),
            ptr(hs), ptr(lengths), i32(T), i32(K), i32(d), i32(logn), ptr(tw))
-    launch("lmu_conv", "lmu_conv_fft_backward_kernel", (slices, B * K), 512, shared + 8 * half, ptr(part), ptr(dm), ptr(hs),
+    launch("lmu_conv", "lmu_conv_fft_backward_kernel", (slices, B * K), 1024, shared + 8 * half, ptr(part), ptr(dm), ptr(hs),
            ptr(lengths), i32(T), i32(K), i32(d), i32(pps), i32(logn), ptr(tw))
     launch("lmu_conv", "lmu_conv_fft_backward_output_kernel", ((B * K + 2 * lanes - 1) // (2 * lanes),), 512, shared, ptr(du),
            ptr(part), ptr(lengths), i32(B), i32(T), i32(K), i32(slices), i32(logn), ptr(tw))

@@ -391,7 +391,7 @@ public final class CudaLegendreConvolution {
         int slices = ModelKernelGeometry.convFftSlices(d, log2);
         try (DeviceBuffer partial = ctx.allocator().allocate(8L * jobs * slices * ModelKernelGeometry.convFftHalf(log2))) {
             Launch.kernel(ctx, "lmu_conv", "lmu_conv_fft_backward_kernel")
-                    .grid(new Dim3(slices, jobs, 1)).block(ModelKernelGeometry.CONV_FFT_THREADS)
+                    .grid(new Dim3(slices, jobs, 1)).block(ModelKernelGeometry.CONV_FFT_WIDE_THREADS)
                     .sharedBytes(ModelKernelGeometry.convFftSharedBytes(log2, true)).ptr(partial).ptr(dm).ptr(s.spectra)
                     .ptr(lengths).i32(frames).i32(channels).i32(d).i32(ModelKernelGeometry.convFftPairsPerSlice(log2))
                     .i32(log2).ptr(s.twiddles).run();

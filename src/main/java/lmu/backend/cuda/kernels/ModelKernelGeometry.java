@@ -15,6 +15,8 @@ public final class ModelKernelGeometry {
     public static final int CONV_THREADS = 256;
     /** Threads per block of the FFT kernels of {@code lmu_conv.cu} (fft.cuh's FFT_THREADS). */
     public static final int CONV_FFT_THREADS = 512;
+    /** Threads per block of {@code lmu_conv_fft_backward_kernel} (fft.cuh's FFT_WIDE_THREADS). */
+    public static final int CONV_FFT_WIDE_THREADS = 1024;
     /** Threads per block of {@code lmu_conv_fft_twiddle_kernel}. */
     public static final int CONV_FFT_TWIDDLE_THREADS = 256;
     /** Complex values in the shared-memory buffer of an FFT block, the largest FFT length (FFT_BUF). */
