@@ -154,7 +154,6 @@ lmu_conv_backward_kernel(float* du, const float* dm, const float* hresp, const i
 // ----------------------------------------------------------------------------
 // FFT form (N = 2^logn, lanes = FFT_BUF / N sequences per block buffer, half = N / 2 + 1)
 
-__device__ __forceinline__ float2 cadd(float2 a, float2 b) { return make_float2(a.x + b.x, a.y + b.y); }
 
 // grid (CEIL_DIV(N, 256)), block 256. tw[j] = exp(-2 pi i j / N), rounded once from float64.
 extern "C" __global__ void lmu_conv_fft_twiddle_kernel(float2* tw, int logn) {
@@ -281,7 +280,7 @@ lmu_conv_fft_backward_kernel(float2* partial, const float* __restrict__ dm, cons
     float2* acc = buf + fft_buffer_values(logn);
     const int lanes = FFT_BUF >> logn, logc = 14 - logn, cols = 1 << logc;
     const int bk = blockIdx.y, b = bk / K, k = bk % K;
-    const int len = lengths[b];
+    const int len = min(lengths[b], T);  // the fill below runs to N > T frames
     if (len == 0) return;  // block-uniform
     const size_t W = (size_t)K * d;
     const float* g0 = dm + (size_t)b * T * W + (size_t)k * d;
@@ -374,8 +373,9 @@ lmu_conv_fft_backward_output_kernel(float* du, const float2* __restrict__ partia
 // 4.3 KiB, backward 28.7 KiB). B * K <= 65535 for the forward's z axis.
 // FFT (N = 2^logn, 16 <= N <= 8192, N >= 2T - 1; lanes = 8192 / N; half = N / 2 + 1): block
 // (FFT_THREADS = 512, 1, 1) everywhere except the twiddle kernel (256) and the backward kernel
-// (FFT_WIDE_THREADS = 1024: in its loop over column pairs 512 threads would spill); dynamic shared memory
-// 8 * (8192 + lanes) bytes (64 KiB + 8 lanes), the backward kernel 8 * half more (at most 96 KiB):
+// (FFT_WIDE_THREADS = 1024: in its loop over column pairs 512 threads would spill); dynamic shared
+// memory 8 * fft_buffer_values(logn) bytes (A + A / 16 + 1 float2, A = 8192 + lanes: 68 to 73 KiB),
+// the backward kernel 8 * half more (at most 101 KiB):
 //   twiddle          grid CEIL_DIV(N, 256)
 //   spectrum         grid CEIL_DIV(jobs, 2 lanes)        (jobs = d for H, B * K for u)
 //   forward          grid (CEIL_DIV(d, 2 lanes), B * K)

@@ -318,7 +318,8 @@ def conv_fft_case(B, T, K, d, lengths, h_len, seed):
     n = 1 << logn
     half = n // 2 + 1
     lanes = FFT_BUF >> logn
-    shared = 8 * (FFT_BUF + lanes)
+    a = FFT_BUF + lanes
+    shared = 8 * (a + a // 16 + 1)
     pps = lanes * ((max(lanes, FFT_PAIRS_PER_SLICE) + lanes - 1) // lanes)
     slices = ((d + 1) // 2 + pps - 1) // pps
     tw = nan(n, 2)
@@ -354,8 +355,12 @@ def check_conv_fft():
     conv_fft_case(4, 13, 3, 7, [13, 0, 5, 1], 13, 61)
     print("conv fft T=70 K=2 d=65 (odd d, N 256)")
     conv_fft_case(2, 70, 2, 65, [70, 66], 80, 62)
+    print("conv fft T=25 K=2 d=4 (N 64: radix 8 only)")
+    conv_fft_case(2, 25, 2, 4, [25, 24], 25, 65)
     print("conv fft T=300 K=1 d=40 (N 1024, 2 slices), h_len < T")
     conv_fft_case(3, 300, 1, 40, [300, 17, 250], 260, 63)
+    print("conv fft T=1500 K=1 d=3 (N 4096, radix 8 only, 2 lanes)")
+    conv_fft_case(3, 1500, 1, 3, [1500, 1499, 2], 1500, 66)
     print("conv fft T=2100 K=1 d=5 (N 8192, one lane per block), h_len > N/2")
     conv_fft_case(2, 2100, 1, 5, [2100, 1500], 4500, 64)
 

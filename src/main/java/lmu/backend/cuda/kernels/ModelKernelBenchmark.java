@@ -21,7 +21,7 @@ import lmu.speech.ctc.CtcLoss;
 /**
  * Kernel-only timings of the model kernels with CUDA events, L2 flushed before every timed launch
  * (a 256 MiB memset, more than any GPU's L2), on the seed model's shapes: CTC (B 96, T 400, V 29,
- * L 100), the LMU convolution in both forms (B 96, K 1, d 192, T 256, 320 and 400 around the
+ * L 100), the LMU convolution in both forms (B 96, K 1, d 192, T 192, 256 and 320 around the
  * crossover, 1500 and 3000 as the seed's sequences after downsampling), the LMU recurrence (B 96, T 400, H 384,
  * K 1, d 192) and attention (B 96, T 200, 6 heads x 64). Reports the median of the timed runs with
  * GB/s (memory-bound kernels) or TFLOP/s (attention) and writes the same as JSON to {@code
@@ -133,9 +133,9 @@ public final class ModelKernelBenchmark {
     }
 
     private static void conv(CudaContext ctx, DeviceArrays dev, Random r, DeviceBuffer flush, int repeats, List<Row> rows) {
-        // the crossover (CudaLegendreConvolution.FFT_MIN_FRAMES = 320) in both forms, then the seed's
-        // lengths after downsampling (1500 and 3000 frames) in both forms
-        for (int t : new int[] {256, 320, 400}) {
+        // around the crossover (CudaLegendreConvolution.FFT_MIN_FRAMES = 320) in both forms, then the
+        // seed's lengths after downsampling (1500 and 3000 frames) in both forms
+        for (int t : new int[] {192, 256, 320}) {
             conv(ctx, dev, r, flush, repeats, rows, t, CudaLegendreConvolution.Method.DIRECT);
             conv(ctx, dev, r, flush, repeats, rows, t, CudaLegendreConvolution.Method.FFT);
         }

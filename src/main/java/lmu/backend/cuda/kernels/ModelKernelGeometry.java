@@ -132,11 +132,14 @@ public final class ModelKernelGeometry {
     }
 
     /**
-     * Dynamic shared memory of the FFT kernels: the padded buffer, 8 (8192 + lanes) bytes, plus the
-     * accumulated half spectrum (8 (N / 2 + 1) bytes) for {@code lmu_conv_fft_backward_kernel}.
+     * Dynamic shared memory of the FFT kernels (fft.cuh's fft_buffer_values): the buffer of all
+     * lanes, A = 8192 + lanes float2 (one of padding per lane) plus one per 16 (a bank row) plus 1,
+     * 8 bytes each; {@code lmu_conv_fft_backward_kernel} adds the accumulated half spectrum,
+     * 8 (N / 2 + 1) bytes.
      */
     public static int convFftSharedBytes(int log2, boolean backwardPartial) {
-        int values = CONV_FFT_BUFFER + convFftLanes(log2) + (backwardPartial ? convFftHalf(log2) : 0);
+        int a = CONV_FFT_BUFFER + convFftLanes(log2);
+        int values = a + (a >> 4) + 1 + (backwardPartial ? convFftHalf(log2) : 0);
         return 8 * values;
     }
 

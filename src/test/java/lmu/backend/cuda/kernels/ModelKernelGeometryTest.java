@@ -125,11 +125,16 @@ class ModelKernelGeometryTest {
         for (int log2 = ModelKernelGeometry.CONV_FFT_MIN_LOG2; log2 <= 13; log2++) {
             int lanes = ModelKernelGeometry.convFftLanes(log2);
             assertEquals(ModelKernelGeometry.CONV_FFT_BUFFER, lanes << log2);
-            assertEquals(8 * (8192 + lanes), ModelKernelGeometry.convFftSharedBytes(log2, false));
-            assertEquals(8 * (8192 + lanes + (1 << log2) / 2 + 1), ModelKernelGeometry.convFftSharedBytes(log2, true));
+            // the highest padded index: a = lanes (N + 1) - 1 at a + a / 16
+            int last = lanes * ((1 << log2) + 1) - 1;
+            assertTrue(ModelKernelGeometry.convFftSharedBytes(log2, false) >= 8 * (last + last / 16 + 1), "N 2^" + log2);
+            assertEquals(ModelKernelGeometry.convFftSharedBytes(log2, false) + 8 * ((1 << log2) / 2 + 1),
+                    ModelKernelGeometry.convFftSharedBytes(log2, true));
             assertTrue(ModelKernelGeometry.convFftSharedBytes(log2, true) <= optin, "N 2^" + log2);
         }
-        assertEquals(8 * (8192 + 1 + 4097), ModelKernelGeometry.convFftSharedBytes(13, true)); // 96 KiB
+        assertEquals(8 * (8193 + 512 + 1), ModelKernelGeometry.convFftSharedBytes(13, false)); // 68 KiB
+        assertEquals(8 * (8704 + 544 + 1), ModelKernelGeometry.convFftSharedBytes(4, false)); // 512 lanes of 17
+        assertEquals(8 * (8193 + 512 + 1 + 4097), ModelKernelGeometry.convFftSharedBytes(13, true)); // 100 KiB
     }
 
     @Test
