@@ -56,7 +56,7 @@ public final class CudaLegendreConvolution {
      */
     public static final int FFT_MIN_FRAMES = 320;
 
-    /** Most frames the FFT form takes: N = 8192 fills a block's 64 KiB buffer. AUTO falls back to DIRECT above. */
+    /** Most frames the FFT form takes: N = 8192 fills a block's buffer (68 KiB with its padding). AUTO falls back to DIRECT above. */
     public static final int FFT_MAX_FRAMES = ModelKernelGeometry.CONV_FFT_BUFFER / 2;
 
     /**
@@ -67,7 +67,7 @@ public final class CudaLegendreConvolution {
      * clocks. The FFT form transforms two columns per complex FFT of N = 2^ceil(log2(2T - 1))
      * points; each of its ceil(log2(N) / 3) radix-8 stages reads and writes N float2 of shared
      * memory and reads 7 twiddles per 8 points from L1 (23 N bytes per pair), the fill writes 8 N
-     * bytes per column and the output reads 4 T: (11.5 N stages + 4 N + 4 T) / (128 x 0.85) clocks
+     * bytes per pair and the output reads 8 T: (11.5 N stages + 4 N + 4 T) / (128 x 0.85) clocks
      * per column, 0.85 for what the padding leaves of bank conflicts and for the synchronisations.
      * Writing m (reading dm), the memory floor both share, is left out.
      *
