@@ -7,7 +7,7 @@ HERE="$(cd "$(dirname "$0")" && pwd)"
 KERNELS="$(cd "$HERE/../.." && pwd)"
 OUT="${OUT:-/tmp/lmu-emu}"
 mkdir -p "$OUT"
-for op in "${@:-ctc_loss lmu_recurrent lmu_conv attention}"; do
+for op in "${@:-ctc_loss lmu_recurrent lmu_conv attention logmel}"; do
   for o in $op; do
     src="$OUT/$o.cpp"
     sed 's/extern __shared__ float smem\[\];/float* smem = (float*)emu::dyn_smem;/' "$KERNELS/$o.cu" > "$src"

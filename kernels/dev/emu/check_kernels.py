@@ -42,6 +42,10 @@ def f32(v):
     return Arg("f", float(v))
 
 
+def f64(v):
+    return Arg("d", float(v))
+
+
 def launch(op, kernel, grid, block, shared, *args):
     lib = libs.setdefault(op, ctypes.CDLL(f"{LIB}/lib{op}.so"))
     holders = []
@@ -52,6 +56,8 @@ def launch(op, kernel, grid, block, shared, *args):
             holders.append(ctypes.c_int(a.value))
         elif a.kind == "l":
             holders.append(ctypes.c_longlong(a.value))
+        elif a.kind == "d":
+            holders.append(ctypes.c_double(a.value))
         else:
             holders.append(ctypes.c_float(a.value))
     params = (ctypes.c_void_p * len(holders))(*[ctypes.cast(ctypes.pointer(h), ctypes.c_void_p) for h in holders])

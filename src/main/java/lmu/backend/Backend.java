@@ -104,6 +104,34 @@ public interface Backend {
     void conv1dBackward(Tensor dx, Tensor dWeight, Tensor dBias, Tensor dOut, Tensor x, Tensor weight, int stride, int padding);
 
     /**
+     * A tensor on this backend's device holding a float32 copy of a host tensor (the CPU backend
+     * returns a CPU tensor as it is). Accelerator backends copy through their own staging.
+     *
+     * @param host a CPU tensor, any shape
+     * @throws IllegalArgumentException when {@code host} is not a CPU tensor (accelerator backends)
+     */
+    default Tensor toDevice(Tensor host) {
+        if (!(host.storage() instanceof lmu.tensor.F32Storage || host.storage() instanceof lmu.tensor.F64Storage)) {
+            throw new IllegalArgumentException(getClass().getSimpleName() + ".toDevice: expected a CPU tensor, got one on "
+                    + host.device());
+        }
+        Tensor t = empty(DType.F32, host.shape());
+        ((lmu.tensor.DeviceStorage) t.storage()).fromHost(host.toFloatArray());
+        return t;
+    }
+
+    /**
+     * A host float32 copy of a tensor of this backend's device (waits for pending work); a CPU
+     * tensor is returned as it is.
+     *
+     * @param t a tensor of this backend's device, any shape
+     */
+    default Tensor toHost(Tensor t) {
+        if (t.storage() instanceof lmu.tensor.DeviceStorage d) return Tensor.of(d.toHost(), t.shape());
+        return t;
+    }
+
+    /**
      * This backend's implementation of a family of fused model kernels ({@code type} is an interface
      * in {@code lmu.backend} whose methods take and return {@link Tensor}s of this backend's device,
      * plus host scalars and int[] lengths). Ops that have a fused form call it through {@link

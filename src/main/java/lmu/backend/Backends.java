@@ -33,4 +33,21 @@ public final class Backends {
     public static void registerCuda(Backend backend) {
         cuda = backend;
     }
+
+    /** Unregisters {@code backend} if it is the registered CUDA backend (tests install stand-ins). */
+    public static synchronized void unregisterCuda(Backend backend) {
+        if (cuda == backend) cuda = null;
+    }
+
+    /**
+     * {@code t} on {@code device}: itself when it is there already, else a float32 copy (host to
+     * device through the device backend's staging, device to host, or between devices through the host).
+     *
+     * @throws IllegalStateException when no backend is registered for {@code device}
+     */
+    public static Tensor to(Tensor t, Device device) {
+        if (t.device().equals(device)) return t;
+        Tensor host = t.device().kind() == Device.Kind.CPU ? t : of(t).toHost(t);
+        return device.kind() == Device.Kind.CPU ? host : of(device).toDevice(host);
+    }
 }

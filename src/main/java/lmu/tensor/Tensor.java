@@ -246,7 +246,14 @@ public final class Tensor {
             throw new IllegalStateException("Tensor: backward() without a gradient needs a one-element tensor, shape is "
                     + Arrays.toString(shape));
         }
-        Backward.run(this, full(dtype(), 1.0, shape), false);
+        Tensor seed;
+        if (device.kind() == Device.Kind.CPU) {
+            seed = full(dtype(), 1.0, shape);
+        } else { // the seed lives where the graph does
+            seed = lmu.backend.Backends.of(device).empty(dtype(), shape);
+            lmu.backend.Backends.of(device).fill(seed, 1.0);
+        }
+        Backward.run(this, seed, false);
     }
 
     /** Backpropagates {@code seed} (same shape as this). */

@@ -120,6 +120,12 @@ public final class Launch {
         return this;
     }
 
+    /** Appends a {@code double} argument. */
+    public Launch f64(double v) {
+        args.add(Pointer.to(new double[] {v}));
+        return this;
+    }
+
     /** Appends a {@code float} argument. */
     public Launch f32(float v) {
         args.add(Pointer.to(new float[] {v}));

@@ -17,13 +17,15 @@ import lmu.nn.lmu.Discretizer;
 import lmu.nn.lmu.LegendreImpulseResponse;
 import lmu.nn.lmu.LegendreStateSpace;
 import lmu.speech.ctc.CtcLoss;
+import lmu.speech.features.FeatureConfig;
 
 /**
  * Kernel-only timings of the model kernels with CUDA events, L2 flushed before every timed launch
  * (a 256 MiB memset, more than any GPU's L2), on the seed model's shapes: CTC (B 96, T 400, V 29,
  * L 100), the LMU convolution in both forms (B 96, K 1, d 192, T 192, 256 and 320 around the
- * crossover, 1500 and 3000 as the seed's sequences after downsampling), the LMU recurrence (B 96, T 400, H 384,
- * K 1, d 192) and attention (B 96, T 200, 6 heads x 64). Reports the median of the timed runs with
+ * crossover, 1500 and 3000 as the seed's sequences after downsampling), the LMU recurrence (B 96,
+ * T 400, H 384, K 1, d 192), attention (B 96, T 200, 6 heads x 64) and log-mel features (96
+ * utterances of 15 s). Reports the median of the timed runs with
  * GB/s (memory-bound kernels) or TFLOP/s (attention) and writes the same as JSON to {@code
  * model-kernels.json} in the working directory. {@code bench/gpu/torch_kernels.py} times PyTorch on
  * the same shapes for the side-by-side.
@@ -89,6 +91,7 @@ public final class ModelKernelBenchmark {
             recurrent(ctx, dev, r, flush, repeats, rows);
             attention(ctx, dev, r, flush, repeats, rows, 64);
             attention(ctx, dev, r, flush, repeats, rows, 32);
+            logMel(ctx, dev, r, flush, repeats, rows);
         }
         return rows;
     }
@@ -246,6 +249,27 @@ public final class ModelKernelBenchmark {
                 bwd.run();
             });
             add(rows, new Row("attention_forward_backward", shape, fg, "TFLOP/s", (fwdFlops + bwdFlops) / fg / 1e9));
+        }
+    }
+
+    private static void logMel(CudaContext ctx, DeviceArrays dev, Random r, DeviceBuffer flush, int repeats, List<Row> rows) {
+        FeatureConfig cfg = FeatureConfig.defaults();
+        int b = 96, samples = 15 * cfg.sampleRate(), frames = cfg.numFrames(samples);
+        int[] offsets = new int[b], lengths = new int[b], counts = new int[b];
+        for (int i = 0; i < b; i++) {
+            offsets[i] = i * samples;
+            lengths[i] = samples;
+            counts[i] = frames;
+        }
+        String shape = "B" + b + "_15s_mels" + cfg.nMels();
+        try (CudaLogMel mel = new CudaLogMel(ctx, cfg); DeviceBuffer x = dev.floats(random(r, (long) b * samples, 0.1));
+                DeviceBuffer out = dev.empty((long) b * frames * cfg.nMels()); DeviceBuffer off = dev.ints(offsets);
+                DeviceBuffer len = dev.ints(lengths); DeviceBuffer cnt = dev.ints(counts)) {
+            // napkin: a direct float64 DFT, nFft x nBins complex multiply-adds (4 flops) per frame
+            double flops = 4.0 * b * frames * cfg.nFft() * cfg.numBins();
+            double ms = time(ctx, flush, repeats, () -> mel.compute(out.ptr(), x.ptr(), off.ptr(), len.ptr(), cnt.ptr(), b, frames));
+            add(rows, new Row("logmel", shape, ms, "x_realtime", b * 15.0 / (ms / 1e3)));
+            add(rows, new Row("logmel", shape, ms, "TFLOP/s_fp64", flops / ms / 1e9));
         }
     }
 
