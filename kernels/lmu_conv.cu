@@ -13,13 +13,13 @@
 // H; the backward correlates a (79 frames x 64 coefficients) tile of dm with a (16 x 64) tile of H.
 //
 // FFT form, O(d N log N) per (b, k) with N = 2^logn >= 2T - 1 and H cut at N / 2 lags (so the
-// circular convolution and correlation equal the linear ones at every frame t < T), N <= 8192 (T <= 4096), block-level FFTs in shared memory
-// (fft.cuh). Real signals go through the FFT two at a time as the real and imaginary parts of one
+// circular convolution and correlation equal the linear ones at every frame t < T), N <= 8192
+// (T <= 4096), block-level radix-8 FFTs in shared memory (fft.cuh). Real signals go through the FFT two at a time as the real and imaginary parts of one
 // complex sequence. Spectra of real signals are kept as their N/2 + 1 non-negative frequencies
 // ("half spectra", float2). Kernels:
 //   lmu_conv_fft_twiddle_kernel          tw[j] = exp(-2 pi i j / N)
 //   lmu_conv_fft_spectrum_kernel         half spectra of real columns: of H (d columns, once per
-//                                        H and N, cached by the launcher) or of u (B*K sequences)
+//                                        H and N, cached by the caller) or of u (B*K sequences)
 //   lmu_conv_fft_forward_kernel          per (b, k) and group of columns: X_u * H_i, inverse FFT,
 //                                        m written with its padding (nothing of size B*K*d*N
 //                                        leaves the chip)
