@@ -1,23 +1,30 @@
 // Fused multi-head attention (flash-attention style), fp32, forward and backward by recomputation.
-// Per batch b, head h, with Dh = head dimension (32 or 64) and scale = 1 / sqrt(Dh):
-//   qs  = q * scale                                 (rounded to fp32 first, as the CPU does)
-//   s   = qs k^T, with s[i, j] = -1e4 for keys j >= len_b (replaced, not added)      (T, T)
-//   o   = softmax(s) v                                                                (T, Dh)
-// exactly lmu.nn.MultiHeadAttention's core (MaskedFill of MASK_VALUE = -1e4 on padded keys): a row
-// whose keys are all padded (len_b = 0) averages every frame uniformly. Query rows at padded frames
-// are computed like the others. No T x T matrix is stored: the forward keeps the softmax's
-// statistics per row, stats (B, H, T, 2) = (row max m, log of the sum l of exp(s - m)); the backward
-// recomputes p = exp((s - m) - log l) (two floats rather than one log-sum-exp, which near the mask
-// value -1e4 would keep only about 3 decimal digits in fp32):
-//   Dd[i] = sum dO[i] o[i];  dp = dO v^T;  ds = p (dp - Dd) (0 on padded keys: s is a constant there)
-//   dq = scale * ds k;  dk = ds^T qs;  dv = p^T dO
+// Per batch b, head h, with Dh = head dimension (32 or 64), a score scale (usually 1 / sqrt(Dh)) and
+// a mask value (MultiHeadAttention.MASK_VALUE = -1e4):
+//   qs  = q * scale                                 (rounded to fp32 first)
+//   s   = qs k^T, with s[i, j] = mask value for keys j >= len_b (replaced, not added)  (T, T)
+//   p   = softmax(s)
+//   p'  = p * keep / (1 - pdrop), keep[i, j] = dropout_keep(seed, ((b H + h) T + i) T + j, threshold)
+//   o   = p' v                                                                         (T, Dh)
+// exactly lmu.nn.MultiHeadAttention's core (MaskedFill on padded keys, softmax, Dropout): a row whose
+// keys are all padded (len_b = 0) averages every frame uniformly. The dropout counter is the element
+// index of the (B H, T, T) weight tensor, so the mask is the one lmu.backend.cpu.CpuAttention and
+// Backend.dropout on that tensor draw (dropout.cuh); threshold 0 means no dropout (no hashing).
+// Query rows at padded frames are computed like the others. No T x T matrix is stored: the forward
+// keeps the softmax's statistics per row, stats (B, H, T, 2) = (row max m, log of the sum l of
+// exp(s - m)), of the weights before dropout; the backward recomputes p = exp((s - m) - log l) (two
+// floats rather than one log-sum-exp, which near the mask value would keep only about 3 decimal
+// digits in fp32) and redraws keep:
+//   Dd[i] = sum dO[i] o[i] (= sum_j dp'[i, j] p'[i, j]);  dp' = dO v^T;  dp = dp' keep / (1 - pdrop)
+//   ds = p (dp - Dd) (0 on padded keys: s is a constant there)
+//   dq = scale * ds k;  dk = ds^T qs;  dv = p'^T dO
 // Layouts, row-major fp32: q, k, v, o, dO, dq, dk, dv (B, T, H, Dh), i.e. (B, T, C) with C = H Dh and
 // head h at channels h Dh .. h Dh + Dh - 1 (the output of the projections, no permute needed);
-// stats (B, H, T, 2); Dd (B, H, T); lengths (B) int32 or null (no padding). Dropout on the attention weights is
-// not part of these kernels. dq, dk, dv are written (=), each by exactly one thread (deterministic).
+// stats (B, H, T, 2); Dd (B, H, T); lengths (B) int32 or null (no padding). dq, dk, dv are written
+// (=), each by exactly one thread (deterministic).
 #include "common.cuh"
+#include "dropout.cuh"
 
-#define ATT_MASK_VALUE (-1.0e4f)
 #define ATT_WARPS 4
 #define ATT_ROWS 8                      // query rows per warp (forward, dq)
 #define ATT_QT (ATT_WARPS * ATT_ROWS)   // 32 query rows per block
@@ -29,6 +36,18 @@
 __device__ __forceinline__ size_t att_index(int b, int t, int h, int T, int H, int D) {
     return (((size_t)b * T + t) * H + h) * D;
 }
+
+// Dropout of one attention weight: w * keep_scale if element (bh, t, key) of the (B H, T, T) weights
+// is kept, 0 if dropped; w itself when threshold is 0 (no dropout).
+struct AttDropout {
+    unsigned long long seed, threshold;
+    float keep_scale;
+    __device__ __forceinline__ float apply(float w, int bh, int t, int key, int T) const {
+        if (threshold == 0ull) return w;
+        const unsigned long long counter = ((unsigned long long)bh * T + t) * T + key;
+        return dropout_keep(seed, counter, threshold) ? w * keep_scale : 0.0f;
+    }
+};
 
 // Loads rows r0 .. r0 + rows - 1 of head h into dst (row stride ld), times mul; zero beyond T.
 template <int D>
@@ -96,7 +115,7 @@ __device__ __forceinline__ void att_accumulate(float (*acc)[D / WARP_SIZE], cons
 // kernel from being bound by shared-memory loads).
 template <int D>
 __device__ void attention_forward(float* o, float* stats, const float* q, const float* k, const float* v,
-                                  const int* lengths, int T, int H, float scale) {
+                                  const int* lengths, int T, int H, float scale, float mask_value, AttDropout drop) {
     constexpr int DC = D / WARP_SIZE;
     __shared__ __align__(16) float qs[ATT_QT][D];
     __shared__ __align__(16) float ks[ATT_KT][ATT_KV_STRIDE(D)];
@@ -126,15 +145,16 @@ __device__ void attention_forward(float* o, float* stats, const float* q, const 
         for (int r = 0; r < ATT_ROWS; r++) {
             float sr = s[r];
             if (key >= T) sr = -INFINITY;
-            else if (key >= len) sr = ATT_MASK_VALUE;
+            else if (key >= len) sr = mask_value;
             const float m_new = fmaxf(m[r], warp_reduce_max(sr));
             const float p = expf(sr - m_new);
             const float corr = expf(m[r] - m_new);
-            l[r] = l[r] * corr + warp_reduce_sum(p);
+            l[r] = l[r] * corr + warp_reduce_sum(p);  // the softmax's normaliser: weights before dropout
             m[r] = m_new;
 #pragma unroll
             for (int c = 0; c < DC; c++) acc[r][c] *= corr;
-            ps[warp][r][lane] = p;
+            const int t = q0 + warp * ATT_ROWS + r;
+            ps[warp][r][lane] = key < T && t < T ? drop.apply(p, b * H + h, t, key, T) : p;
         }
         __syncwarp();
         att_accumulate<D>(acc, &ps[warp][0][0], &vs[0][0]);
@@ -177,7 +197,7 @@ __device__ void attention_backward_dot(float* dd, const float* dout, const float
 template <int D>
 __device__ void attention_backward_dq(float* dq, const float* q, const float* k, const float* v, const float* dout,
                                       const float* stats, const float* dd, const int* lengths, int T, int H,
-                                      float scale) {
+                                      float scale, AttDropout drop) {
     constexpr int DC = D / WARP_SIZE;
     __shared__ __align__(16) float qs[ATT_QT][D];
     __shared__ __align__(16) float dos[ATT_QT][D];
@@ -211,7 +231,10 @@ __device__ void attention_backward_dq(float* dq, const float* q, const float* k,
 #pragma unroll
         for (int r = 0; r < ATT_ROWS; r++) {
             // padded keys (constant score) and keys beyond T: no gradient
-            dss[warp][r][lane] = key < len ? expf((s[r] - rm[r]) - rl[r]) * (dp[r] - rd[r]) : 0.0f;
+            const int t = q0 + warp * ATT_ROWS + r;
+            dss[warp][r][lane] = key < len && t < T
+                                     ? expf((s[r] - rm[r]) - rl[r]) * (drop.apply(dp[r], b * H + h, t, key, T) - rd[r])
+                                     : 0.0f;
         }
         __syncwarp();
         att_accumulate<D>(acc, &dss[warp][0][0], &ks[0][0]);
@@ -235,7 +258,7 @@ __device__ void attention_backward_dq(float* dq, const float* q, const float* k,
 template <int D>
 __device__ void attention_backward_dkdv(float* dk, float* dv, const float* q, const float* k, const float* v,
                                         const float* dout, const float* stats, const float* dd, const int* lengths,
-                                        int T, int H, float scale) {
+                                        int T, int H, float scale, float mask_value, AttDropout drop) {
     constexpr int DC = D / WARP_SIZE;
     constexpr int HALF = D / 2;
     __shared__ __align__(16) float ks[ATT_KB][ATT_KV_STRIDE(D)];
@@ -294,13 +317,15 @@ __device__ void attention_backward_dkdv(float* dk, float* dv, const float* q, co
                 const float dpr = dp[rr] + __shfl_xor_sync(0xffffffffu, dp[rr], ATT_KW);
                 const int ir = i + rr;
                 float p = 0.0f, ds = 0.0f;
-                if (ir < rows && key < T) {
+                if (ir < rows && key < T && half == 0) {
+                    const int t = i0 + ir;
                     if (key < len) {
                         p = expf((sr - lm[ir]) - ls[ir]);
-                        ds = p * (dpr - ds_[ir]);
+                        ds = p * (drop.apply(dpr, b * H + h, t, key, T) - ds_[ir]);
                     } else {
-                        p = expf((ATT_MASK_VALUE - lm[ir]) - ls[ir]);  // padded key: constant score, weight only
+                        p = expf((mask_value - lm[ir]) - ls[ir]);  // padded key: constant score, weight only
                     }
+                    p = drop.apply(p, b * H + h, t, key, T);  // dv takes the dropped weights
                 }
                 if (half == 0) {
                     pw[warp][rr][j] = p;
@@ -349,11 +374,13 @@ __device__ void attention_backward_dkdv(float* dk, float* dv, const float* q, co
 // ----------------------------------------------------------------------------
 // entry points, one per head dimension
 
+// Dropout arguments (seed, threshold = ceil(pdrop 2^53), keep_scale = (float) (1 / (1 - pdrop))) of
+// the forward, dq and dkdv kernels must be the same in one forward/backward pair.
 #define ATT_ENTRY_POINTS(D)                                                                                        \
     extern "C" __global__ void __launch_bounds__(128, 1) attention_forward_kernel_hd##D(                           \
         float* o, float* stats, const float* q, const float* k, const float* v, const int* lengths, int T, int H,  \
-        float scale) {                                                                                             \
-        attention_forward<D>(o, stats, q, k, v, lengths, T, H, scale);                                               \
+        float scale, float mask_value, unsigned long long seed, unsigned long long threshold, float keep_scale) {   \
+        attention_forward<D>(o, stats, q, k, v, lengths, T, H, scale, mask_value, AttDropout{seed, threshold, keep_scale}); \
     }                                                                                                              \
     extern "C" __global__ void __launch_bounds__(128) attention_backward_dot_kernel_hd##D(                         \
         float* dd, const float* dout, const float* o, int B, int T, int H) {                                       \
@@ -361,13 +388,16 @@ __device__ void attention_backward_dkdv(float* dk, float* dv, const float* q, co
     }                                                                                                              \
     extern "C" __global__ void __launch_bounds__(128) attention_backward_dq_kernel_hd##D(                          \
         float* dq, const float* q, const float* k, const float* v, const float* dout, const float* stats,          \
-        const float* dd, const int* lengths, int T, int H, float scale) {                                          \
-        attention_backward_dq<D>(dq, q, k, v, dout, stats, dd, lengths, T, H, scale);                                \
+        const float* dd, const int* lengths, int T, int H, float scale, unsigned long long seed,                   \
+        unsigned long long threshold, float keep_scale) {                                                          \
+        attention_backward_dq<D>(dq, q, k, v, dout, stats, dd, lengths, T, H, scale, AttDropout{seed, threshold, keep_scale}); \
     }                                                                                                              \
     extern "C" __global__ void __launch_bounds__(128) attention_backward_dkdv_kernel_hd##D(                        \
         float* dk, float* dv, const float* q, const float* k, const float* v, const float* dout,                   \
-        const float* stats, const float* dd, const int* lengths, int T, int H, float scale) {                      \
-        attention_backward_dkdv<D>(dk, dv, q, k, v, dout, stats, dd, lengths, T, H, scale);                          \
+        const float* stats, const float* dd, const int* lengths, int T, int H, float scale, float mask_value,      \
+        unsigned long long seed, unsigned long long threshold, float keep_scale) {                                 \
+        attention_backward_dkdv<D>(dk, dv, q, k, v, dout, stats, dd, lengths, T, H, scale, mask_value,             \
+                                   AttDropout{seed, threshold, keep_scale});                                       \
     }
 
 ATT_ENTRY_POINTS(32)

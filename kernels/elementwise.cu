@@ -5,6 +5,7 @@
 // CPU reference: lmu.backend.cpu.CpuBackend (binary, binaryBackward, unary, unaryBackward, expand,
 // permute, maskedFill, dropout, copyAlongAxis); op codes below match lmu.backend.cuda.CudaBackend.
 #include "strided.cuh"
+#include "dropout.cuh"
 
 // BinaryOp codes
 #define OP_ADD 0
@@ -140,24 +141,9 @@ extern "C" __global__ void masked_fill_kernel(float* out, const float* x, const 
     }
 }
 
-// SplitMix64 finaliser, as lmu.util.Rng.mix (host too, so the rule can be checked against Java off the GPU)
-__host__ __device__ __forceinline__ unsigned long long splitmix64_mix(unsigned long long z) {
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-// Inverted dropout: element i is kept when (Rng.bits(seed, i) >>> 11) >= threshold, where
-// Rng.bits(seed, i) = mix(seed + (i + 1) * 0x9E3779B97F4A7C15) and threshold = ceil(p * 2^53); kept
-// elements are multiplied by scale = (float) (1 / (1 - p)). Bit-for-bit the CPU mask.
-__host__ __device__ __forceinline__ bool dropout_keep(unsigned long long seed, int i, unsigned long long threshold) {
-    const unsigned long long bits = splitmix64_mix(seed + ((unsigned long long)i + 1ull) * 0x9E3779B97F4A7C15ull);
-    return (bits >> 11) >= threshold;
-}
-
 extern "C" __global__ void dropout_kernel(float* out, const float* x, int n, unsigned long long seed,
                                           unsigned long long threshold, float scale) {
-    GRID_STRIDE(i, n) out[i] = dropout_keep(seed, i, threshold) ? x[i] * scale : 0.0f;
+    GRID_STRIDE(i, n) out[i] = dropout_keep(seed, (unsigned long long)i, threshold) ? x[i] * scale : 0.0f;
 }
 
 // dst viewed as (outer, nd, inner), src as (outer, ns, inner): for j < len,

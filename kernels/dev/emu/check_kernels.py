@@ -382,7 +382,24 @@ def check_conv():
 
 # ---------------------------------------------------------------- attention
 
-def att_case(B, T, Hh, D, lengths, seed):
+GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+def rng_bits(seed, counters):
+    """lmu.util.Rng.bits(seed, i) for an array of counters (uint64 arithmetic wraps as Java's long)."""
+    with np.errstate(over="ignore"):
+        z = np.uint64(seed & (2**64 - 1)) + (counters.astype(np.uint64) + np.uint64(1)) * GOLDEN
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return z ^ (z >> np.uint64(31))
+
+
+def signed64(v):
+    v &= 2**64 - 1
+    return v - 2**64 if v >= 2**63 else v
+
+
+def att_case(B, T, Hh, D, lengths, seed, pdrop=0.0, mask_value=-1e4):
     r = np.random.default_rng(seed)
     C = Hh * D
     q, k, v, do = (r.standard_normal((B, T, C)).astype(np.float32) for _ in range(4))
@@ -392,20 +409,29 @@ def att_case(B, T, Hh, D, lengths, seed):
     s = (split(tq) * (1 / math.sqrt(D))) @ split(tk).transpose(-1, -2)  # (B, H, T, T)
     if lens is not None:
         pad = torch.arange(T)[None, :] >= torch.tensor(lens, dtype=torch.int64)[:, None]
-        s = s.masked_fill(pad[:, None, None, :], -1e4)
-    o = (torch.softmax(s, -1) @ split(tv)).permute(0, 2, 1, 3).reshape(B, T, C)
+        s = s.masked_fill(pad[:, None, None, :], mask_value)
+    w = torch.softmax(s, -1)
+    drop_seed = int(r.integers(0, 2**63)) * 2 + 1  # above 2^63: exercises the unsigned conversion
+    threshold = math.ceil(pdrop * 2.0**53)
+    if pdrop > 0:
+        # the CPU rule (CpuAttention, Backend.dropout): counter = element index of the (B H, T, T) weights
+        keep = (rng_bits(drop_seed, np.arange(B * Hh * T * T)) >> np.uint64(11)) >= np.uint64(threshold)
+        w = w * torch.tensor(keep.reshape(B, Hh, T, T), dtype=torch.float64) * float(np.float32(1 / (1 - pdrop)))
+    o = (w @ split(tv)).permute(0, 2, 1, 3).reshape(B, T, C)
     o.backward(torch.tensor(do, dtype=torch.float64))
     scale = np.float32(1 / math.sqrt(D))
+    keep_scale = np.float32(1 / (1 - pdrop))
+    drop = (i64(signed64(drop_seed)), i64(threshold), f32(keep_scale))
     od, lse, dd, dq, dk, dv = nan(B, T, C), nan(B, Hh, T, 2), nan(B, Hh, T), nan(B, T, C), nan(B, T, C), nan(B, T, C)
     hd = f"hd{D}"
     launch("attention", "attention_forward_kernel_" + hd, ((T + 31) // 32, Hh, B), 128, 0, ptr(od), ptr(lse), ptr(q), ptr(k),
-           ptr(v), ptr(lens), i32(T), i32(Hh), f32(scale))
+           ptr(v), ptr(lens), i32(T), i32(Hh), f32(scale), f32(mask_value), *drop)
     launch("attention", "attention_backward_dot_kernel_" + hd, ((B * T * Hh + 3) // 4,), 128, 0, ptr(dd), ptr(do), ptr(od),
            i32(B), i32(T), i32(Hh))
     launch("attention", "attention_backward_dq_kernel_" + hd, ((T + 31) // 32, Hh, B), 128, 0, ptr(dq), ptr(q), ptr(k),
-           ptr(v), ptr(do), ptr(lse), ptr(dd), ptr(lens), i32(T), i32(Hh), f32(scale))
+           ptr(v), ptr(do), ptr(lse), ptr(dd), ptr(lens), i32(T), i32(Hh), f32(scale), *drop)
     launch("attention", "attention_backward_dkdv_kernel_" + hd, ((T + 63) // 64, Hh, B), 128, 0, ptr(dk), ptr(dv), ptr(q),
-           ptr(k), ptr(v), ptr(do), ptr(lse), ptr(dd), ptr(lens), i32(T), i32(Hh), f32(scale))
+           ptr(k), ptr(v), ptr(do), ptr(lse), ptr(dd), ptr(lens), i32(T), i32(Hh), f32(scale), f32(mask_value), *drop)
     compare("o", od, o.detach().numpy(), T * D)
     compare("dq", dq, tq.grad.numpy(), T * D)
     compare("dk", dk, tk.grad.numpy(), T * D)
@@ -421,6 +447,12 @@ def check_att():
     att_case(2, 70, 1, 32, [13, 70], 52)
     print("attention hd64 no mask")
     att_case(1, 33, 1, 64, None, 53)
+    print("attention hd64 T=37 padded, one all-padded, dropout 0.1")
+    att_case(3, 37, 2, 64, [37, 20, 0], 54, pdrop=0.1)
+    print("attention hd32 T=70 dropout 0.5, mask value -30")
+    att_case(2, 70, 2, 32, [13, 70], 55, pdrop=0.5, mask_value=-30.0)
+    print("attention hd64 T=1 dropout 0.3")
+    att_case(2, 1, 1, 64, None, 56, pdrop=0.3)
 
 
 if __name__ == "__main__":

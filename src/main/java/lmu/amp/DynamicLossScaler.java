@@ -1,10 +1,11 @@
 package lmu.amp;
 
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.List;
 import java.util.Locale;
-import lmu.tensor.F32Storage;
-import lmu.tensor.F64Storage;
-import lmu.tensor.Storage;
+import lmu.backend.Backends;
+import lmu.backend.OptimizerKernels;
 import lmu.tensor.Tensor;
 
 /**
@@ -113,7 +114,8 @@ public final class DynamicLossScaler {
     }
 
     /**
-     * Divides every gradient by the scale and checks, in the same pass, that all are finite; the
+     * Divides every gradient by the scale and checks, in the same pass, that all are finite (on
+     * the gradients' device, {@link OptimizerKernels#unscaleAllFinite}; one wait for the flag); the
      * finding is then put to the {@link OverflowVote}. Parameters without a gradient are ignored.
      *
      * @param params parameters whose {@code grad()} holds scaled gradients (F32 or F64)
@@ -121,46 +123,14 @@ public final class DynamicLossScaler {
      *     the gradients are partly unscaled and must be discarded
      */
     public boolean unscale(Collection<Tensor> params) {
-        double inv = 1 / scale;
+        List<Tensor> grads = new ArrayList<>();
+        for (Tensor p : params) if (p.grad() != null) grads.add(p.grad());
         boolean overflow = false;
-        for (Tensor p : params) {
-            Tensor g = p.grad();
-            if (g == null) continue;
-            if (!unscaleInPlace(g.storage(), inv)) {
-                overflow = true;
-                break;
-            }
+        if (!grads.isEmpty()) {
+            Tensor[] g = grads.toArray(new Tensor[0]);
+            overflow = !Backends.kernels(g[0], OptimizerKernels.class).unscaleAllFinite(g, 1 / scale);
         }
         return !vote.anyOverflow(overflow);
-    }
-
-    /** g ·= inv; false as soon as a non-finite value is met. */
-    private static boolean unscaleInPlace(Storage s, double inv) {
-        if (s instanceof F32Storage f) {
-            float[] a = f.data();
-            float k = (float) inv; // exact when the scale is a power of two
-            if (inv == 1) return allFinite(a);
-            for (int i = 0; i < a.length; i++) {
-                float v = a[i];
-                if (!Float.isFinite(v)) return false;
-                a[i] = v * k;
-            }
-            return true;
-        }
-        if (s instanceof F64Storage d) {
-            double[] a = d.data();
-            for (int i = 0; i < a.length; i++) {
-                if (!Double.isFinite(a[i])) return false;
-                a[i] *= inv;
-            }
-            return true;
-        }
-        throw new IllegalArgumentException("DynamicLossScaler: gradients must be F32 or F64, got " + s.dtype());
-    }
-
-    private static boolean allFinite(float[] a) {
-        for (float v : a) if (!Float.isFinite(v)) return false;
-        return true;
     }
 
     /**

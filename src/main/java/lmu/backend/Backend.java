@@ -103,6 +103,9 @@ public interface Backend {
     /** Gradients of {@link #conv1d}: dx written, dWeight and dBias accumulated; any may be null. */
     void conv1dBackward(Tensor dx, Tensor dWeight, Tensor dBias, Tensor dOut, Tensor x, Tensor weight, int stride, int padding);
 
+    /** Waits until all work enqueued on this backend's device has finished (nothing to wait for on the CPU). */
+    default void synchronize() {}
+
     /**
      * A tensor on this backend's device holding a float32 copy of a host tensor (the CPU backend
      * returns a CPU tensor as it is). Accelerator backends copy through their own staging.

@@ -32,11 +32,21 @@ final class BenchStepCommand implements Callable<Integer> {
     @Option(names = "--profile", description = "print time per op (forward and backward)")
     boolean profile;
 
+    @Option(names = "--device", paramLabel = "DEV", defaultValue = "cpu", description = "cpu, cuda, cuda:N or auto")
+    String device;
+
     @Override
     public Integer call() {
         if (threads > 0) System.setProperty("lmu.threads", Integer.toString(threads));
         TrainConfig cfg = TrainConfig.resolve(config == null ? TrainConfig.loadBuiltin("configs/seed.yaml") : TrainConfig.loadYaml(config));
-        StepBenchmark.run(cfg, batch, frames, warmup, steps, profile, System.out);
+        lmu.tensor.Device target = TrainCommand.chooseDevice(device, 1, System.out);
+        if (target.kind() == lmu.tensor.Device.Kind.CPU) {
+            StepBenchmark.run(cfg, batch, frames, warmup, steps, profile, System.out);
+            return 0;
+        }
+        try (lmu.backend.cuda.CudaBackend gpu = TrainCommand.openGpu(target, System.out)) {
+            StepBenchmark.run(cfg, batch, frames, warmup, steps, profile, target, System.out);
+        }
         return 0;
     }
 }

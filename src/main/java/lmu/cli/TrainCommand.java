@@ -78,12 +78,13 @@ final class TrainCommand implements Callable<Integer> {
         if (threads < 0) throw new IllegalArgumentException("--threads: expected 0 (all cores) or more, got " + threads);
         if (threads > 0) System.setProperty("lmu.threads", Integer.toString(threads));
         if (dryRun && device.trim().toLowerCase(java.util.Locale.ROOT).startsWith("cuda")) return dryRunGpuWorld();
-        Device dev = Device.choose(device, System.out);
+        lmu.tensor.Device target = chooseDevice(device, ranks, System.out);
+        Device dev = target.kind() == lmu.tensor.Device.Kind.CUDA ? Device.CUDA : Device.CPU;
         TrainConfig cfg = TrainConfig.resolve(resolveRoot(dev));
         lmu.autograd.Profiler.enable(profile);
-        TrainSession.Options opt = new TrainSession.Options(outputDir, resume, dryRun, debug, subset, ranks);
+        TrainSession.Options opt = new TrainSession.Options(outputDir, resume, dryRun, debug, subset, ranks, target);
         Trainer.Summary s;
-        try {
+        try (AutoCloseable gpu = dev == Device.CUDA ? openGpu(target, System.out) : null) {
             s = TrainSession.run(cfg, opt, System.out);
         } catch (OutOfMemoryError e) {
             throw new IllegalStateException("out of memory (max heap " + (Runtime.getRuntime().maxMemory() >> 20) + " MiB): lower"
@@ -93,7 +94,7 @@ final class TrainCommand implements Callable<Integer> {
         return s == null || s.stop() != Trainer.Stop.DIVERGED ? 0 : Main.EXIT_FAILURE;
     }
 
-    /** --dry-run with --device cuda: the GPU world this job would have (CUDA training itself is not in this build). */
+    /** --dry-run with --device cuda: the GPU world this job would have (nothing is opened on the GPU). */
     private int dryRunGpuWorld() {
         TrainConfig cfg = TrainConfig.resolve(resolveRoot(Device.CUDA));
         Map<String, String> env = System.getenv();
@@ -102,7 +103,7 @@ final class TrainCommand implements Callable<Integer> {
         lmu.distributed.World w = lmu.distributed.World.fromEnvironment(env, gpus, gpus);
         System.out.print(w.describe(cfg.train().batchSize(), cfg.train().gradAccum()));
         w.checkBatch(cfg.train().batchSize());
-        System.out.println("dry run: nothing trained (the CUDA training path is not part of this build yet; see `check`)");
+        System.out.println("dry run: nothing trained (`check` shows whether CUDA works on this machine)");
         return 0;
     }
 
@@ -127,22 +128,64 @@ final class TrainCommand implements Callable<Integer> {
         return root;
     }
 
-    /** Which device runs the job, and why. */
-    enum Device {
-        CPU, CUDA;
+    /** Which built-in config suits the device. */
+    enum Device { CPU, CUDA }
 
-        static Device choose(String flag, java.io.PrintStream out) {
-            String f = flag.trim().toLowerCase(java.util.Locale.ROOT);
-            if (f.equals("cpu")) return CPU;
-            if (f.equals("auto")) {
-                out.println("device: auto -> cpu (the CUDA training path is not part of this build yet; see `check`)");
-                return CPU;
+    /**
+     * The device of {@code --device}: cpu; cuda or cuda:N; auto: cuda:0 when CUDA is available
+     * (the reason printed when it is not) and {@code ranks} is 1 (CPU data parallel otherwise).
+     * The CPU choice never loads CUDA classes.
+     *
+     * @param ranks {@code --ranks}: in-process data-parallel replicas (CPU only)
+     * @throws UnavailableException for cuda without a usable GPU, with the reason CUDA gives
+     * @throws IllegalArgumentException for any other value, or cuda with ranks &gt; 1
+     */
+    static lmu.tensor.Device chooseDevice(String flag, int ranks, java.io.PrintStream out) {
+        String f = flag.trim().toLowerCase(java.util.Locale.ROOT);
+        if (f.equals("cpu")) return lmu.tensor.Device.CPU;
+        if (f.equals("auto") && ranks > 1) {
+            out.println("device: auto -> cpu (--ranks " + ranks + ": in-process data parallel runs on the CPU)");
+            return lmu.tensor.Device.CPU;
+        }
+        if (f.equals("auto")) {
+            if (lmu.backend.cuda.Cuda.isAvailable()) {
+                out.println("device: auto -> cuda:0 (" + lmu.backend.cuda.Cuda.deviceCount() + " GPU(s) visible)");
+                return lmu.tensor.Device.cuda(0);
             }
-            if (f.equals("cuda") || f.startsWith("cuda:")) {
-                throw new UnavailableException("--device " + flag + ": CUDA training is not built yet in this version"
-                        + " (tracked in issue #7); use --device cpu");
-            }
+            out.println("device: auto -> cpu (" + lmu.backend.cuda.Cuda.unavailabilityCause().getMessage() + ")");
+            return lmu.tensor.Device.CPU;
+        }
+        lmu.tensor.Device d;
+        try {
+            d = lmu.tensor.Device.parse(f);
+        } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("--device: expected auto, cpu, cuda or cuda:N, got '" + flag + "'");
         }
+        if (d.kind() == lmu.tensor.Device.Kind.CUDA && ranks > 1) {
+            throw new IllegalArgumentException("--ranks " + ranks + " with --device " + flag + ": data-parallel training on"
+                    + " several GPUs is not in this build yet; train on one GPU (drop --ranks) or data-parallel on the CPU"
+                    + " (--device cpu --ranks " + ranks + ")");
+        }
+        if (d.kind() == lmu.tensor.Device.Kind.CUDA && !lmu.backend.cuda.Cuda.isAvailable()) {
+            throw new UnavailableException("--device " + flag + ": CUDA is not available: "
+                    + lmu.backend.cuda.Cuda.unavailabilityCause().getMessage());
+        }
+        return d;
+    }
+
+    /** Opens (and registers) the GPU's backend and prints the device line: name, memory, matrix products. */
+    static lmu.backend.cuda.CudaBackend openGpu(lmu.tensor.Device target, java.io.PrintStream out) {
+        lmu.backend.cuda.CudaBackend gpu = lmu.backend.cuda.CudaBackend.open(target);
+        out.println(deviceLine(gpu));
+        return gpu;
+    }
+
+    /** {@code device: cuda:0 (NVIDIA H100 80GB HBM3, compute capability 9.0, 79.2 GiB, 78.6 GiB free; matrix products: ...)}. */
+    static String deviceLine(lmu.backend.cuda.CudaBackend gpu) {
+        lmu.backend.cuda.CudaContext c = gpu.context();
+        long[] mem = c.memoryInfo();
+        return String.format(java.util.Locale.ROOT, "device: %s (%s, compute capability %d.%d, %.1f GiB, %.1f GiB free; matrix"
+                + " products: %s)", gpu.device(), c.name(), c.computeCapability() / 10, c.computeCapability() % 10,
+                mem[1] / 1073741824.0, mem[0] / 1073741824.0, gpu.matmulImplementation());
     }
 }

@@ -58,6 +58,24 @@ public abstract class Module {
         return n;
     }
 
+    /**
+     * Moves every parameter of this layer and its sub-layers to {@code device} (their values
+     * copied from where they are now; gradients dropped). Make the optimizer afterwards.
+     *
+     * @return this module
+     * @throws IllegalStateException when no backend is registered for {@code device}
+     */
+    public Module to(lmu.tensor.Device device) {
+        for (Tensor t : namedParameters().values()) t.moveTo(device);
+        return this;
+    }
+
+    /** The device of the parameters (the CPU for a module without any). */
+    public final lmu.tensor.Device device() {
+        for (Tensor t : namedParameters().values()) return t.device();
+        return lmu.tensor.Device.CPU;
+    }
+
     public final void zeroGrad() {
         for (Tensor t : namedParameters().values()) t.zeroGrad();
     }

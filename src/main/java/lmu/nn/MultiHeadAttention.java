@@ -6,7 +6,6 @@ import lmu.ops.MatMul;
 import lmu.ops.MaskedFill;
 import lmu.ops.ScaledDotProductAttention;
 import lmu.tensor.DType;
-import lmu.tensor.Device;
 import lmu.tensor.Tensor;
 import lmu.util.Checks;
 import lmu.util.Rng;
@@ -28,10 +27,11 @@ import lmu.util.Rng;
  * Query rows at padded frames attend to the valid keys like any other row; their outputs are
  * meaningless but finite and later layers ignore them through the lengths.
  *
- * <p>On the CPU the core (scores, mask, softmax, dropout, weighted sum) runs as one fused op,
- * {@link ScaledDotProductAttention}; {@link #forwardComposed} is the same function from separate ops,
- * used on other devices and under a mixed-precision {@link Autocast} policy (whose half-precision
- * roundings of the attention products it carries).
+ * <p>The core (scores, mask, softmax, dropout, weighted sum) runs as one fused op,
+ * {@link ScaledDotProductAttention}, on every device whose {@link lmu.backend.AttentionKernels} run
+ * the input's dtype and head dimension (CPU: any; CUDA: d = 32 or 64); {@link #forwardComposed} is
+ * the same function from separate ops, used otherwise and under a mixed-precision {@link Autocast}
+ * policy (whose half-precision roundings of the attention products it carries).
  * In the composed form the mask is a boolean[] of shape (B, 1, 1, T) broadcast over heads and queries: nothing of
  * size T×T is allocated for it. Parameter names: {@code query}, {@code key}, {@code value},
  * {@code output} (each a {@link Linear} with weight (C, C) and bias (C)).
@@ -88,7 +88,7 @@ public final class MultiHeadAttention extends Module {
         int batch = x.dim(0), frames = x.dim(1), d = channels / heads;
         if (lengths != null) Masks.checkLengths("MultiHeadAttention", lengths, batch, frames, 0);
         // the composed ops carry the mixed-precision roundings (lmu.amp.Autocast) of the attention products
-        if (x.device().kind() != Device.Kind.CPU || Autocast.current() != Precision.OFF) return forwardComposed(x, lengths);
+        if (Autocast.current() != Precision.OFF || !ScaledDotProductAttention.supported(x, d)) return forwardComposed(x, lengths);
         Tensor q = query.forward(x), k = key.forward(x), v = value.forward(x);
         boolean drop = dropout.active();
         int[] keyLengths = lengths == null || Masks.allFull(lengths, frames) ? null : lengths;
@@ -99,8 +99,9 @@ public final class MultiHeadAttention extends Module {
 
     /**
      * The same function as {@link #forward} built from separate ops (scale, head permutes, batched
-     * products, masked fill, softmax, dropout): the reference the fused CPU op is tested against, and
-     * the path for devices without a fused kernel. Draws the same dropout masks as {@link #forward}.
+     * products, masked fill, softmax, dropout): the reference the fused op is tested against, and
+     * the path for devices or head dimensions without a fused kernel. Draws the same dropout masks
+     * as {@link #forward}.
      *
      * @param x input, shape (B, T, C)
      * @param lengths valid frames per sequence, length B, each in [0, T]; null means all T frames are valid

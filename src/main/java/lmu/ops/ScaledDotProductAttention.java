@@ -3,9 +3,8 @@ package lmu.ops;
 import java.util.Arrays;
 import lmu.autograd.Ctx;
 import lmu.autograd.Function;
-import lmu.backend.cpu.CpuAttention;
-import lmu.tensor.DType;
-import lmu.tensor.Device;
+import lmu.backend.AttentionKernels;
+import lmu.backend.Backends;
 import lmu.tensor.Tensor;
 import lmu.util.Checks;
 
@@ -17,8 +16,9 @@ import lmu.util.Checks;
  * of size (B·H, T, T) besides the saved softmax output is allocated, and no permuted copies.
  *
  * <p>It computes the same function as the composition (same dropout mask for the same seed: the
- * mask counter is the element index of the (B·H, T, T) weight tensor, see {@link CpuAttention});
- * CPU tensors only (F32 or F64).
+ * mask counter is the element index of the (B·H, T, T) weight tensor, see {@link AttentionKernels}).
+ * It runs on the tensors' device through that device's {@link AttentionKernels} (CPU: F32 or F64,
+ * any head dimension; CUDA: F32, head dimension 32 or 64; check {@link #supported} first).
  *
  * <pre>{@code
  * Tensor o = ScaledDotProductAttention.apply(q, k, v, heads, 1 / Math.sqrt(d), lengths, -1e4, 0.1, seed);
@@ -53,7 +53,9 @@ public final class ScaledDotProductAttention extends Function {
      * @param seed dropout mask seed (ignored when p is 0)
      * @return O, shape (B, T, C)
      * @throws IllegalArgumentException if shapes differ or are not (B, T, C), H does not divide C, a
-     *     length is out of range, p is outside [0, 1), or a tensor is not on the CPU
+     *     length is out of range, p is outside [0, 1), the tensors are on different devices or have
+     *     different dtypes, or the device does not run this dtype and head dimension ({@link #supported})
+     * @throws UnsupportedOperationException if the device has no {@link AttentionKernels}
      */
     public static Tensor apply(Tensor q, Tensor k, Tensor v, int heads, double scale, int[] lengths, double maskValue,
             double p, long seed) {
@@ -77,50 +79,50 @@ public final class ScaledDotProductAttention extends Function {
         }
         Checks.inRange(op + " p", p, 0, 1);
         if (p == 1) throw new IllegalArgumentException(op + ": p : 1.0 (expected: < 1, nothing would be kept)");
-        for (Tensor t : new Tensor[] {q, k, v}) {
-            if (t.device().kind() != Device.Kind.CPU) {
-                throw new IllegalArgumentException(op + ": CPU tensors only, got one on " + t.device());
+        for (Tensor t : new Tensor[] {k, v}) {
+            if (!t.device().equals(q.device()) || t.dtype() != q.dtype()) {
+                throw new IllegalArgumentException(op + ": q, k and v must share device and dtype, got " + q.dtype() + " on "
+                        + q.device() + " and " + t.dtype() + " on " + t.device());
             }
         }
-        if (q.dtype() != DType.F32 && q.dtype() != DType.F64) {
-            throw new IllegalArgumentException(op + ": dtype must be F32 or F64, got " + q.dtype());
+        AttentionKernels kernels = Backends.kernels(q, AttentionKernels.class);
+        if (!kernels.supports(q.dtype(), q.dim(2) / heads)) {
+            throw new IllegalArgumentException(op + ": " + q.device() + " does not run dtype " + q.dtype() + " with head dimension "
+                    + q.dim(2) / heads + " (check ScaledDotProductAttention.supported first)");
         }
         return new ScaledDotProductAttention(heads, scale, lengths, maskValue, p, seed).apply(new Tensor[] {q, k, v});
+    }
+
+    /**
+     * Whether {@link #apply} runs for a tensor like {@code q} with head dimension {@code headDim}: its
+     * device has {@link AttentionKernels} and they support the dtype and head dimension.
+     *
+     * @param q a tensor on the device, with the dtype, of the queries
+     */
+    public static boolean supported(Tensor q, int headDim) {
+        AttentionKernels kernels;
+        try {
+            kernels = Backends.kernels(q, AttentionKernels.class);
+        } catch (UnsupportedOperationException e) {
+            return false;
+        }
+        return kernels.supports(q.dtype(), headDim);
     }
 
     @Override
     protected Tensor forward(Ctx ctx, Tensor... in) {
         Tensor q = in[0], k = in[1], v = in[2];
-        int batch = q.dim(0), frames = q.dim(1), d = q.dim(2) / heads;
-        Tensor out = Tensor.zeros(q.dtype(), q.shape());
-        Tensor probs = Tensor.zeros(q.dtype(), batch * heads, frames, frames);
-        long[] keep = p > 0 ? new long[CpuAttention.keepWords(batch * heads, frames)] : null;
-        if (q.dtype() == DType.F32) {
-            CpuAttention.forward(out.f32(), probs.f32(), q.f32(), k.f32(), v.f32(), batch, frames, heads, d, scale, lengths,
-                    (float) maskValue, p, seed, keep);
-        } else {
-            CpuAttention.forward(out.f64(), probs.f64(), q.f64(), k.f64(), v.f64(), batch, frames, heads, d, scale, lengths,
-                    maskValue, p, seed, keep);
-        }
-        ctx.save(q, k, v, probs, keep);
-        return out;
+        AttentionKernels.Saved saved = Backends.kernels(q, AttentionKernels.class)
+                .forward(q, k, v, heads, scale, lengths, maskValue, p, seed);
+        ctx.save(q, k, v, saved);
+        return saved.out();
     }
 
     @Override
     protected Tensor[] backward(Ctx ctx, Tensor dOut) {
-        Tensor q = ctx.tensor(0), k = ctx.tensor(1), v = ctx.tensor(2), probs = ctx.tensor(3);
-        long[] keep = (long[]) ctx.saved(4);
-        int batch = q.dim(0), frames = q.dim(1), d = q.dim(2) / heads;
-        Tensor dq = ctx.needsInputGrad(0) ? Tensor.zeros(q.dtype(), q.shape()) : null;
-        Tensor dk = ctx.needsInputGrad(1) ? Tensor.zeros(q.dtype(), q.shape()) : null;
-        Tensor dv = ctx.needsInputGrad(2) ? Tensor.zeros(q.dtype(), q.shape()) : null;
-        if (q.dtype() == DType.F32) {
-            CpuAttention.backward(dq == null ? null : dq.f32(), dk == null ? null : dk.f32(), dv == null ? null : dv.f32(),
-                    dOut.f32(), probs.f32(), q.f32(), k.f32(), v.f32(), batch, frames, heads, d, scale, lengths, p, keep);
-        } else {
-            CpuAttention.backward(dq == null ? null : dq.f64(), dk == null ? null : dk.f64(), dv == null ? null : dv.f64(),
-                    dOut.f64(), probs.f64(), q.f64(), k.f64(), v.f64(), batch, frames, heads, d, scale, lengths, p, keep);
-        }
-        return new Tensor[] {dq, dk, dv};
+        Tensor q = ctx.tensor(0), k = ctx.tensor(1), v = ctx.tensor(2);
+        AttentionKernels.Saved saved = (AttentionKernels.Saved) ctx.saved(3);
+        return Backends.kernels(q, AttentionKernels.class).backward(dOut, q, k, v, saved, heads, scale, lengths, maskValue,
+                p, seed, ctx.needsInputGrad(0), ctx.needsInputGrad(1), ctx.needsInputGrad(2));
     }
 }

@@ -2,7 +2,11 @@ package lmu.optim;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
-import lmu.tensor.Storage;
+import lmu.backend.Backends;
+import lmu.backend.OptimizerKernels;
+import lmu.tensor.DType;
+import lmu.tensor.Device;
+import lmu.tensor.DeviceStorage;
 import lmu.tensor.Tensor;
 import lmu.util.Checks;
 
@@ -13,14 +17,16 @@ import lmu.util.Checks;
  *   m = β1·m + (1−β1)·g;  v = β2·v + (1−β2)·g²
  *   p −= lr · ( m/(1−β1^t) / (sqrt(v/(1−β2^t)) + eps)  + wd·p  [decoupled only] )
  * </pre>
- * Moments are float32 whatever the parameters' storage. Parameters without a gradient are skipped.
+ * Moments are float32 whatever the parameters' storage, and live on each parameter's device; the
+ * update is the device's fused {@link OptimizerKernels#adamUpdate}. Parameters without a gradient
+ * are skipped.
  */
 public final class Adam {
     private final Map<String, Tensor> params;
     private final double beta1, beta2, eps, weightDecay;
     private final boolean decoupled;
-    private final Map<String, float[]> m = new LinkedHashMap<>();
-    private final Map<String, float[]> v = new LinkedHashMap<>();
+    private final Map<String, Tensor> m = new LinkedHashMap<>();
+    private final Map<String, Tensor> v = new LinkedHashMap<>();
     private long step;
 
     private Adam(Map<String, Tensor> params, double beta1, double beta2, double eps, double weightDecay, boolean decoupled) {
@@ -35,8 +41,8 @@ public final class Adam {
         this.weightDecay = weightDecay;
         this.decoupled = decoupled;
         params.forEach((k, t) -> {
-            m.put(k, new float[t.numel()]);
-            v.put(k, new float[t.numel()]);
+            m.put(k, moment(t));
+            v.put(k, moment(t));
         });
     }
 
@@ -55,45 +61,57 @@ public final class Adam {
         return step;
     }
 
-    /** One update with learning rate {@code lr}. */
+    /** A zero float32 moment on the parameter's device. */
+    private static Tensor moment(Tensor p) {
+        if (p.device().kind() == Device.Kind.CPU) return Tensor.zeros(DType.F32, p.numel());
+        return Backends.of(p).empty(DType.F32, p.numel());
+    }
+
+    /**
+     * One update with learning rate {@code lr}.
+     *
+     * @throws IllegalStateException when a parameter has moved to another device since this optimizer was made
+     */
     public void step(double lr) {
         step++;
-        double c1 = 1 - Math.pow(beta1, step), c2 = 1 - Math.pow(beta2, step);
         params.forEach((name, p) -> {
             Tensor g = p.grad();
             if (g == null) return;
-            update(p.storage(), g.storage(), m.get(name), v.get(name), lr, c1, c2);
+            Tensor mm = m.get(name), vv = v.get(name);
+            if (!mm.device().equals(p.device())) {
+                throw new IllegalStateException("Adam: parameter " + name + " is on " + p.device() + ", its moments on "
+                        + mm.device() + " (make the optimizer after moving the model)");
+            }
+            Backends.kernels(p, OptimizerKernels.class).adamUpdate(p, g, mm, vv, lr, beta1, beta2, eps, weightDecay, decoupled,
+                    step);
         });
-    }
-
-    private void update(Storage p, Storage g, float[] mm, float[] vv, double lr, double c1, double c2) {
-        for (int i = 0; i < mm.length; i++) {
-            double pi = p.get(i);
-            double gi = g.get(i);
-            if (!decoupled) gi += weightDecay * pi;
-            double mi = beta1 * mm[i] + (1 - beta1) * gi;
-            double vi = beta2 * vv[i] + (1 - beta2) * gi * gi;
-            mm[i] = (float) mi;
-            vv[i] = (float) vi;
-            double upd = (mi / c1) / (Math.sqrt(vi / c2) + eps);
-            if (decoupled) upd += weightDecay * pi;
-            p.set(i, pi - lr * upd);
-        }
     }
 
     public void zeroGrad() {
         params.values().forEach(Tensor::zeroGrad);
     }
 
-    /** Moments and step count, for checkpoints: keys {@code <param>.exp_avg}, {@code <param>.exp_avg_sq}. */
+    /**
+     * Moments, for checkpoints: keys {@code <param>.exp_avg}, {@code <param>.exp_avg_sq}. For CPU
+     * parameters the arrays are the moments themselves (writing them changes the optimizer); for
+     * parameters on a device they are host copies.
+     */
     public Map<String, float[]> state() {
         Map<String, float[]> s = new LinkedHashMap<>();
-        m.forEach((k, a) -> s.put(k + ".exp_avg", a));
-        v.forEach((k, a) -> s.put(k + ".exp_avg_sq", a));
+        m.forEach((k, a) -> s.put(k + ".exp_avg", host(a)));
+        v.forEach((k, a) -> s.put(k + ".exp_avg_sq", host(a)));
         return s;
     }
 
-    /** Restores what {@link #state()} and {@link #steps()} returned. */
+    private static float[] host(Tensor t) {
+        return t.storage() instanceof DeviceStorage d ? d.toHost() : t.f32();
+    }
+
+    /**
+     * Restores what {@link #state()} and {@link #steps()} returned (copied to the moments' device).
+     *
+     * @throws IllegalArgumentException when an entry is missing or has the wrong length
+     */
     public void load(Map<String, float[]> s, long steps) {
         for (String k : m.keySet()) {
             copyInto(s, k + ".exp_avg", m.get(k));
@@ -102,12 +120,17 @@ public final class Adam {
         this.step = steps;
     }
 
-    private static void copyInto(Map<String, float[]> s, String key, float[] dst) {
+    private static void copyInto(Map<String, float[]> s, String key, Tensor dst) {
         float[] src = s.get(key);
         if (src == null) throw new IllegalArgumentException("Adam: optimizer state has no entry " + key);
-        if (src.length != dst.length) {
-            throw new IllegalArgumentException("Adam: optimizer state " + key + " has " + src.length + " values, parameter has " + dst.length);
+        if (src.length != dst.numel()) {
+            throw new IllegalArgumentException("Adam: optimizer state " + key + " has " + src.length + " values, parameter has "
+                    + dst.numel());
         }
-        System.arraycopy(src, 0, dst, 0, dst.length);
+        if (dst.storage() instanceof DeviceStorage d) {
+            d.fromHost(src);
+        } else if (src != dst.f32()) {
+            System.arraycopy(src, 0, dst.f32(), 0, src.length);
+        }
     }
 }

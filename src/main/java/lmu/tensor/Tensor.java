@@ -19,8 +19,8 @@ import lmu.util.Rng;
  */
 public final class Tensor {
     private final int[] shape;
-    private final Storage storage;
-    private final Device device;
+    private Storage storage;
+    private Device device;
     private boolean requiresGrad;
     private Tensor grad;
     private Node node;
@@ -121,13 +121,19 @@ public final class Tensor {
 
     /** The backing float array of an F32 tensor (shared, not a copy). */
     public float[] f32() {
-        if (!(storage instanceof F32Storage s)) throw new IllegalStateException("Tensor: f32() on a " + dtype() + " tensor");
+        if (!(storage instanceof F32Storage s)) throw new IllegalStateException("Tensor: f32() on a " + dtype() + " tensor" + where());
         return s.data();
+    }
+
+    /** For the array accessors' errors: a device tensor has no host array. */
+    private String where() {
+        return device.kind() == Device.Kind.CPU ? ""
+                : " on " + device + " (device memory has no host array: use its backend's kernels, or copy with Backends.to(t, Device.CPU))";
     }
 
     /** The backing double array of an F64 tensor (shared, not a copy). */
     public double[] f64() {
-        if (!(storage instanceof F64Storage s)) throw new IllegalStateException("Tensor: f64() on a " + dtype() + " tensor");
+        if (!(storage instanceof F64Storage s)) throw new IllegalStateException("Tensor: f64() on a " + dtype() + " tensor" + where());
         return s.data();
     }
 
@@ -178,6 +184,24 @@ public final class Tensor {
     public Tensor named(String n) {
         this.name = n;
         return this;
+    }
+
+    /**
+     * Moves this leaf (a parameter) to {@code target} in place: its storage is replaced by a
+     * float32 copy there (nothing happens when it is there already) and its gradient is dropped.
+     * The tensor object stays the same, so layers and optimizers holding it see the move; an
+     * optimizer's state made before the move stays where it was.
+     *
+     * @throws IllegalStateException for a tensor computed by an op (not a leaf), or when no
+     *     backend is registered for {@code target}
+     */
+    public void moveTo(Device target) {
+        if (node != null) throw new IllegalStateException("Tensor: moveTo on a computed tensor; only leaves (parameters) move");
+        if (device.equals(target)) return;
+        Tensor moved = lmu.backend.Backends.to(this, target);
+        this.storage = moved.storage;
+        this.device = moved.device;
+        this.grad = null;
     }
 
     /** The same data cut from the graph. */

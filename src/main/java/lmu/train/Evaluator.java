@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import lmu.autograd.GradMode;
+import lmu.backend.Backends;
 import lmu.nn.CtcModel;
 import lmu.speech.ctc.CtcLoss;
 import lmu.speech.ctc.CtcLossFunction;
@@ -11,7 +12,10 @@ import lmu.speech.decode.GreedyDecoder;
 import lmu.speech.metrics.ErrorRate;
 import lmu.tensor.Tensor;
 
-/** Validation: CTC loss, greedy WER and CER over a dataset, and per-utterance hypotheses. */
+/**
+ * Validation: CTC loss, greedy WER and CER over a dataset, and per-utterance hypotheses. Features
+ * go to the model's device; losses and logits come back to the host once per batch for decoding.
+ */
 public final class Evaluator {
     private Evaluator() {}
 
@@ -41,12 +45,17 @@ public final class Evaluator {
     }
 
     /** Greedy (best path) decoding. */
-    public static final Decoder GREEDY = (logits, lengths, vocab) -> GreedyDecoder.decodeText(logits.toFloatArray(), logits.shape(), lengths, vocab);
+    public static final Decoder GREEDY = (logits, lengths, vocab) -> GreedyDecoder.decodeText(host(logits), logits.shape(), lengths, vocab);
+
+    /** The values of a tensor on the host as float32 (one copy from a device). */
+    static float[] host(Tensor t) {
+        return Backends.of(t).toHost(t).toFloatArray();
+    }
 
     /** CTC prefix beam search of width {@code beam} on log-probabilities. */
     public static Decoder beam(int beam) {
         return (logits, lengths, vocab) -> {
-            float[] lp = logits.logSoftmax(-1).toFloatArray();
+            float[] lp = host(logits.logSoftmax(-1));
             int t = logits.dim(1), v = logits.dim(2);
             lmu.speech.decode.PrefixBeamSearch search = new lmu.speech.decode.PrefixBeamSearch(vocab, beam);
             List<String> out = new ArrayList<>();
@@ -75,15 +84,16 @@ public final class Evaluator {
         try (GradMode g = GradMode.off()) {
             while (batches.hasNext()) {
                 TrainBatch b = batches.next();
-                CtcModel.Output out = model.forward(b.features(), b.frames());
+                CtcModel.Output out = model.forward(Backends.to(b.features(), model.device()), b.frames());
                 CtcLossFunction f = new CtcLossFunction(ctc, out.lengths(), b.labels(), b.labelLengths());
-                Tensor losses = f.apply(out.values());
+                Tensor lossTensor = f.apply(out.values());
+                double[] losses = Backends.of(lossTensor).toHost(lossTensor).toDoubleArray();
                 int[] bad = f.result().infeasible();
                 java.util.Set<Integer> badSet = new java.util.HashSet<>();
                 for (int i : bad) badSet.add(i);
                 for (int i = 0; i < b.size(); i++) {
                     if (badSet.contains(i)) continue;
-                    lossSum += losses.get(i) / Math.max(1, b.labelLengths()[i]);
+                    lossSum += losses[i] / Math.max(1, b.labelLengths()[i]);
                     counted++;
                 }
                 infeasible += bad.length;

@@ -48,6 +48,17 @@ public final class Models {
         return m;
     }
 
+    /**
+     * {@link #load(Checkpoints.Loaded)} with the weights then moved to {@code device}.
+     *
+     * @throws IllegalStateException when no backend is registered for {@code device}
+     */
+    public static CtcModel load(Checkpoints.Loaded ck, lmu.tensor.Device device) {
+        CtcModel m = load(ck);
+        m.to(device);
+        return m;
+    }
+
     /** Loads and verifies the checkpoint directory, then {@link #load(Checkpoints.Loaded)}. */
     public static CtcModel load(Path dir) throws IOException {
         return load(Checkpoints.load(dir));
@@ -66,7 +77,8 @@ public final class Models {
                 throw new IllegalArgumentException("checkpoint " + ck.dir() + ": " + e.getKey() + " has shape " + Arrays.toString(shape)
                         + ", the model expects " + Arrays.toString(e.getValue().shape()));
             }
-            for (int i = 0; i < w.length; i++) e.getValue().storage().set(i, w[i]);
+            if (e.getValue().storage() instanceof lmu.tensor.DeviceStorage d) d.fromHost(w); // one copy to the device
+            else for (int i = 0; i < w.length; i++) e.getValue().storage().set(i, w[i]);
         }
     }
 }

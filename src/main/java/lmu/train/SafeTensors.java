@@ -38,7 +38,7 @@ public final class SafeTensors {
         Map<String, float[]> arrays = new LinkedHashMap<>();
         Map<String, int[]> shapes = new LinkedHashMap<>();
         tensors.forEach((k, t) -> {
-            arrays.put(k, t.toFloatArray());
+            arrays.put(k, t.storage() instanceof lmu.tensor.DeviceStorage d ? d.toHost() : t.toFloatArray()); // one copy per tensor
             shapes.put(k, t.shape());
         });
         writeArrays(file, arrays, shapes, metadata);

@@ -7,12 +7,14 @@ import java.util.Locale;
 import java.util.Map;
 import lmu.autograd.GradMode;
 import lmu.autograd.Profiler;
+import lmu.backend.Backends;
 import lmu.nn.CtcModel;
 import lmu.optim.Adam;
 import lmu.optim.GradClip;
 import lmu.speech.ctc.CtcLoss;
 import lmu.speech.ctc.CtcLossFunction;
 import lmu.tensor.DType;
+import lmu.tensor.Device;
 import lmu.tensor.Tensor;
 import lmu.util.Rng;
 
@@ -37,10 +39,21 @@ public final class StepBenchmark {
 
     /** Median seconds per step over {@code steps} timed steps after {@code warmup} untimed ones. */
     public static double run(TrainConfig cfg, int batch, int frames, int warmup, int steps, boolean profile, PrintStream out) {
+        return run(cfg, batch, frames, warmup, steps, profile, Device.CPU, out);
+    }
+
+    /**
+     * As {@link #run(TrainConfig, int, int, int, int, boolean, PrintStream)} on {@code device} (its
+     * backend open already): weights and features are copied there once, before the first step,
+     * and every timed step ends by waiting for the device.
+     */
+    public static double run(TrainConfig cfg, int batch, int frames, int warmup, int steps, boolean profile, Device device,
+            PrintStream out) {
         CtcModel model = Models.create(cfg);
+        model.to(device);
         Rng rng = new Rng(5);
         int c = model.config().inputDim();
-        Tensor x = Tensor.randn(rng, DType.F32, 1, batch, frames, c);
+        Tensor x = Backends.to(Tensor.randn(rng, DType.F32, 1, batch, frames, c), device);
         int[] lengths = new int[batch];
         Arrays.fill(lengths, frames);
         int labels = Math.max(1, model.config().outputFrames(frames) / 3);
@@ -72,6 +85,7 @@ public final class StepBenchmark {
                 opt.step(1e-4);
             }
             opt.zeroGrad();
+            Backends.of(device).synchronize();
             long t2 = System.nanoTime();
             Profiler.add("optimizer (clip + AdamW)", t2 - t1);
             if (i >= warmup) {

@@ -21,6 +21,7 @@ import lmu.speech.data.DataLoader;
 import lmu.speech.data.DatasetListing;
 import lmu.speech.data.SkipReport;
 import lmu.speech.data.Utterance;
+import lmu.tensor.Device;
 import lmu.util.Parallel;
 
 /** A whole {@code train} command after its config is resolved: data, model, resume, loop, summary. */
@@ -29,8 +30,14 @@ public final class TrainSession {
      * Options that are not part of the config.
      *
      * @param ranks CPU data-parallel ranks in this process (threads); 1 = a single replica
+     * @param device where the model trains; a CUDA device's backend must be open (registered) already
      */
-    public record Options(Path outputDir, String resume, boolean dryRun, boolean debug, String dataPart, int ranks) {
+    public record Options(Path outputDir, String resume, boolean dryRun, boolean debug, String dataPart, int ranks,
+            Device device) {
+        public Options(Path outputDir, String resume, boolean dryRun, boolean debug, String dataPart, int ranks) {
+            this(outputDir, resume, dryRun, debug, dataPart, ranks, Device.CPU);
+        }
+
         public Options(Path outputDir, String resume, boolean dryRun, boolean debug, String dataPart) {
             this(outputDir, resume, dryRun, debug, dataPart, 1);
         }
@@ -43,10 +50,17 @@ public final class TrainSession {
 
     /** Runs and returns the outcome (null for a dry run). */
     public static Trainer.Summary run(TrainConfig cfg, Options opt, PrintStream out) throws IOException {
-        out.println("device: cpu (" + Parallel.threads() + " threads; matrix products: " + Gemm.implementation() + ")");
-        out.println("mixed precision: " + describePrecision(cfg.train()));
+        boolean onDevice = opt.device().kind() != Device.Kind.CPU;
+        if (!onDevice) out.println("device: cpu (" + Parallel.threads() + " threads; matrix products: " + Gemm.implementation() + ")");
+        out.println("mixed precision: " + (onDevice ? describeDevicePrecision(cfg.train(), opt.device()) : describePrecision(cfg.train())));
         CtcModel model = Models.create(cfg);
         World world = world(opt);
+        if (onDevice && world.size() > 1) {
+            throw new IllegalArgumentException("--device " + opt.device() + " with " + world.size() + " ranks (" + world.source()
+                    + "): data-parallel training on several GPUs is not in this build yet; train on one GPU (--ranks 1, one"
+                    + " process) or data-parallel on the CPU (--device cpu)");
+        }
+        if (onDevice) model.to(opt.device()); // weights initialised on the host, then copied once
         world.checkBatch(cfg.train().batchSize());
         int perDevice = Math.max(1, cfg.train().batchSize() / world.size());
         if (world.size() == 1) {
@@ -196,6 +210,21 @@ public final class TrainSession {
         if (cfg.train().maxFrames() > 0) batch = Math.max(1, Math.min(batch, cfg.train().maxFrames() / frames));
         Precision p = Precision.resolve(cfg.train().mixedPrecision(), false);
         return ActivationMemory.estimate(ModelConfig.parse(cfg.model()), batch, frames).describe(p, batch, frames);
+    }
+
+    /**
+     * The precision line of the session header on a GPU: fp32 (auto means off until half precision
+     * runs on the device).
+     *
+     * @throws IllegalArgumentException for fp16 or bf16, naming the key
+     */
+    static String describeDevicePrecision(TrainConfig.Train t, Device device) {
+        Precision p = Precision.resolve(t.mixedPrecision(), false);
+        if (p != Precision.OFF) {
+            throw new IllegalArgumentException("train.mixed_precision: " + p.configName() + " on " + device + " is not in this"
+                    + " build yet (half precision runs on the CPU only, emulated); use --mixed-precision off");
+        }
+        return t.mixedPrecision().equals("auto") ? "off (auto: fp32 on " + device + " until half precision runs on GPUs)" : "off";
     }
 
     /** The precision line of the session header (the CPU: auto means off, fp16/bf16 are emulated). */

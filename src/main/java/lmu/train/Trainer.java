@@ -49,6 +49,8 @@ public final class Trainer {
     private final Progress progress;
     /** Whether the progress line is redrawn in place (a terminal): then every step, not every log_every. */
     private final boolean live;
+    /** Where the model's parameters live; batches are copied there. */
+    private final lmu.tensor.Device device;
     private final Adam optimizer;
     private final LrSchedule schedule;
     private final Precision precision;
@@ -79,6 +81,7 @@ public final class Trainer {
         this.progress = new Progress(out, live, cfg.train().logEvery());
         TrainConfig.Optim o = cfg.optim();
         Map<String, Tensor> params = model.namedParameters();
+        this.device = model.device();
         this.optimizer = o.name().equals("adam") ? Adam.adam(params, o.beta1(), o.beta2(), o.eps(), o.weightDecay())
                 : Adam.adamW(params, o.beta1(), o.beta2(), o.eps(), o.weightDecay());
         this.precision = Precision.resolve(cfg.train().mixedPrecision(), false); // the CPU: auto means off
@@ -289,7 +292,7 @@ public final class Trainer {
         }
         CtcModel.Output o;
         try (Autocast ac = Autocast.enable(precision)) {
-            o = model.forward(b.features(), b.frames());
+            o = model.forward(lmu.backend.Backends.to(b.features(), device), b.frames());
         }
         CtcLossFunction f = new CtcLossFunction(ctc, o.lengths(), b.labels(), b.labelLengths());
         Tensor loss = f.apply(o.values());

@@ -7,10 +7,18 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicInteger;
 import lmu.autograd.GradCheck;
 import lmu.autograd.GradMode;
+import lmu.backend.AttentionKernels;
+import lmu.backend.Backend;
+import lmu.backend.Backends;
+import lmu.backend.sim.SimBackend;
 import lmu.tensor.DType;
+import lmu.tensor.Device;
 import lmu.tensor.Tensor;
 import lmu.util.Rng;
 import org.junit.jupiter.api.Test;
@@ -200,5 +208,74 @@ class MultiHeadAttentionTest {
         assertEquals(java.util.List.of("query.weight", "query.bias", "key.weight", "key.bias", "value.weight", "value.bias",
                 "output.weight", "output.bias"), java.util.List.copyOf(new MultiHeadAttention(c, 3, 0, new Rng(1))
                 .namedParameters().keySet()));
+    }
+
+    /**
+     * The simulated device as the registered CUDA backend, with its attention kernels wrapped: they
+     * count forward calls and claim support only when {@code fused} is set (as the CUDA kernels
+     * claim only head dimensions 32 and 64).
+     */
+    private static Backend device(SimBackend sim, boolean fused, AtomicInteger calls) {
+        AttentionKernels inner = sim.kernels(AttentionKernels.class);
+        AttentionKernels att = (AttentionKernels) Proxy.newProxyInstance(AttentionKernels.class.getClassLoader(),
+                new Class<?>[] {AttentionKernels.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("supports")) return fused && (Boolean) method.invoke(inner, args);
+                    if (method.getName().equals("forward")) calls.incrementAndGet();
+                    try {
+                        return method.invoke(inner, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        Backend b = (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[] {Backend.class},
+                (proxy, method, args) -> {
+                    if (method.getName().equals("kernels") && args[0] == AttentionKernels.class) return att;
+                    try {
+                        return method.invoke(sim, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        Backends.registerCuda(b);
+        return b;
+    }
+
+    /**
+     * On a device the fused op runs where the device's kernels support the head dimension and the
+     * composed ops where they do not (as on CUDA for d other than 32 and 64); both give the CPU's
+     * function with the same dropout masks, and the gradients stay on the device.
+     */
+    @Test
+    void onADeviceFusedWhereSupportedComposedOtherwise() {
+        Tensor x = Tensor.randn(new Rng(24), DType.F32, 1, 2, 7, 12);
+        int[] lengths = {7, 3};
+        MultiHeadAttention cpu = new MultiHeadAttention(12, 3, 0.3, new Rng(23));
+        cpu.train(true);
+        Dropout.reseed(cpu, 9);
+        Tensor want = cpu.forward(x, lengths);
+        try (SimBackend sim = new SimBackend(Device.cuda(0))) {
+            for (boolean fused : new boolean[] {true, false}) {
+                AtomicInteger calls = new AtomicInteger();
+                Backend b = device(sim, fused, calls);
+                try {
+                    MultiHeadAttention m = new MultiHeadAttention(12, 3, 0.3, new Rng(23));
+                    m.to(Device.cuda(0));
+                    m.train(true);
+                    Dropout.reseed(m, 9);
+                    Tensor xd = sim.toDevice(x).requiresGrad(true);
+                    Tensor y = m.forward(xd, lengths);
+                    assertEquals(fused ? 1 : 0, calls.get(), "fused kernel calls");
+                    assertEquals(Device.cuda(0), y.device());
+                    float[] got = sim.toHost(y).f32();
+                    if (fused) assertArrayEquals(want.f32(), got, 0f, "fused on the device");
+                    else assertArrayEquals(want.f32(), got, 1e-5f, "composed on the device");
+                    y.sum().backward();
+                    assertEquals(Device.cuda(0), xd.grad().device());
+                    assertEquals(Device.cuda(0), m.namedParameters().get("key.weight").grad().device());
+                } finally {
+                    Backends.unregisterCuda(b);
+                }
+            }
+        }
     }
 }

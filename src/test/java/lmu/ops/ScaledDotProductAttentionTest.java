@@ -1,12 +1,16 @@
 package lmu.ops;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import lmu.autograd.GradCheck;
+import lmu.backend.sim.SimBackend;
 import lmu.nn.Masks;
 import lmu.tensor.DType;
+import lmu.tensor.Device;
 import lmu.tensor.Tensor;
 import lmu.util.Rng;
 import org.junit.jupiter.api.Test;
@@ -116,5 +120,55 @@ class ScaledDotProductAttentionTest {
         IllegalArgumentException p = assertThrows(IllegalArgumentException.class,
                 () -> ScaledDotProductAttention.apply(q, q, q, 2, 1, null, MASK, 1, 0));
         assertTrue(p.getMessage().contains("p"), p.getMessage());
+    }
+
+    /**
+     * On a device (the simulated one, whose kernels are the CPU's): the fused op runs there, equals
+     * the CPU bit for bit, and equals the composition of separate ops on that device (same masks,
+     * same dropout); the gradients stay on the device.
+     */
+    @Test
+    void onADeviceTheFusedOpEqualsTheCpuAndTheCompositionThere() {
+        int batch = 3, frames = 11, c = 8, heads = 2;
+        double scale = 1 / Math.sqrt(c / heads), p = 0.2;
+        int[] lengths = {11, 4, 0};
+        try (SimBackend sim = SimBackend.install(0)) {
+            Tensor[] a = leaves(DType.F32, 31, batch, frames, c);
+            Tensor[] fusedIn = new Tensor[3], composedIn = new Tensor[3];
+            for (int i = 0; i < 3; i++) {
+                fusedIn[i] = sim.toDevice(a[i]).requiresGrad(true);
+                composedIn[i] = sim.toDevice(a[i]).requiresGrad(true);
+            }
+            assertTrue(ScaledDotProductAttention.supported(fusedIn[0], c / heads));
+            Tensor cpu = ScaledDotProductAttention.apply(a[0], a[1], a[2], heads, scale, lengths, MASK, p, 5);
+            Tensor fused = ScaledDotProductAttention.apply(fusedIn[0], fusedIn[1], fusedIn[2], heads, scale, lengths, MASK, p, 5);
+            Tensor comp = composed(composedIn[0], composedIn[1], composedIn[2], heads, scale, lengths, p, 5);
+            assertEquals(Device.cuda(0), fused.device());
+            assertArrayEquals(cpu.f32(), sim.toHost(fused).f32(), 0f);
+            assertClose(sim.toHost(comp), sim.toHost(fused), 1e-5, "output vs composition on the device");
+            Tensor r = Tensor.randn(new Rng(8), DType.F32, 1, batch, frames, c);
+            cpu.mul(r).sum().backward();
+            fused.mul(sim.toDevice(r)).sum().backward();
+            comp.mul(sim.toDevice(r)).sum().backward();
+            String[] names = {"dq", "dk", "dv"};
+            for (int i = 0; i < 3; i++) {
+                assertEquals(Device.cuda(0), fusedIn[i].grad().device(), names[i]);
+                assertArrayEquals(a[i].grad().f32(), sim.toHost(fusedIn[i].grad()).f32(), 0f, names[i]);
+                assertClose(sim.toHost(composedIn[i].grad()), sim.toHost(fusedIn[i].grad()), 1e-5, names[i] + " vs composition");
+            }
+        }
+    }
+
+    @Test
+    void tensorsOnDifferentDevicesOrAnUnsupportedDtypeAreRefused() {
+        try (SimBackend sim = SimBackend.install(0)) {
+            Tensor q = Tensor.randn(new Rng(1), DType.F32, 1, 1, 3, 4);
+            Tensor d = sim.toDevice(q);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> ScaledDotProductAttention.apply(q, d, q, 2, 1, null, MASK, 0, 0));
+            assertTrue(e.getMessage().contains("q, k and v must share device and dtype"), e.getMessage());
+            assertTrue(e.getMessage().contains("F32 on cuda:0"), e.getMessage());
+        }
+        assertFalse(ScaledDotProductAttention.supported(Tensor.zeros(DType.F32, 1, 3, 4), 0));
     }
 }

@@ -70,6 +70,33 @@ public final class CpuAttention {
         return (int) (((long) frames * frames + 63) / 64);
     }
 
+    /**
+     * Draws the keep mask that {@link #forward} with the same p and seed draws, into a new array of
+     * {@link #keepWords} words (same bit layout), so that a backward need not keep forward's.
+     *
+     * @param pairs B·H
+     * @param p dropout probability in (0, 1)
+     */
+    public static long[] drawKeep(int pairs, int frames, double p, long seed) {
+        long[] bits = new long[keepWords(pairs, frames)];
+        int tt = frames * frames, wpp = wordsPerPair(frames);
+        long thr = threshold(p);
+        Parallel.forRange(pairs, 1, (from, to) -> {
+            for (int bh = from; bh < to; bh++) {
+                long pOff = (long) bh * tt;
+                for (int w = 0; w < wpp; w++) {
+                    long word = 0;
+                    int end = Math.min(tt, w * 64 + 64);
+                    for (int i = w * 64; i < end; i++) {
+                        if (keep(seed, pOff + i, thr)) word |= 1L << i;
+                    }
+                    bits[bh * wpp + w] = word;
+                }
+            }
+        });
+        return bits;
+    }
+
     private static boolean kept(long[] bits, int word0, int i) {
         return (bits[word0 + (i >>> 6)] & (1L << i)) != 0;
     }

@@ -677,4 +677,13 @@ public final class CpuBackend implements Backend {
             });
         }
     }
+
+    @Override
+    public <T> T kernels(Class<T> type) {
+        if (type == lmu.backend.LmuKernels.class) return type.cast(CpuLmuKernels.INSTANCE);
+        if (type == lmu.backend.OptimizerKernels.class) return type.cast(CpuOptimizerKernels.INSTANCE);
+        if (type == lmu.backend.AttentionKernels.class) return type.cast(CpuAttentionKernels.INSTANCE);
+        if (type == lmu.backend.CtcKernels.class) return type.cast(CpuCtcKernels.INSTANCE);
+        return Backend.super.kernels(type);
+    }
 }

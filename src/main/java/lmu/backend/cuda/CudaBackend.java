@@ -177,6 +177,17 @@ public final class CudaBackend implements Backend, AutoCloseable {
         return Tensor.of(download(storage(t, "toHost", "t")), t.shape());
     }
 
+    /**
+     * A scratch device array holding a copy of {@code values} (at least one element), for the int32
+     * arguments of fused kernels (lengths, targets); the copy is enqueued on the stream. Close it
+     * once the launches that read it are enqueued (freed in stream order).
+     */
+    public DeviceBuffer uploadInts(int[] values) {
+        DeviceBuffer b = scratch(values.length);
+        if (values.length > 0) staging.upload(values, 0, values.length, b.ptr());
+        return b;
+    }
+
     void upload(float[] values, CudaStorage s) {
         ensureOpen();
         if (values.length > 0) staging.upload(values, 0, values.length, s.ptr());
@@ -762,6 +773,22 @@ public final class CudaBackend implements Backend, AutoCloseable {
         if (n == 0) return;
         elementwise("conv1d", "im2col_kernel", (int) n).ptr(cols).ptr(x).i32(bsz).i32(t).i32(cin).i32(k).i32(stride)
                 .i32(padding).i32(tOut).run();
+    }
+
+    // ------------------------------------------------------------------ fused kernel families
+
+    private lmu.backend.cuda.kernels.CudaOptimizerKernels optimizerKernels;
+
+    @Override
+    public <T> T kernels(Class<T> type) {
+        if (type == lmu.backend.LmuKernels.class) return type.cast(new lmu.backend.cuda.kernels.CudaLmuKernels(this));
+        if (type == lmu.backend.OptimizerKernels.class) {
+            if (optimizerKernels == null) optimizerKernels = new lmu.backend.cuda.kernels.CudaOptimizerKernels(this);
+            return type.cast(optimizerKernels);
+        }
+        if (type == lmu.backend.AttentionKernels.class) return type.cast(new lmu.backend.cuda.kernels.CudaAttentionKernels(this));
+        if (type == lmu.backend.CtcKernels.class) return type.cast(new lmu.backend.cuda.kernels.CudaCtcKernels(this));
+        return Backend.super.kernels(type);
     }
 
     // ------------------------------------------------------------------ lifecycle

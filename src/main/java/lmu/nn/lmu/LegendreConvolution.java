@@ -1,5 +1,7 @@
 package lmu.nn.lmu;
 
+import java.util.Arrays;
+import lmu.backend.cpu.Gemm;
 import lmu.util.Checks;
 import lmu.util.Parallel;
 import org.jtransforms.fft.DoubleFFT_1D;
@@ -21,6 +23,13 @@ import org.jtransforms.fft.DoubleFFT_1D;
  * inverse). {@link Method#AUTO} takes DIRECT for sequences of at most {@link #DIRECT_MAX_LENGTH}
  * frames and FFT above, each sequence on its own. Work is spread over B·K tasks on the common
  * fork-join pool.
+ *
+ * <p>A float32 form ({@link #forwardFloat}, {@link #backwardFloat}) computes the same sums as
+ * matrix products against H rounded to float32, per sequence b and block of {@link #FLOAT_BLOCK}
+ * frames [t0, t1): a lower-triangular Toeplitz panel U (rows (t, k), columns j &lt; t1,
+ * U[(t, k), j] = u[b, t − j, k]) times the first t1 rows of H, so only about half of the T×T lags
+ * are multiplied; backward forms G = dm·Hᵀ for the same blocks and sums its diagonals,
+ * du[b, t − j, k] += G[(t, k), j]. It agrees with the float64 methods to float32 rounding.
  */
 public final class LegendreConvolution {
     /** How the convolution is computed. */
@@ -42,7 +51,18 @@ public final class LegendreConvolution {
      */
     public static final int DIRECT_MAX_LENGTH = 48;
 
+    /** Frames per block of the float32 form's triangular products. */
+    static final int FLOAT_BLOCK = 64;
+
     private LegendreConvolution() {}
+
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[1][0]);
+
+    private static float[] scratch(int n) {
+        float[][] s = SCRATCH.get();
+        if (s[0].length < n) s[0] = new float[n];
+        return s[0];
+    }
 
     /**
      * Forward convolution.
@@ -59,7 +79,7 @@ public final class LegendreConvolution {
      */
     public static double[] forward(LegendreImpulseResponse ir, double[] u, int batch, int frames, int channels,
             int[] lengths, Method method) {
-        check(ir, u, "u", batch, frames, channels, 1, lengths);
+        check(ir, u == null ? -1 : u.length, "u", batch, frames, channels, 1, lengths);
         int d = ir.order();
         int width = channels * d;
         double[] m = new double[batch * frames * width];
@@ -88,7 +108,7 @@ public final class LegendreConvolution {
     public static double[] backward(LegendreImpulseResponse ir, double[] dm, int batch, int frames, int channels,
             int[] lengths, Method method) {
         int d = ir.order();
-        check(ir, dm, "dm", batch, frames, channels, d, lengths);
+        check(ir, dm == null ? -1 : dm.length, "dm", batch, frames, channels, d, lengths);
         double[] du = new double[batch * frames * channels];
         Parallel.forRange(batch * channels, job -> {
             int b = job / channels, k = job % channels, len = lengths[b];
@@ -101,6 +121,85 @@ public final class LegendreConvolution {
             }
         });
         return du;
+    }
+
+    /**
+     * {@link #forward} in float32 (block Toeplitz products, see the class comment).
+     *
+     * @param u input, shape (B, T, K)
+     * @param lengths valid frames per sequence, shape (B), each in [0, min(T, ir.maxLength())]
+     * @return m, shape (B, T, K·d), zero at padded frames
+     * @throws IllegalArgumentException on a size or length mismatch
+     */
+    public static float[] forwardFloat(LegendreImpulseResponse ir, float[] u, int batch, int frames, int channels,
+            int[] lengths) {
+        check(ir, u == null ? -1 : u.length, "u", batch, frames, channels, 1, lengths);
+        int k = channels, d = ir.order(), w = k * d;
+        float[] m = new float[batch * frames * w];
+        int maxLen = maxLength(lengths);
+        if (maxLen == 0) return m;
+        float[] hf = ir.responseFloat(maxLen);
+        int blocks = (maxLen + FLOAT_BLOCK - 1) / FLOAT_BLOCK;
+        Parallel.forRange(batch * blocks, 1, (from, to) -> {
+            for (int job = from; job < to; job++) {
+                int b = job / blocks, t0 = (job % blocks) * FLOAT_BLOCK, t1 = Math.min(t0 + FLOAT_BLOCK, lengths[b]);
+                if (t0 >= t1) continue;
+                int panelRows = (t1 - t0) * k;
+                float[] toe = scratch(panelRows * t1);
+                for (int t = t0; t < t1; t++) {
+                    for (int ch = 0; ch < k; ch++) {
+                        int row = ((t - t0) * k + ch) * t1;
+                        int src = (b * frames + t) * k + ch;
+                        for (int j = 0; j <= t; j++) toe[row + j] = u[src - j * k];
+                        Arrays.fill(toe, row + t + 1, row + t1, 0f);
+                    }
+                }
+                Gemm.sgemm(false, false, panelRows, d, t1, 1f, toe, 0, t1, hf, 0, d, 0f, m, (b * frames + t0) * w, d);
+            }
+        });
+        return m;
+    }
+
+    /**
+     * {@link #backward} in float32 (block products G = dm·Hᵀ summed along their diagonals).
+     *
+     * @param dm gradient with respect to m, shape (B, T, K·d); padded frames ignored
+     * @return du, shape (B, T, K), zero at padded frames (a fresh array)
+     * @throws IllegalArgumentException on a size or length mismatch
+     */
+    public static float[] backwardFloat(LegendreImpulseResponse ir, float[] dm, int batch, int frames, int channels,
+            int[] lengths) {
+        int k = channels, d = ir == null ? 1 : ir.order(), w = k * d;
+        check(ir, dm == null ? -1 : dm.length, "dm", batch, frames, channels, d, lengths);
+        float[] du = new float[batch * frames * k];
+        int maxLen = maxLength(lengths);
+        if (maxLen == 0) return du;
+        float[] hf = ir.responseFloat(maxLen);
+        // one task per sequence: its blocks all add into the same du rows
+        Parallel.forRange(batch, 1, (from, to) -> {
+            for (int b = from; b < to; b++) {
+                for (int t0 = 0; t0 < lengths[b]; t0 += FLOAT_BLOCK) {
+                    int t1 = Math.min(t0 + FLOAT_BLOCK, lengths[b]);
+                    int panelRows = (t1 - t0) * k;
+                    float[] g = scratch(panelRows * t1);
+                    Gemm.sgemm(false, true, panelRows, t1, d, 1f, dm, (b * frames + t0) * w, d, hf, 0, d, 0f, g, 0, t1);
+                    for (int t = t0; t < t1; t++) {
+                        for (int ch = 0; ch < k; ch++) {
+                            int row = ((t - t0) * k + ch) * t1;
+                            int dst = (b * frames + t) * k + ch;
+                            for (int j = 0; j <= t; j++) du[dst - j * k] += g[row + j];
+                        }
+                    }
+                }
+            }
+        });
+        return du;
+    }
+
+    private static int maxLength(int[] lengths) {
+        int max = 0;
+        for (int len : lengths) max = Math.max(max, len);
+        return max;
     }
 
     static Method resolve(Method method, int length) {
@@ -192,7 +291,7 @@ public final class LegendreConvolution {
         }
     }
 
-    private static void check(LegendreImpulseResponse ir, double[] a, String name, int batch, int frames,
+    private static void check(LegendreImpulseResponse ir, long size, String name, int batch, int frames,
             int channels, int perChannel, int[] lengths) {
         if (ir == null) throw new IllegalArgumentException("LegendreConvolution: ir is null");
         Checks.positive("LegendreConvolution batch", batch);
@@ -200,10 +299,10 @@ public final class LegendreConvolution {
         Checks.positive("LegendreConvolution channels", channels);
         String layout = perChannel == 1 ? "(B, T, K)" : "(B, T, K*d)";
         long expected = (long) batch * frames * channels * perChannel;
-        if (a == null || a.length != expected) {
+        if (size != expected) {
             throw new IllegalArgumentException("LegendreConvolution: " + name + " must have shape " + layout + " = ["
                     + batch + ", " + frames + ", " + channels * perChannel + "] (" + expected + " values), got "
-                    + (a == null ? "null" : a.length + " values"));
+                    + (size < 0 ? "null" : size + " values"));
         }
         if (lengths == null || lengths.length != batch) {
             throw new IllegalArgumentException("LegendreConvolution: lengths must have shape (B) = [" + batch + "], got "

@@ -3,9 +3,11 @@ package lmu.nn.lmu;
 import java.util.Arrays;
 import java.util.Map;
 import lmu.amp.Autocast;
+import lmu.amp.Precision;
 import lmu.nn.Module;
 import lmu.nn.lmu.LegendreConvolution.Method;
 import lmu.tensor.DType;
+import lmu.tensor.Device;
 import lmu.tensor.Tensor;
 import lmu.util.Rng;
 
@@ -20,8 +22,13 @@ import lmu.util.Rng;
  * <p>Parameters, by name, shapes (fan_in, fan_out) as in {@link LmuParameters}: {@code ex} (C, K),
  * {@code eh} (hidden, K), {@code em} (K·d, K), {@code bu} (K), {@code wx} (C, hidden), {@code wh}
  * (hidden, hidden), {@code wm} (K·d, hidden), {@code bh} (hidden), each present when its option is
- * on. The computation runs in float64 on the CPU whatever the tensor dtype (F32 or F64); under a
- * mixed-precision {@link Autocast} policy only the input and output are stored in half precision.
+ * on. On the CPU the whole layer is one op ({@link LmuFunction}: float64 whatever the tensor dtype,
+ * except the float32 parallel layer with the AUTO convolution method, which runs in float32). On
+ * any other device it runs as a composition ({@link LmuComposition}): generic ops for the products
+ * that do not depend on the previous frame, and the device's {@link lmu.backend.LmuKernels} for the
+ * convolution and the recurrence; it is the same function with the same gradients, and the
+ * convolution method setting applies to the CPU path only. Under a mixed-precision {@link Autocast}
+ * policy only the input and output are stored in half precision.
  *
  * <pre>{@code
  * jshell> var lmu = new LmuLayer(LmuConfig.of(80, 384, 1, 192, 400), LmuLayer.Mode.AUTO, new Rng(1), DType.F32);
@@ -43,7 +50,7 @@ public final class LmuLayer extends Module implements lmu.nn.SequenceLayer {
     private final Mode mode;
     private final boolean parallel;
     private final LegendreImpulseResponse ir;
-    private final Tensor[] params = new Tensor[LmuFunction.PARAMETER_ORDER.size()];
+    private static final int PARAMETER_COUNT = LmuFunction.PARAMETER_ORDER.size();
     private volatile Method convolution = Method.AUTO;
 
     /**
@@ -72,7 +79,7 @@ public final class LmuLayer extends Module implements lmu.nn.SequenceLayer {
         for (Map.Entry<String, double[]> e : init.arrays().entrySet()) {
             String name = e.getKey();
             Tensor t = Tensor.of(e.getValue().clone(), init.shape(name));
-            params[LmuFunction.PARAMETER_ORDER.indexOf(name)] = param(name, t.to(dtype).detach());
+            param(name, t.to(dtype).detach());
         }
     }
 
@@ -87,6 +94,15 @@ public final class LmuLayer extends Module implements lmu.nn.SequenceLayer {
      */
     @Override
     public Tensor forward(Tensor x, int[] lengths) {
+        checkInput(x, lengths);
+        if (!x.device().equals(Device.CPU)) return forwardComposed(x, lengths);
+        Tensor[] inputs = new Tensor[1 + PARAMETER_COUNT];
+        inputs[0] = Autocast.half(x); // half-precision activations in and out under a mixed-precision policy
+        System.arraycopy(orderedParameters(), 0, inputs, 1, PARAMETER_COUNT);
+        return Autocast.half(new LmuFunction(config, ir, parallel, convolution, lengths).apply(inputs));
+    }
+
+    private void checkInput(Tensor x, int[] lengths) {
         if (x == null || x.rank() != 3 || x.dim(2) != config.inputSize()) {
             throw new IllegalArgumentException("LmuLayer: x must have shape (B, T, " + config.inputSize() + "), got "
                     + (x == null ? "null" : Arrays.toString(x.shape())));
@@ -102,10 +118,29 @@ public final class LmuLayer extends Module implements lmu.nn.SequenceLayer {
                         + "] (min of T and maxLength), got " + lengths[b]);
             }
         }
-        Tensor[] inputs = new Tensor[1 + params.length];
-        inputs[0] = Autocast.half(x); // half-precision activations in and out under a mixed-precision policy
-        System.arraycopy(params, 0, inputs, 1, params.length);
-        return Autocast.half(new LmuFunction(config, ir, parallel, convolution, lengths).apply(inputs));
+    }
+
+    /**
+     * The layer as the device path runs it ({@link LmuComposition}), on any device; on the CPU it
+     * goes through the CPU's {@link lmu.backend.LmuKernels} (for tests: it must equal {@link #forward}).
+     */
+    Tensor forwardComposed(Tensor x, int[] lengths) {
+        checkInput(x, lengths);
+        Tensor xh = Autocast.half(x);
+        Tensor h;
+        // only the input and output are rounded, as in the fused op: the inside runs at the storage precision
+        try (Autocast inside = Autocast.enable(Precision.OFF)) {
+            h = LmuComposition.forward(config, ir, parallel, xh, orderedParameters(), lengths);
+        }
+        return Autocast.half(h);
+    }
+
+    /** The parameters in {@link LmuFunction#PARAMETER_ORDER}, null where absent (read from the registry each call). */
+    private Tensor[] orderedParameters() {
+        Map<String, Tensor> named = namedParameters();
+        Tensor[] p = new Tensor[PARAMETER_COUNT];
+        for (int i = 0; i < PARAMETER_COUNT; i++) p[i] = named.get(LmuFunction.PARAMETER_ORDER.get(i));
+        return p;
     }
 
     public LmuConfig config() {
@@ -126,7 +161,10 @@ public final class LmuLayer extends Module implements lmu.nn.SequenceLayer {
         return ir.system();
     }
 
-    /** Convolution method of the parallel mode (default AUTO: direct for short sequences, FFT for long). */
+    /**
+     * Convolution method of the parallel mode on the CPU (default AUTO: direct for short sequences,
+     * FFT for long); a device picks its own in its {@link lmu.backend.LmuKernels}.
+     */
     public void setConvolutionMethod(Method method) {
         if (method == null) throw new IllegalArgumentException("LmuLayer: convolution method is null");
         this.convolution = method;

@@ -15,23 +15,17 @@ import lmu.util.Parallel;
  * h = f(x·W_x + m·W_m + b_h)                         (B·T, hidden)
  * </pre>
  *
- * <p>The convolution runs per sequence b and block of {@link #BLOCK} frames [t0, t1): a
- * lower-triangular Toeplitz panel U (rows (t, k), columns j &lt; t1) times the first t1 rows of H
- * (float32 copy of the float64 response, {@link LegendreImpulseResponse#responseFloat}), one
- * product per block, so only about half of the T×T lags are multiplied. Backward forms
- * G = dm · Hᵀ for the same blocks and sums its diagonals: du[b, t − j, k] += G[(t, k), j]. The
- * float64 path stays the reference (gradient checks, {@link LegendreConvolution}); this one agrees
- * with it to float32 rounding (about 1e-6 relative, tested). Padded frames (t ≥ lengths[b]) are
- * never read; h, m and dx there are zero.
+ * <p>The convolution is {@link LegendreConvolution#forwardFloat} (block Toeplitz products against
+ * H rounded to float32) and its backward {@link LegendreConvolution#backwardFloat}. The float64
+ * path stays the reference (gradient checks, {@link LmuParallel}); this one agrees with it to
+ * float32 rounding (about 1e-6 relative, tested). Padded frames (t ≥ lengths[b]) are never read;
+ * h, m and dx there are zero.
  *
  * <p>Layouts, row-major float32: x (B, T, C), u (B, T, K), m (B, T, K·d) with channel k·d + i,
  * h (B, T, hidden); parameters as in {@link LmuParameters} ({@code ex} (C, K), {@code wx}
  * (C, hidden), {@code wm} (K·d, hidden), biases (K) and (hidden)).
  */
 final class LmuParallelFloat {
-    /** Frames per block of the triangular convolution products. */
-    static final int BLOCK = 64;
-
     private LmuParallelFloat() {}
 
     /** Parameters of a parallelizable layer as float32 arrays; wx, bu, bh may be null. */
@@ -42,14 +36,6 @@ final class LmuParallelFloat {
 
     /** Gradients (fresh arrays; null where the parameter is absent) and dx. */
     record Grads(float[] dx, float[] ex, float[] bu, float[] wx, float[] wm, float[] bh) {}
-
-    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[1][0]);
-
-    private static float[] scratch(int n) {
-        float[][] s = SCRATCH.get();
-        if (s[0].length < n) s[0] = new float[n];
-        return s[0];
-    }
 
     /**
      * @param x input, shape (B, T, C)
@@ -63,30 +49,7 @@ final class LmuParallelFloat {
         float[] u = new float[rows * k];
         Gemm.sgemm(false, false, rows, k, in, 1f, xm, 0, in, p.ex(), 0, k, 0f, u, 0, k);
         if (p.bu() != null) for (int r = 0; r < rows; r++) for (int ch = 0; ch < k; ch++) u[r * k + ch] += p.bu()[ch];
-        float[] m = new float[rows * w];
-        int maxLen = 0;
-        for (int len : lengths) maxLen = Math.max(maxLen, len);
-        if (maxLen > 0) {
-            float[] hf = ir.responseFloat(maxLen);
-            int blocks = (maxLen + BLOCK - 1) / BLOCK;
-            Parallel.forRange(batch * blocks, 1, (from, to) -> {
-                for (int job = from; job < to; job++) {
-                    int b = job / blocks, t0 = (job % blocks) * BLOCK, t1 = Math.min(t0 + BLOCK, lengths[b]);
-                    if (t0 >= t1) continue;
-                    int panelRows = (t1 - t0) * k;
-                    float[] toe = scratch(panelRows * t1);
-                    for (int t = t0; t < t1; t++) {
-                        for (int ch = 0; ch < k; ch++) {
-                            int row = ((t - t0) * k + ch) * t1;
-                            int src = (b * frames + t) * k + ch;
-                            for (int j = 0; j <= t; j++) toe[row + j] = u[src - j * k];
-                            Arrays.fill(toe, row + t + 1, row + t1, 0f);
-                        }
-                    }
-                    Gemm.sgemm(false, false, panelRows, d, t1, 1f, toe, 0, t1, hf, 0, d, 0f, m, (b * frames + t0) * w, d);
-                }
-            });
-        }
+        float[] m = LegendreConvolution.forwardFloat(ir, u, batch, frames, k, lengths);
         float[] h = new float[rows * hid];
         Gemm.sgemm(false, false, rows, hid, w, 1f, m, 0, w, p.wm(), 0, hid, 0f, h, 0, hid);
         if (p.wx() != null) Gemm.sgemm(false, false, rows, hid, in, 1f, xm, 0, in, p.wx(), 0, hid, 1f, h, 0, hid);
@@ -134,30 +97,7 @@ final class LmuParallelFloat {
         }
         float[] dm = new float[rows * w];
         Gemm.sgemm(false, true, rows, w, hid, 1f, dz, 0, hid, p.wm(), 0, hid, 0f, dm, 0, w);
-        float[] du = new float[rows * k];
-        int maxLen = 0;
-        for (int len : lengths) maxLen = Math.max(maxLen, len);
-        if (maxLen > 0) {
-            float[] hf = ir.responseFloat(maxLen);
-            // one task per sequence: its blocks all add into the same du rows
-            Parallel.forRange(batch, 1, (from, to) -> {
-                for (int b = from; b < to; b++) {
-                    for (int t0 = 0; t0 < lengths[b]; t0 += BLOCK) {
-                        int t1 = Math.min(t0 + BLOCK, lengths[b]);
-                        int panelRows = (t1 - t0) * k;
-                        float[] g = scratch(panelRows * t1);
-                        Gemm.sgemm(false, true, panelRows, t1, d, 1f, dm, (b * frames + t0) * w, d, hf, 0, d, 0f, g, 0, t1);
-                        for (int t = t0; t < t1; t++) {
-                            for (int ch = 0; ch < k; ch++) {
-                                int row = ((t - t0) * k + ch) * t1;
-                                int dst = (b * frames + t) * k + ch;
-                                for (int j = 0; j <= t; j++) du[dst - j * k] += g[row + j];
-                            }
-                        }
-                    }
-                }
-            });
-        }
+        float[] du = LegendreConvolution.backwardFloat(ir, dm, batch, frames, k, lengths);
         float[] dex = new float[in * k];
         Gemm.sgemm(true, false, in, k, rows, 1f, s.x(), 0, in, du, 0, k, 0f, dex, 0, k);
         float[] dbu = p.bu() == null ? null : columnSums(du, rows, k);

@@ -371,15 +371,65 @@ public final class CtcLoss {
             }
             losses[b] = loss;
         });
+        int fallbacks = 0;
+        for (int b = 0; b < nb; b++) {
+            if (fellBack[b]) fallbacks++;
+        }
+        return result(losses, infeasible, fallbacks, targetLengths);
+    }
+
+    /**
+     * The {@link Result} of per-utterance losses computed elsewhere (a device's CTC kernel, see
+     * {@code lmu.backend.CtcKernels}): infeasible utterances found from the lengths and labels as
+     * {@link #forward} finds them, the reduction of this loss, the same warning.
+     *
+     * @param losses per-utterance losses, shape (B): +inf (0 with zeroInfinity) where infeasible
+     * @param inputLengths valid frames per utterance, shape (B)
+     * @param targets padded labels, shape (B, L)
+     * @param targetLengths labels per utterance, shape (B)
+     * @throws IllegalArgumentException if the arrays do not have B, B·L and B entries
+     */
+    public Result resultOf(double[] losses, int[] inputLengths, int[] targets, int[] targetLengths) {
+        int nb = losses == null ? 0 : losses.length;
+        if (nb == 0 || inputLengths == null || inputLengths.length != nb || targetLengths == null
+                || targetLengths.length != nb || targets == null || targets.length % nb != 0) {
+            throw new IllegalArgumentException("CtcLoss.resultOf: expected losses (B), inputLengths (B), targets (B, L), "
+                    + "targetLengths (B) with B > 0, got lengths " + (losses == null ? "null" : losses.length) + ", "
+                    + (inputLengths == null ? "null" : inputLengths.length) + ", " + (targets == null ? "null" : targets.length)
+                    + ", " + (targetLengths == null ? "null" : targetLengths.length));
+        }
+        int l = targets.length / nb;
+        String[] infeasible = new String[nb];
+        for (int b = 0; b < nb; b++) {
+            int rep = repeats(targets, b * l, targetLengths[b]);
+            if (inputLengths[b] < targetLengths[b] + rep) {
+                infeasible[b] = describeInfeasible(b, inputLengths[b], targetLengths[b], rep);
+            }
+        }
+        return result(losses.clone(), infeasible, 0, targetLengths);
+    }
+
+    /**
+     * Checks the arguments of a call as {@link #forward} does, without computing anything (for
+     * devices that compute the loss elsewhere and must check before a launch).
+     *
+     * @param shape dimensions of the logits in layout order: {@code {B, T, V}} or {@code {T, B, V}}
+     * @throws IllegalArgumentException on a shape, length or label error, naming the argument
+     */
+    public void check(int[] shape, int[] inputLengths, int[] targets, int[] targetLengths) {
+        long n = shape == null || shape.length != 3 ? -1 : (long) shape[0] * shape[1] * shape[2];
+        validate(n >= 0 && n <= Integer.MAX_VALUE ? (int) n : 0, shape, inputLengths, targets, targetLengths);
+    }
+
+    private Result result(double[] losses, String[] infeasible, int fallbacks, int[] targetLengths) {
+        int nb = losses.length;
         List<Integer> bad = new ArrayList<>();
         List<String> report = new ArrayList<>();
-        int fallbacks = 0;
         for (int b = 0; b < nb; b++) {
             if (infeasible[b] != null) {
                 bad.add(b);
                 report.add(infeasible[b]);
             }
-            if (fellBack[b]) fallbacks++;
         }
         String reportText = String.join("; ", report);
         if (!bad.isEmpty()) {

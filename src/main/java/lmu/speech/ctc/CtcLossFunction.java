@@ -3,16 +3,22 @@ package lmu.speech.ctc;
 import java.util.Arrays;
 import lmu.autograd.Ctx;
 import lmu.autograd.Function;
-import lmu.tensor.DType;
+import lmu.backend.Backend;
+import lmu.backend.Backends;
+import lmu.backend.BinaryOp;
+import lmu.backend.CtcKernels;
 import lmu.tensor.Device;
 import lmu.tensor.Tensor;
 
 /**
- * {@link CtcLoss} as a differentiable op on a logits tensor. Forward computes the loss and, when the
- * logits require grad, the gradient too (one fused pass, saved for backward); backward only scales
- * the saved gradient by the upstream gradient. Lengths and targets are op parameters, not tensors.
+ * {@link CtcLoss} as a differentiable op on a logits tensor, on the logits' device through its
+ * {@link CtcKernels}. Forward computes the loss and, when the logits require grad, the gradient too
+ * (one fused pass, saved for backward, on the device); backward only scales the saved gradient by
+ * the upstream gradient. Lengths and targets are op parameters, not tensors; the per-utterance
+ * losses come to the host.
  *
- * <p>Output: a scalar for MEAN and SUM, shape (B) for NONE, in the logits' dtype (F32 or F64). After
+ * <p>Output: a scalar for MEAN and SUM, shape (B) for NONE, in the logits' dtype (F32 or F64 on the
+ * CPU, F32 on an accelerator) and on their device. After
  * {@link #apply} the full {@link CtcLoss.Result} (per-utterance losses, infeasible utterances) is
  * available from {@link #result()}.
  *
@@ -70,71 +76,45 @@ public final class CtcLossFunction extends Function {
             throw new IllegalArgumentException("CtcLoss: expected one input (logits), got " + in.length);
         }
         Tensor x = in[0];
-        if (x.device().kind() != Device.Kind.CPU) {
-            throw new IllegalArgumentException("CtcLoss: logits must be on the CPU for this op, got " + x.device());
-        }
         if (x.rank() != 3) {
             throw new IllegalArgumentException("CtcLoss: logits must have shape " + loss.layout().shape() + ", got "
                     + Arrays.toString(x.shape()));
         }
         boolean grad = ctx.needsInputGrad(0);
-        int[] shape = x.shape();
-        CtcLoss.Result r;
-        Tensor dx = null;
-        if (x.dtype() == DType.F32) {
-            float[] d = grad ? new float[x.numel()] : null;
-            r = grad ? loss.forwardBackward(x.f32(), shape, inputLengths, targets, targetLengths, d, null)
-                    : loss.forward(x.f32(), shape, inputLengths, targets, targetLengths);
-            if (grad) dx = Tensor.of(d, shape);
-        } else if (x.dtype() == DType.F64) {
-            double[] d = grad ? new double[x.numel()] : null;
-            r = grad ? loss.forwardBackward(x.f64(), shape, inputLengths, targets, targetLengths, d, null)
-                    : loss.forward(x.f64(), shape, inputLengths, targets, targetLengths);
-            if (grad) dx = Tensor.of(d, shape);
-        } else {
-            throw new IllegalArgumentException("CtcLoss: logits must be F32 or F64, got " + x.dtype() + " (convert with Tensor.to(DType.F32))");
-        }
+        CtcKernels.Result k = Backends.kernels(x, CtcKernels.class)
+                .lossAndGradient(loss, x, inputLengths, targets, targetLengths, grad);
+        CtcLoss.Result r = k.result();
         result = r;
-        if (grad) ctx.save(dx);
+        if (grad) ctx.save(k.dLogits());
+        Backend backend = Backends.of(x);
         if (loss.reduction() == CtcLoss.Reduction.NONE) {
             double[] l = r.losses();
-            Tensor out = Tensor.zeros(x.dtype(), l.length);
-            for (int b = 0; b < l.length; b++) out.set(l[b], b);
-            return out;
+            if (x.device().kind() == Device.Kind.CPU) {
+                Tensor out = Tensor.zeros(x.dtype(), l.length);
+                for (int b = 0; b < l.length; b++) out.set(l[b], b);
+                return out;
+            }
+            float[] f = new float[l.length];
+            for (int b = 0; b < l.length; b++) f[b] = (float) l[b];
+            return backend.toDevice(Tensor.of(f, l.length));
         }
-        return Tensor.full(x.dtype(), r.loss());
+        if (x.device().kind() == Device.Kind.CPU) return Tensor.full(x.dtype(), r.loss());
+        Tensor out = backend.empty(x.dtype());
+        backend.fill(out, r.loss());
+        return out;
     }
 
+    /** dLogits = saved gradient ∘ dOut, dOut broadcast over frames and symbols (and utterances unless NONE). */
     @Override
     protected Tensor[] backward(Ctx ctx, Tensor dOut) {
         Tensor saved = ctx.tensor(0);
         int[] shape = saved.shape();
-        Tensor dx = Tensor.zeros(saved.dtype(), shape);
         boolean batchMajor = loss.layout() == CtcLoss.Layout.BATCH_MAJOR;
-        int nb = batchMajor ? shape[0] : shape[1];
-        int t = batchMajor ? shape[1] : shape[0];
-        int v = shape[2];
-        boolean perUtterance = loss.reduction() == CtcLoss.Reduction.NONE;
-        for (int b = 0; b < nb; b++) {
-            double g = perUtterance ? dOut.storage().get(b) : dOut.storage().get(0);
-            for (int f = 0; f < t; f++) {
-                int base = batchMajor ? (b * t + f) * v : (f * nb + b) * v;
-                scaleRow(dx, saved, base, v, g);
-            }
-        }
+        int[] gShape = loss.reduction() != CtcLoss.Reduction.NONE ? new int[] {1, 1, 1}
+                : batchMajor ? new int[] {shape[0], 1, 1} : new int[] {1, shape[1], 1};
+        Backend backend = Backends.of(saved);
+        Tensor dx = backend.empty(saved.dtype(), shape);
+        backend.binary(BinaryOp.MUL, dx, saved, new Tensor(dOut.storage(), gShape, dOut.device()));
         return new Tensor[] {dx};
-    }
-
-    private static void scaleRow(Tensor dst, Tensor src, int base, int v, double g) {
-        if (src.dtype() == DType.F32) {
-            float[] s = src.f32();
-            float[] d = dst.f32();
-            float gf = (float) g;
-            for (int k = base; k < base + v; k++) d[k] = s[k] * gf;
-        } else {
-            double[] s = src.f64();
-            double[] d = dst.f64();
-            for (int k = base; k < base + v; k++) d[k] = s[k] * g;
-        }
     }
 }

@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 /**
  * The float32 parallel LMU against the float64 one ({@link LmuParallel}, itself checked against the
  * recurrent cell and finite differences in float64): forward and every gradient, on ragged batches
- * whose lengths cross the {@link LmuParallelFloat#BLOCK} boundaries.
+ * whose lengths cross the {@link LegendreConvolution#FLOAT_BLOCK} boundaries.
  */
 class LmuParallelFloatTest {
 

@@ -7,9 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Random;
+import lmu.backend.sim.SimBackend;
 import lmu.speech.ctc.CtcLoss.Layout;
 import lmu.speech.ctc.CtcLoss.Reduction;
 import lmu.tensor.DType;
+import lmu.tensor.Device;
 import lmu.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 
@@ -118,5 +120,45 @@ class CtcLossFunctionTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> CtcLossFunction.apply(CtcLoss.batchMajor(), Tensor.zeros(B * T, V), IL, TG, TL));
         assertTrue(e.getMessage().contains("CtcLoss: logits must have shape (B, T, V), got [18, 4]"), e.getMessage());
+    }
+
+    /** On a device (the simulated one): loss and gradient equal the CPU's, the gradient stays there. */
+    @Test
+    void onADeviceLossAndGradientEqualTheCpuAndStayThere() {
+        Random rnd = new Random(4);
+        float[] x = new float[B * T * V];
+        for (int i = 0; i < x.length; i++) x[i] = (float) (2 * rnd.nextGaussian());
+        int[] il = {6, 2, 5}; // utterance 1 infeasible: 3 labels in 2 frames
+        int[] tg = {1, 2, 2, 3, 1, 3, 1, 3, 1};
+        int[] tl = {3, 3, 3};
+        try (SimBackend sim = SimBackend.install(0)) {
+            for (Reduction red : Reduction.values()) {
+                for (boolean zeroInf : new boolean[] {false, true}) {
+                    for (Layout layout : Layout.values()) {
+                        String what = red + " " + layout + " zeroInfinity " + zeroInf;
+                        CtcLoss ctc = new CtcLoss(layout, red, zeroInf);
+                        int[] shape = layout == Layout.BATCH_MAJOR ? new int[] {B, T, V} : new int[] {T, B, V};
+                        Tensor host = Tensor.of(x.clone(), shape).requiresGrad(true);
+                        Tensor dev = sim.toDevice(Tensor.of(x.clone(), shape)).requiresGrad(true);
+                        CtcLossFunction fh = new CtcLossFunction(ctc, il, tg, tl), fd = new CtcLossFunction(ctc, il, tg, tl);
+                        Tensor lh = fh.apply(host), ld = fd.apply(dev);
+                        assertEquals(Device.cuda(0), ld.device(), what);
+                        assertArrayEquals(lh.toDoubleArray(), sim.toHost(ld).toDoubleArray(), 0, what);
+                        assertArrayEquals(new int[] {1}, fd.result().infeasible(), what);
+                        assertArrayEquals(fh.result().losses(), fd.result().losses(), 0, what);
+                        if (red == Reduction.NONE) {
+                            float[] g = {0.5f, -1f, 3f};
+                            lh.backward(Tensor.of(g.clone(), B));
+                            ld.backward(sim.toDevice(Tensor.of(g.clone(), B)));
+                        } else {
+                            lh.mul(1.5).backward();
+                            ld.mul(1.5).backward();
+                        }
+                        assertEquals(Device.cuda(0), dev.grad().device(), what);
+                        assertArrayEquals(host.grad().f32(), sim.toHost(dev.grad()).f32(), 0f, what);
+                    }
+                }
+            }
+        }
     }
 }

@@ -424,4 +424,40 @@ class CtcLossTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, r::run);
         assertTrue(e.getMessage().contains(part), "expected \"" + part + "\" in: " + e.getMessage());
     }
+
+    /** A device's per-utterance losses give the Result the CPU gives: infeasible list, report, reduction. */
+    @Test
+    void resultOfLossesComputedElsewhereEqualsForward() {
+        int[] in = {6, 3, 0, 5};
+        int[] targets = {1, 2, 3, 2, 2, 3, 0, 0, 0, 4, 1, 0};
+        int[] tgt = {3, 3, 0, 2};
+        double[] x = new double[4 * 6 * 5];
+        java.util.Random rnd = new java.util.Random(12);
+        for (int i = 0; i < x.length; i++) x[i] = rnd.nextGaussian();
+        for (CtcLoss.Reduction red : CtcLoss.Reduction.values()) {
+            for (boolean zeroInf : new boolean[] {false, true}) {
+                CtcLoss loss = new CtcLoss(CtcLoss.Layout.BATCH_MAJOR, red, zeroInf);
+                CtcLoss.Result want = loss.forward(x, new int[] {4, 6, 5}, in, targets, tgt);
+                CtcLoss.Result got = loss.resultOf(want.losses(), in, targets, tgt);
+                assertArrayEquals(want.losses(), got.losses(), 0);
+                assertArrayEquals(new int[] {1}, got.infeasible());
+                assertEquals(want.infeasibleReport(), got.infeasibleReport());
+                if (red != CtcLoss.Reduction.NONE) assertEquals(want.loss(), got.loss(), 0);
+            }
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> CtcLoss.batchMajor().resultOf(new double[2], in, targets, tgt));
+        assertTrue(e.getMessage().contains("CtcLoss.resultOf"), e.getMessage());
+    }
+
+    @Test
+    void checkRejectsWhatForwardRejects() {
+        CtcLoss loss = CtcLoss.batchMajor();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> loss.check(new int[] {1, 4, 3}, new int[] {4}, new int[] {1, 3}, new int[] {2}));
+        assertTrue(e.getMessage().contains("targets[0][1] = 3 outside the labels [1, V=3)"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> loss.check(new int[] {4, 3}, new int[] {4}, new int[] {1}, new int[] {1}));
+        assertTrue(e.getMessage().contains("CtcLoss: logits must have shape (B, T, V)"), e.getMessage());
+        loss.check(new int[] {1, 4, 3}, new int[] {4}, new int[] {1, 2}, new int[] {2}); // valid: no exception
+    }
 }

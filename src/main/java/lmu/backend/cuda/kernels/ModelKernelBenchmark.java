@@ -249,6 +249,16 @@ public final class ModelKernelBenchmark {
                 bwd.run();
             });
             add(rows, new Row("attention_forward_backward", shape, fg, "TFLOP/s", (fwdFlops + bwdFlops) / fg / 1e9));
+            // with the training configuration's attention dropout (0.1): the mask is hashed in the
+            // forward and redrawn in both backward kernels; same flop count, so the rate shows its cost
+            float scale = CudaAttention.scale(headDim), mask = (float) lmu.nn.MultiHeadAttention.MASK_VALUE;
+            double fgd = time(ctx, flush, repeats, () -> {
+                CudaAttention.forward(ctx, o.ptr(), stats.ptr(), q.ptr(), k.ptr(), v.ptr(), len.ptr(), b, t, heads, headDim, scale,
+                        mask, 0.1, 12345L);
+                CudaAttention.backward(ctx, dq.ptr(), dk.ptr(), dv.ptr(), dout.ptr(), q.ptr(), k.ptr(), v.ptr(), o.ptr(), stats.ptr(),
+                        len.ptr(), b, t, heads, headDim, scale, mask, 0.1, 12345L);
+            });
+            add(rows, new Row("attention_forward_backward_dropout0.1", shape, fgd, "TFLOP/s", (fwdFlops + bwdFlops) / fgd / 1e9));
         }
     }
 

@@ -3,6 +3,11 @@ package lmu.backend.cuda.kernels;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import lmu.backend.AttentionKernels;
+import lmu.backend.CtcKernels;
+import lmu.backend.cpu.CpuAttentionKernels;
+import lmu.backend.cpu.CpuCtcKernels;
+import lmu.backend.cuda.CudaBackend;
 import lmu.backend.cuda.CudaContext;
 import lmu.backend.cuda.DeviceBuffer;
 import lmu.backend.cuda.PinnedStaging;
@@ -16,6 +21,7 @@ import lmu.nn.lmu.LegendreStateSpace;
 import lmu.nn.lmu.LmuConfig;
 import lmu.nn.lmu.LmuParameters;
 import lmu.nn.lmu.LmuRecurrent;
+import lmu.ops.Dropout;
 import lmu.ops.MaskedFill;
 import lmu.ops.MatMul;
 import lmu.speech.ctc.CtcLoss;
@@ -25,8 +31,9 @@ import lmu.tensor.Tensor;
  * CPU-versus-CUDA parity of the model kernels, forward and backward, on awkward sizes: {@code
  * ctc_loss.cu} against {@link CtcLoss}, {@code lmu_recurrent.cu} against {@link LmuRecurrent},
  * {@code lmu_conv.cu} against {@link LegendreConvolution} and {@code attention.cu} against the
- * operations of {@link MultiHeadAttention} (MatMul, MaskedFill with -1e4, softmax) in float64 with
- * autograd. {@link lmu.backend.cuda.CudaSelfTest#checks()} runs them with the parity suite's one
+ * operations of {@link MultiHeadAttention} (MatMul, MaskedFill with -1e4, softmax, Dropout with the
+ * same seed) in float64 with autograd; the kernel families {@link CudaAttentionKernels} and {@link
+ * CudaCtcKernels} against the CPU's. {@link lmu.backend.cuda.CudaSelfTest#checks()} runs them with the parity suite's one
  * tolerance formula ({@code Tolerance.F32}); a subset: {@code java -cp lmu-engine.jar
  * lmu.backend.cuda.CudaSelfTest 'ctc|lmu|attention'}.
  */
@@ -106,6 +113,19 @@ public final class ModelKernelChecks {
         add(c, "attention hd64 B3 T77 H3", (d, r, s) -> attention(d, r, s, 3, 77, 3, 64, new int[] {77, 40, 0}));
         add(c, "attention hd32 B2 T130 H2", (d, r, s) -> attention(d, r, s, 2, 130, 2, 32, new int[] {13, 130}));
         add(c, "attention hd64 no mask B2 T33 H1", (d, r, s) -> attention(d, r, s, 2, 33, 1, 64, null));
+        // attention dropout: the CPU's counter-based mask on the (B·H, T, T) weights, redrawn by the backward
+        add(c, "attention dropout 0.1 hd64 B3 T77 H3", (d, r, s) -> attention(d, r, s, 3, 77, 3, 64, new int[] {77, 40, 0}, 0.1));
+        add(c, "attention dropout 0.5 hd32 B2 T130 H2", (d, r, s) -> attention(d, r, s, 2, 130, 2, 32, new int[] {13, 130}, 0.5));
+        add(c, "attention dropout 0.3 hd64 no mask B1 T1 H1", (d, r, s) -> attention(d, r, s, 1, 1, 1, 64, null, 0.3));
+        // the kernel families on a CudaBackend against the CPU's (what ScaledDotProductAttention and CtcLossFunction call)
+        add(c, "attention family (AttentionKernels) dropout 0.1 hd32 B2 T45 H3", (d, r, s) -> attentionFamily(d, r, s, 2, 45, 3, 32,
+                new int[] {45, 17}, 0.1, false));
+        add(c, "attention family (AttentionKernels) only dq hd64 B2 T20 H1", (d, r, s) -> attentionFamily(d, r, s, 2, 20, 1, 64, null, 0, true));
+        for (CtcLoss.Reduction red : CtcLoss.Reduction.values()) {
+            add(c, "ctc family (CtcKernels) " + red + " B5 T40 V11", (d, r, s) -> ctcFamily(d, r, s, CtcLoss.Layout.BATCH_MAJOR, red, false));
+        }
+        add(c, "ctc family (CtcKernels) TIME_MAJOR zeroInfinity B5 T40 V11", (d, r, s) -> ctcFamily(d, r, s, CtcLoss.Layout.TIME_MAJOR,
+                CtcLoss.Reduction.MEAN, true));
         return c;
     }
 
@@ -357,6 +377,12 @@ public final class ModelKernelChecks {
     // ---------------------------------------------------------------- attention
 
     private static void attention(DeviceArrays dev, Random r, Sink sink, int batch, int frames, int heads, int headDim, int[] lengths) {
+        attention(dev, r, sink, batch, frames, heads, headDim, lengths, 0);
+    }
+
+    private static void attention(DeviceArrays dev, Random r, Sink sink, int batch, int frames, int heads, int headDim, int[] lengths,
+            double p) {
+        long seed = r.nextLong();
         int c = heads * headDim, n = batch * frames * c;
         double[] q = gaussianD(r, n, 1), k = gaussianD(r, n, 1), v = gaussianD(r, n, 1), dout = gaussianD(r, n, 1);
         // the CPU module's computation, float64 with autograd
@@ -369,7 +395,8 @@ public final class ModelKernelChecks {
             scores = MaskedFill.apply(scores.reshape(batch, heads, frames, frames), Masks.padding(lengths, frames),
                     new int[] {batch, 1, 1, frames}, MultiHeadAttention.MASK_VALUE).reshape(batch * heads, frames, frames);
         }
-        Tensor o = MatMul.apply(scores.softmax(-1), split(tv, batch, frames, heads, headDim), false, false)
+        Tensor weights = p > 0 ? Dropout.apply(scores.softmax(-1), p, seed) : scores.softmax(-1);
+        Tensor o = MatMul.apply(weights, split(tv, batch, frames, heads, headDim), false, false)
                 .reshape(batch, heads, frames, headDim).permute(0, 2, 1, 3).reshape(batch, frames, c);
         o.backward(Tensor.of(dout.clone(), batch, frames, c));
         try (DeviceBuffer gq = dev.floats(q); DeviceBuffer gk = dev.floats(k); DeviceBuffer gv = dev.floats(v);
@@ -377,15 +404,79 @@ public final class ModelKernelChecks {
                 DeviceBuffer stats = dev.empty(2L * batch * heads * frames); DeviceBuffer dq = dev.empty(n);
                 DeviceBuffer dk = dev.empty(n); DeviceBuffer dv = dev.empty(n);
                 DeviceBuffer len = lengths == null ? null : dev.ints(lengths)) {
+            float scale = CudaAttention.scale(headDim), mask = (float) MultiHeadAttention.MASK_VALUE;
             CudaAttention.forward(dev.ctx(), go.ptr(), stats.ptr(), gq.ptr(), gk.ptr(), gv.ptr(), ptr(len), batch, frames, heads,
-                    headDim);
+                    headDim, scale, mask, p, seed);
             CudaAttention.backward(dev.ctx(), dq.ptr(), dk.ptr(), dv.ptr(), gdo.ptr(), gq.ptr(), gk.ptr(), gv.ptr(), go.ptr(),
-                    stats.ptr(), ptr(len), batch, frames, heads, headDim);
+                    stats.ptr(), ptr(len), batch, frames, heads, headDim, scale, mask, p, seed);
             int sums = frames * headDim;
             sink.compare("o", dev.download(go, n), o.toDoubleArray(), sums);
             sink.compare("dq", dev.download(dq, n), tq.grad().toDoubleArray(), sums);
             sink.compare("dk", dev.download(dk, n), tk.grad().toDoubleArray(), sums);
             sink.compare("dv", dev.download(dv, n), tv.grad().toDoubleArray(), sums);
+        }
+    }
+
+    /**
+     * {@link CudaAttentionKernels} on a {@link CudaBackend} over the check's context against {@link
+     * CpuAttentionKernels} on the same float32 inputs (float64 accumulation differences only);
+     * {@code onlyQ}: backward asked for dq alone (dk and dv must come back null).
+     */
+    private static void attentionFamily(DeviceArrays dev, Random r, Sink sink, int batch, int frames, int heads, int headDim,
+            int[] lengths, double p, boolean onlyQ) {
+        long seed = r.nextLong();
+        int c = heads * headDim, n = batch * frames * c;
+        double scale = 1 / Math.sqrt(headDim), mask = MultiHeadAttention.MASK_VALUE;
+        float[][] in = {gaussian(r, n, 1), gaussian(r, n, 1), gaussian(r, n, 1), gaussian(r, n, 1)};
+        Tensor[] host = new Tensor[4];
+        for (int i = 0; i < 4; i++) host[i] = Tensor.of(in[i], batch, frames, c);
+        AttentionKernels cpu = CpuAttentionKernels.INSTANCE;
+        AttentionKernels.Saved ref = cpu.forward(host[0], host[1], host[2], heads, scale, lengths, mask, p, seed);
+        Tensor[] gRef = cpu.backward(host[3], host[0], host[1], host[2], ref, heads, scale, lengths, mask, p, seed, true, !onlyQ,
+                !onlyQ);
+        try (CudaBackend gpu = CudaBackend.on(dev.ctx())) {
+            Tensor[] g = new Tensor[4];
+            for (int i = 0; i < 4; i++) g[i] = gpu.toDevice(host[i]);
+            AttentionKernels att = gpu.kernels(AttentionKernels.class);
+            AttentionKernels.Saved saved = att.forward(g[0], g[1], g[2], heads, scale, lengths, mask, p, seed);
+            Tensor[] grads = att.backward(g[3], g[0], g[1], g[2], saved, heads, scale, lengths, mask, p, seed, true, !onlyQ, !onlyQ);
+            int sums = frames * headDim;
+            sink.compare("o", gpu.toHost(saved.out()).f32(), ref.out().toDoubleArray(), sums);
+            String[] names = {"dq", "dk", "dv"};
+            for (int i = 0; i < 3; i++) {
+                if ((grads[i] == null) != (gRef[i] == null)) {
+                    throw new IllegalStateException("AttentionKernels: " + names[i] + " is " + (grads[i] == null ? "null" : "given")
+                            + " on the GPU and " + (gRef[i] == null ? "null" : "given") + " on the CPU");
+                }
+                if (grads[i] != null) sink.compare(names[i], gpu.toHost(grads[i]).f32(), gRef[i].toDoubleArray(), sums);
+            }
+        }
+    }
+
+    /** {@link CudaCtcKernels} on a {@link CudaBackend} against {@link CpuCtcKernels}: losses, reduced loss, infeasible list, gradient. */
+    private static void ctcFamily(DeviceArrays dev, Random r, Sink sink, CtcLoss.Layout layout, CtcLoss.Reduction red,
+            boolean zeroInf) {
+        int batch = 5, frames = 40, vocab = 11, maxLabels = 12;
+        int[] inLens = {40, 25, 3, 0, 31};
+        int[] tgtLens = {12, 7, 5, 0, 0};
+        int[] targets = new int[batch * maxLabels];
+        for (int i = 0; i < targets.length; i++) targets[i] = 1 + r.nextInt(vocab - 1);
+        int[] shape = layout == CtcLoss.Layout.BATCH_MAJOR ? new int[] {batch, frames, vocab} : new int[] {frames, batch, vocab};
+        Tensor x = Tensor.of(gaussian(r, batch * frames * vocab, 3), shape);
+        CtcLoss loss = new CtcLoss(layout, red, zeroInf);
+        CtcKernels.Result ref = CpuCtcKernels.INSTANCE.lossAndGradient(loss, x, inLens, targets, tgtLens, true);
+        try (CudaBackend gpu = CudaBackend.on(dev.ctx())) {
+            CtcKernels.Result got = gpu.kernels(CtcKernels.class).lossAndGradient(loss, gpu.toDevice(x), inLens, targets, tgtLens, true);
+            if (!java.util.Arrays.equals(got.result().infeasible(), ref.result().infeasible())) {
+                throw new IllegalStateException("CtcKernels: infeasible utterances " + java.util.Arrays.toString(got.result().infeasible())
+                        + " on the GPU, " + java.util.Arrays.toString(ref.result().infeasible()) + " on the CPU");
+            }
+            sink.compare("losses", toFloat(got.result().losses()), ref.result().losses(), frames);
+            if (red != CtcLoss.Reduction.NONE) {
+                sink.compare("reduced loss", new float[] {(float) got.result().loss()}, new double[] {ref.result().loss()},
+                        frames * batch);
+            }
+            sink.compare("dlogits", gpu.toHost(got.dLogits()).f32(), ref.dLogits().toDoubleArray(), frames);
         }
     }
 

@@ -1,0 +1,60 @@
+package lmu.backend.cuda.kernels;
+
+import lmu.backend.CtcKernels;
+import lmu.backend.cuda.CudaBackend;
+import lmu.backend.cuda.CudaStorage;
+import lmu.backend.cuda.DeviceBuffer;
+import lmu.speech.ctc.CtcLoss;
+import lmu.tensor.DType;
+import lmu.tensor.Tensor;
+
+/**
+ * {@link CtcKernels} on one GPU: {@link CudaCtcLoss}'s kernels (log-softmax fused, raw logits in,
+ * gradient of the logits out) on f32 tensors of a {@link CudaBackend}, either layout. Arguments are
+ * checked on the host by {@link CtcLoss#check} before any launch; lengths and labels are copied to
+ * the device per call. The B per-utterance losses are copied back (the call waits for them); the
+ * infeasible utterances, the reduction and its warning come from {@link CtcLoss#resultOf}, exactly
+ * as on the CPU. The gradient (upstream gradient 1, the reduction's per-utterance scale) stays on the
+ * device.
+ */
+public final class CudaCtcKernels implements CtcKernels {
+    private final CudaBackend backend;
+
+    public CudaCtcKernels(CudaBackend backend) {
+        this.backend = backend;
+    }
+
+    @Override
+    public Result lossAndGradient(CtcLoss loss, Tensor logits, int[] inputLengths, int[] targets, int[] targetLengths,
+            boolean gradient) {
+        if (!(logits.storage() instanceof CudaStorage s) || s.backend() != backend) {
+            throw new IllegalArgumentException("CtcLoss: logits must be an f32 tensor of " + backend.device() + ", got "
+                    + logits.dtype() + " on " + logits.device());
+        }
+        int[] shape = logits.shape();
+        loss.check(shape, inputLengths, targets, targetLengths);
+        boolean batchMajor = loss.layout() == CtcLoss.Layout.BATCH_MAJOR;
+        int batch = batchMajor ? shape[0] : shape[1], frames = batchMajor ? shape[1] : shape[0], vocab = shape[2];
+        int maxLabels = targets.length / batch;
+        Tensor losses = backend.empty(DType.F32, batch);
+        Tensor dx = gradient ? backend.empty(DType.F32, shape) : null;
+        try (DeviceBuffer il = backend.uploadInts(inputLengths); DeviceBuffer tg = backend.uploadInts(targets);
+                DeviceBuffer tl = backend.uploadInts(targetLengths);
+                CudaCtcLoss.Workspace ws = CudaCtcLoss.workspace(backend.context(), batch, frames, maxLabels)) {
+            CudaCtcLoss.forward(backend.context(), ws, ptr(losses), s.ptr(), loss.layout(), batch, frames, vocab, il.ptr(),
+                    tg.ptr(), maxLabels, tl.ptr(), loss.zeroInfinity());
+            if (gradient) {
+                CudaCtcLoss.backward(backend.context(), ws, ptr(dx), s.ptr(), loss.layout(), batch, frames, vocab, il.ptr(),
+                        tg.ptr(), maxLabels, tl.ptr(), ptr(losses), null, loss.reduction(), loss.zeroInfinity());
+            }
+        } // scratch freed in stream order
+        float[] host = backend.toHost(losses).f32();
+        double[] perUtterance = new double[batch];
+        for (int b = 0; b < batch; b++) perUtterance[b] = host[b];
+        return new Result(loss.resultOf(perUtterance, inputLengths, targets, targetLengths), dx);
+    }
+
+    private static jcuda.driver.CUdeviceptr ptr(Tensor t) {
+        return ((CudaStorage) t.storage()).ptr();
+    }
+}

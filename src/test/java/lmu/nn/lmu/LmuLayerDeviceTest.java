@@ -1,0 +1,84 @@
+package lmu.nn.lmu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Map;
+import java.util.Random;
+import lmu.backend.Backends;
+import lmu.backend.sim.SimBackend;
+import lmu.backend.sim.SimStorage;
+import lmu.nn.lmu.LmuLayer.Mode;
+import lmu.tensor.DType;
+import lmu.tensor.Device;
+import lmu.tensor.Tensor;
+import lmu.util.Rng;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link LmuLayer} on a device (the test-only simulated GPU, whose LmuKernels delegate to the
+ * CPU's): moved there with its parameters, it gives the CPU layer's output and gradients, keeps
+ * every tensor on the device, and never reads device tensors element by element.
+ */
+class LmuLayerDeviceTest {
+    private static final Device GPU = Device.cuda(0);
+
+    private static void sameOnTheDevice(LmuConfig c, Mode mode, int frames, int[] lengths, long seed) {
+        int batch = lengths.length;
+        LmuLayer cpu = new LmuLayer(c, mode, new Rng(seed), DType.F32);
+        LmuLayer gpu = new LmuLayer(c, mode, new Rng(seed), DType.F32);
+        Random r = new Random(seed);
+        for (Map.Entry<String, Tensor> e : cpu.namedParameters().entrySet()) {
+            Tensor a = e.getValue(), b = gpu.namedParameters().get(e.getKey());
+            for (int i = 0; i < a.numel(); i++) {
+                double v = 0.5 * r.nextGaussian();
+                a.storage().set(i, v);
+                b.storage().set(i, v);
+            }
+        }
+        float[] x = new float[batch * frames * c.inputSize()];
+        float[] w = new float[batch * frames * c.hiddenSize()];
+        for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
+        for (int i = 0; i < w.length; i++) w[i] = (float) r.nextGaussian();
+        Tensor xc = Tensor.of(x.clone(), batch, frames, c.inputSize()).requiresGrad(true);
+        Tensor hc = cpu.forward(xc, lengths);
+        hc.mul(Tensor.of(w.clone(), batch, frames, c.hiddenSize())).sum().backward();
+
+        gpu.to(GPU);
+        Tensor xg = Backends.to(Tensor.of(x.clone(), batch, frames, c.inputSize()), GPU).requiresGrad(true);
+        Tensor wg = Backends.to(Tensor.of(w.clone(), batch, frames, c.hiddenSize()), GPU);
+        long reads = SimStorage.elementAccesses();
+        Tensor hg = gpu.forward(xg, lengths);
+        Tensor loss = hg.mul(wg).sum();
+        assertEquals(GPU, hg.device());
+        loss.backward();
+        assertEquals(0, SimStorage.elementAccesses() - reads, "element reads of device tensors in forward and backward");
+
+        String what = gpu.effectiveMode() + " " + c;
+        LegendreConvolutionTest.assertClose(hc.toDoubleArray(), host(hg), 2e-5, what + " h");
+        LegendreConvolutionTest.assertClose(xc.grad().toDoubleArray(), host(xg.grad()), 2e-5, what + " dx");
+        for (Map.Entry<String, Tensor> e : gpu.namedParameters().entrySet()) {
+            Tensor g = e.getValue().grad();
+            assertEquals(GPU, g.device(), e.getKey());
+            LegendreConvolutionTest.assertClose(cpu.namedParameters().get(e.getKey()).grad().toDoubleArray(), host(g), 2e-5,
+                    what + " d" + e.getKey());
+        }
+    }
+
+    private static double[] host(Tensor t) {
+        return Backends.to(t, Device.CPU).toDoubleArray();
+    }
+
+    @Test
+    void bothModesOnTheDeviceEqualTheCpu() {
+        try (SimBackend sim = SimBackend.install(0)) {
+            assertTrue(Backends.of(GPU) == sim);
+            sameOnTheDevice(LmuConfig.of(3, 5, 2, 6, 8).withHidden(true, false, Activation.TANH).withBiases(true, true),
+                    Mode.AUTO, 12, new int[] {12, 0, 7}, 1);
+            sameOnTheDevice(LmuConfig.of(3, 5, 2, 6, 8).withFeedback(true, true).withHidden(true, true, Activation.TANH)
+                    .withBiases(true, true), Mode.AUTO, 12, new int[] {12, 0, 7}, 2);
+            sameOnTheDevice(LmuConfig.of(2, 4, 1, 3, 5).withHidden(false, false, Activation.RELU), Mode.RECURRENT, 6,
+                    new int[] {6, 6}, 3);
+        }
+    }
+}

@@ -1,0 +1,185 @@
+package lmu.train;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import lmu.backend.sim.SimBackend;
+import lmu.backend.sim.SimStorage;
+import lmu.nn.CtcModel;
+import lmu.nn.ModelConfig;
+import lmu.nn.lmu.LmuSequenceLayers;
+import lmu.tensor.DType;
+import lmu.tensor.Device;
+import lmu.tensor.Tensor;
+import lmu.util.Rng;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The training step as a whole on a device, checked on the CPU through the simulated device: a
+ * model moved there trains to the same weights as on the CPU, and its checkpoints load anywhere.
+ */
+class DeviceTrainingTest {
+    /** LMU + attention (dropout on the weights too) + CTC, small enough for a few fast steps. */
+    static final String MODEL = """
+            model:
+              input_dim: 8
+              hidden: 16
+              blocks: 1
+              dropout: 0.1
+              max_frames: 64
+              attention: {heads: 2, dropout: 0.1}
+              lmu: {memory_order: 4, theta: 8}
+              downsample: {after: []}
+              vocabulary: "abcd"
+            """;
+    private static final Device GPU = Device.cuda(0);
+
+    @TempDir Path dir;
+    private SimBackend sim;
+
+    @BeforeEach
+    void install() {
+        sim = SimBackend.install(0);
+    }
+
+    @AfterEach
+    void uninstall() {
+        sim.close();
+    }
+
+    private static TrainConfig config(long maxSteps) {
+        Map<String, Object> root = TrainConfig.parseYaml(new java.io.StringReader(MODEL), "test");
+        TrainConfig.override(root, "train.epochs", 1);
+        TrainConfig.override(root, "train.max_steps", maxSteps);
+        TrainConfig.override(root, "train.log_every", 1);
+        TrainConfig.override(root, "train.patience", 0);
+        TrainConfig.override(root, "train.mixed_precision", "off");
+        TrainConfig.override(root, "optim.lr", 0.02);
+        TrainConfig.override(root, "optim.warmup", 2);
+        TrainConfig.override(root, "optim.clip_norm", 0.5); // small enough that every step clips
+        TrainConfig.override(root, "optim.schedule", "constant");
+        return TrainConfig.resolve(root);
+    }
+
+    private static CtcModel model(TrainConfig cfg) {
+        ModelConfig mc = ModelConfig.parse(cfg.model());
+        return new CtcModel(mc, LmuSequenceLayers.factory(mc, DType.F32), new Rng(7));
+    }
+
+    private static Map<String, float[]> hostWeights(CtcModel m) {
+        Map<String, float[]> out = new LinkedHashMap<>();
+        m.namedParameters().forEach((k, t) -> out.put(k, lmu.backend.Backends.to(t, Device.CPU).toFloatArray()));
+        return out;
+    }
+
+    private static void assertWeights(Map<String, float[]> expected, CtcModel m, Device device, float tol) {
+        assertEquals(expected.keySet(), m.namedParameters().keySet());
+        m.namedParameters().forEach((k, t) -> assertEquals(device, t.device(), k));
+        Map<String, float[]> actual = hostWeights(m);
+        for (String k : expected.keySet()) assertArrayEquals(expected.get(k), actual.get(k), tol, k);
+    }
+
+    @Test
+    void aModelMovesToTheDeviceWithItsWeightsAndRefusesHostArrays() {
+        CtcModel m = model(config(1));
+        Map<String, float[]> before = hostWeights(m);
+        Tensor w = m.head().weight();
+        assertSame(m, m.to(GPU));
+        assertSame(w, m.head().weight()); // moved in place: layers and optimizers keep their references
+        assertEquals(GPU, m.device());
+        assertWeights(before, m, GPU, 0f);
+        assertThrows(IllegalStateException.class, w::f32);
+        m.to(Device.CPU);
+        assertWeights(before, m, Device.CPU, 0f);
+    }
+
+    @Test
+    void movingDropsGradientsAndRefusesComputedTensors() {
+        Tensor p = Tensor.of(new float[] {1, 2}, 2).requiresGrad(true);
+        p.setGrad(Tensor.of(new float[] {3, 4}, 2));
+        p.moveTo(GPU);
+        assertNull(p.grad());
+        Tensor y = p.mul(2.0);
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> y.moveTo(Device.CPU));
+        assertTrue(e.getMessage().contains("only leaves"), e.getMessage());
+    }
+
+    @Test
+    void checkpointsSavedFromTheDeviceLoadOnTheCpuAndBackOnTheDevice() throws Exception {
+        TrainConfig cfg = config(1);
+        CtcModel m = model(cfg);
+        // weights that differ from a fresh model's, so a load that did nothing would be caught
+        Rng rng = new Rng(41);
+        for (Tensor t : m.parameters()) for (int i = 0; i < t.numel(); i++) t.storage().set(i, rng.nextGaussian());
+        Map<String, float[]> expected = hostWeights(m);
+        m.to(GPU);
+        Map<String, Object> state = new LinkedHashMap<>();
+        state.put("config", cfg.toYaml());
+        state.put("vocabulary", m.vocabulary().characters());
+        Path ck = Checkpoints.save(dir, "ck", m.namedParameters(), Map.of(), Map.of(), state, Map.of());
+        CtcModel onCpu = Models.load(ck);
+        assertWeights(expected, onCpu, Device.CPU, 0f);
+        CtcModel onGpu = Models.load(Checkpoints.load(ck), GPU);
+        assertWeights(expected, onGpu, GPU, 0f);
+        // resume's path: weights copied into a model that is on the device already
+        CtcModel fresh = model(cfg).to(GPU) instanceof CtcModel c ? c : null;
+        Models.copyWeights(Checkpoints.load(ck), fresh.namedParameters());
+        assertWeights(expected, fresh, GPU, 0f);
+    }
+
+    private Trainer.Summary train(CtcModel m, Path out) throws Exception {
+        SyntheticBatches data = new SyntheticBatches(6, 4, 5, 3);
+        Trainer tr = new Trainer(config(3), m, data, null, out, new PrintStream(new ByteArrayOutputStream()), false);
+        try (MetricsLog log = new MetricsLog(out)) {
+            return tr.run(log);
+        }
+    }
+
+    /** Needs the LMU, attention and CTC device paths (kernel families LmuKernels, AttentionKernels, CtcKernels). */
+    @Test
+    void threeStepsOnTheDeviceGiveTheCpuWeightsAndACheckpointTheCpuLoads() throws Exception {
+        CtcModel cpu = model(config(3));
+        Trainer.Summary a = train(cpu, dir.resolve("cpu"));
+        CtcModel gpu = model(config(3)).to(GPU) instanceof CtcModel c ? c : null;
+        long reads = SimStorage.elementAccesses();
+        Trainer.Summary b = train(gpu, dir.resolve("gpu"));
+        long perStep = (SimStorage.elementAccesses() - reads) / 3;
+        assertEquals(3, a.step());
+        assertEquals(3, b.step());
+        List<Double> la = a.losses(), lb = b.losses();
+        assertEquals(la.size(), lb.size());
+        for (int i = 0; i < la.size(); i++) assertEquals(la.get(i), lb.get(i), 1e-5 * Math.max(1, Math.abs(la.get(i))), "loss " + i);
+        Map<String, float[]> expected = hostWeights(cpu);
+        assertWeights(expected, gpu, GPU, 1e-5f);
+        // the host reads only the scalars it decides on (loss, norm, overflow flag), never whole tensors element by element
+        assertTrue(perStep <= 16, perStep + " element reads of device tensors per step");
+        CtcModel loaded = Models.load(b.lastCheckpoint());
+        assertWeights(hostWeights(gpu), loaded, Device.CPU, 0f);
+    }
+
+    @Test
+    void onAGpuAutoPrecisionMeansFp32AndHalfPrecisionIsRefusedNamingTheKey() {
+        TrainConfig cfg = config(1);
+        assertEquals("off", TrainSession.describeDevicePrecision(cfg.train(), GPU));
+        Map<String, Object> root = TrainConfig.parseYaml(new java.io.StringReader(MODEL), "test");
+        TrainConfig.override(root, "train.mixed_precision", "auto");
+        assertTrue(TrainSession.describeDevicePrecision(TrainConfig.resolve(root).train(), GPU).startsWith("off (auto: fp32 on cuda:0"));
+        TrainConfig.override(root, "train.mixed_precision", "fp16");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> TrainSession.describeDevicePrecision(TrainConfig.resolve(root).train(), GPU));
+        assertTrue(e.getMessage().startsWith("train.mixed_precision: fp16 on cuda:0 is not in this build yet"), e.getMessage());
+    }
+}
