@@ -3,7 +3,7 @@
 references written with PyTorch autograd / numpy, with the launch geometry and argument order of the
 Java launchers in lmu.backend.cuda.kernels. Development only (no GPU needed, slow):
 
-    kernels/dev/emu/build.sh && /usr/bin/python3 kernels/dev/emu/check_kernels.py [ctc|rec|conv|fft|att]...
+    kernels/dev/emu/build.sh && /usr/bin/python3 kernels/dev/emu/check_kernels.py [ctc|rec|conv|fft|fft-seed|att]...
 
 The real parity check runs on a GPU against the engine's CPU reference: ModelKernelChecks.
 """
@@ -301,11 +301,34 @@ def fft_logn(T):
     return max(4, (2 * T - 2).bit_length())
 
 
-def conv_fft_case(B, T, K, d, lengths, h_len, seed):
+def legendre_response(d, theta, rows):
+    """H[lag] = Abar^lag Bbar of the LMU's Legendre system, zero-order hold with dt = 1 (float64)."""
+    import scipy.linalg
+    i = np.arange(d)[:, None]
+    j = np.arange(d)[None, :]
+    a = (2 * i + 1) * np.where(i < j, -1.0, (-1.0) ** (i - j + 1))
+    b = (2 * np.arange(d) + 1) * (-1.0) ** np.arange(d)
+    m = np.zeros((d + 1, d + 1))
+    m[:d, :d] = a / theta
+    m[:d, d] = b / theta
+    e = scipy.linalg.expm(m)
+    abar, bbar = e[:d, :d], e[:d, d]
+    h = np.empty((rows, d))
+    x = bbar.copy()
+    for t in range(rows):
+        h[t] = x
+        x = abar @ x
+    return h
+
+
+def conv_fft_case(B, T, K, d, lengths, h_len, seed, theta=None):
     r = np.random.default_rng(seed)
     u = r.standard_normal((B, T, K)).astype(np.float32)
     dm = r.standard_normal((B, T, K * d)).astype(np.float32)
-    h = (r.standard_normal((h_len, d)) * 0.3).astype(np.float32)
+    if theta is None:
+        h = (r.standard_normal((h_len, d)) * 0.3).astype(np.float32)
+    else:
+        h = legendre_response(d, theta, h_len).astype(np.float32)
     lengths = np.array(lengths, dtype=np.int32)
     want_m = np.zeros((B, T, K, d))
     want_du = np.zeros((B, T, K))
@@ -369,6 +392,11 @@ def check_conv_fft():
     conv_fft_case(3, 1500, 1, 3, [1500, 1499, 2], 1500, 66)
     print("conv fft T=2100 K=1 d=5 (N 8192, one lane per block), h_len > N/2")
     conv_fft_case(2, 2100, 1, 5, [2100, 1500], 4500, 64)
+
+
+def check_conv_fft_seed():
+    print("conv fft seed shape T=3000 K=1 d=192, the Legendre response (theta 200), a padded sequence (slow)")
+    conv_fft_case(2, 3000, 1, 192, [3000, 1733], 3000, 67, theta=200)
 
 
 def check_conv():
@@ -458,6 +486,7 @@ def check_att():
 if __name__ == "__main__":
     which = sys.argv[1:] or ["ctc", "rec", "conv", "fft", "att"]
     for w in which:
-        {"ctc": check_ctc, "rec": check_rec, "conv": check_conv, "fft": check_conv_fft, "att": check_att}[w]()
+        {"ctc": check_ctc, "rec": check_rec, "conv": check_conv, "fft": check_conv_fft, "fft-seed": check_conv_fft_seed,
+         "att": check_att}[w]()
     print("all emulated kernels match" if not failures else f"{len(failures)} comparison(s) failed")
     sys.exit(1 if failures else 0)

@@ -93,6 +93,7 @@ public final class ModelKernelChecks {
         add(c, "lmu-conv B4 T13 K3 d7", (d, r, s) -> conv(d, r, s, 4, 13, 3, 7, new int[] {13, 0, 5, 1}));
         add(c, "lmu-conv B3 T130 K2 d64", (d, r, s) -> conv(d, r, s, 3, 130, 2, 64, new int[] {130, 65, 64}));
         add(c, "lmu-conv B2 T207 K1 d192", (d, r, s) -> conv(d, r, s, 2, 207, 1, 192, new int[] {207, 100}));
+        add(c, "lmu-conv B2 T1500 K1 d16", (d, r, s) -> conv(d, r, s, 2, 1500, 1, 16, new int[] {1500, 999})); // the benchmark's long direct form
         // convolution, FFT form: the smallest N (16, 512 lanes per block), an empty sequence, odd d,
         // T around the crossover (N 1024) and the next N, H longer than N/2, one spectrum for two T
         // of the same N, the seed's 3000 frames (N 8192) with a padded sequence, the longest T
