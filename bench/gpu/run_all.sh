@@ -6,12 +6,14 @@
 #
 #   ./run_all.sh [--out DIR] [--skip STEP]...     STEP: environment gpu-environment cuda-selftest
 #                                                  check bench-backend bench-model-kernels
-#                                                  torch-kernels train
+#                                                  torch-kernels train memory
 #
 # Environment: JAVA_OPTS (default -Xmx16g), TRAIN_ARGS (default: a short run on the bundled test
 # split of the built-in corpus, "--debug --device cuda --data corpus/test.jsonl ..."),
-# TRAIN_TIMEOUT seconds (default 900), LMU_NO_LIB_SEARCH=1 to skip searching the disk for the
-# CUDA 13 libraries (cuBLAS, cuFFT, cuDNN, NCCL) to put on LD_LIBRARY_PATH.
+# TRAIN_TIMEOUT seconds (default 900), MEMORY_FRAMES (default 400: frames per utterance in the
+# memory step, the built-in configs/seed.yaml at batch 96 in fp32, fp16 and bf16),
+# LMU_NO_LIB_SEARCH=1 to skip searching the disk for the CUDA 13 libraries (cuBLAS, cuFFT, cuDNN,
+# NCCL) to put on LD_LIBRARY_PATH.
 set -uo pipefail
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -28,7 +30,7 @@ while [ $# -gt 0 ]; do
         --out) OUT="$2"; shift ;;
         --skip) SKIP="$SKIP$2 "; shift ;;
         --print-environment) PRINT_ENV=1 ;;
-        -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
         *) echo "run_all.sh: unknown argument '$1'" >&2; exit 2 ;;
     esac
     shift
@@ -96,6 +98,8 @@ step check 1800 "${JVM[@]}" -jar "$JAR" "${CHECK_ARGS[@]}"
 #                                                  torch-kernels train
 # shellcheck disable=SC2086 # TRAIN_ARGS is a list of flags
 step train "$TRAIN_TIMEOUT" "${JVM[@]}" -jar "$JAR" train $TRAIN_ARGS
+# device memory of one training step (allocator statistics: kept for backward and peak) against the estimate
+step memory 900 "${JVM[@]}" -cp "$JAR" lmu.train.ActivationMemory --batch-size 96 --frames "${MEMORY_FRAMES:-400}" --precisions off,fp16,bf16
 
 # check --json prints JSON on stdout: keep it under its own name as well
 if [[ " ${CHECK_ARGS[*]} " == *" --json "* ]] && [ -s "$RES/check.out" ]; then cp "$RES/check.out" "$RES/check.json"; fi

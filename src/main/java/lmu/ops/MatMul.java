@@ -6,6 +6,7 @@ import lmu.autograd.Ctx;
 import lmu.autograd.Function;
 import lmu.backend.Backend;
 import lmu.backend.Backends;
+import lmu.tensor.DType;
 import lmu.tensor.Tensor;
 
 /**
@@ -23,10 +24,11 @@ public final class MatMul extends Function {
 
     /**
      * Under a mixed-precision {@link Autocast} policy the operands and the result are stored in
-     * half precision (the product itself accumulates in fp32).
+     * half precision (the product itself accumulates in fp32; on a GPU the operands are real
+     * F16/BF16 tensors and the result is written in F32, see {@link Autocast#operand}).
      */
     public static Tensor apply(Tensor a, Tensor b, boolean transA, boolean transB) {
-        return Autocast.half(new MatMul(transA, transB).apply(new Tensor[] {Autocast.half(a), Autocast.half(b)}));
+        return Autocast.result(new MatMul(transA, transB).apply(new Tensor[] {Autocast.operand(a), Autocast.operand(b)}));
     }
 
     /** Resolved geometry: batch, m, n, k, broadcastA, broadcastB, and the output shape. */
@@ -71,7 +73,8 @@ public final class MatMul extends Function {
         Tensor a = in[0], b = in[1];
         Geometry g = geometry(a, b);
         Backend be = Backends.of(a);
-        Tensor out = be.empty(a.dtype(), g.outShape());
+        // 16-bit operands (a device under a mixed-precision policy): the fp32 accumulator is written as F32
+        Tensor out = be.empty(a.dtype().isCompute() ? a.dtype() : DType.F32, g.outShape());
         be.matmul(out, a, b, g.batch(), g.m(), g.n(), g.k(), transA, transB, g.bcA(), g.bcB(), 0);
         ctx.save(a, b, g);
         return out;
@@ -82,6 +85,11 @@ public final class MatMul extends Function {
         Tensor a = ctx.tensor(0), b = ctx.tensor(1);
         Geometry g = (Geometry) ctx.saved(2);
         Backend be = Backends.of(dOut);
+        if (dOut.dtype() != a.dtype()) { // products take operands of one dtype: the gradient in the operands' format
+            Tensor d = be.empty(a.dtype(), dOut.shape());
+            be.cast(d, dOut);
+            dOut = d;
+        }
         Tensor da = null, db = null;
         if (ctx.needsInputGrad(0)) {
             da = be.empty(a.dtype(), a.shape());

@@ -3,10 +3,77 @@ package lmu.tensor;
 /**
  * Conversions between float32 and the 16-bit storage formats, rounding to nearest even: IEEE fp16
  * (1 sign, 5 exponent, 10 mantissa bits; overflow to infinity, subnormals kept) and bfloat16 (the
- * top 16 bits of a float32).
+ * top 16 bits of a float32). The device kernels of {@code kernels/cast.cu} use the same bit
+ * arithmetic, so a value converted on the host and on a GPU gives the same 16 bits.
  */
 public final class HalfFloats {
     private HalfFloats() {}
+
+    /**
+     * The 16-bit pattern of {@code f} in a half format.
+     *
+     * @param dtype F16 or BF16
+     * @throws IllegalArgumentException for any other dtype
+     */
+    public static short encode(DType dtype, float f) {
+        return requireHalf(dtype, "encode") == DType.F16 ? floatToF16(f) : floatToBf16(f);
+    }
+
+    /**
+     * The float32 value of a 16-bit pattern of a half format (exact).
+     *
+     * @param dtype F16 or BF16
+     * @throws IllegalArgumentException for any other dtype
+     */
+    public static float decode(DType dtype, short h) {
+        return requireHalf(dtype, "decode") == DType.F16 ? f16ToFloat(h) : bf16ToFloat(h);
+    }
+
+    /**
+     * Converts {@code src[srcOff, srcOff + n)} to 16-bit patterns in {@code dst[dstOff, dstOff + n)}.
+     *
+     * @param dtype F16 or BF16
+     * @throws IllegalArgumentException for another dtype or a range outside an array
+     */
+    public static void encode(DType dtype, float[] src, int srcOff, short[] dst, int dstOff, int n) {
+        boolean f16 = requireHalf(dtype, "encode") == DType.F16;
+        checkRange("encode", src.length, srcOff, dst.length, dstOff, n);
+        if (f16) {
+            for (int i = 0; i < n; i++) dst[dstOff + i] = floatToF16(src[srcOff + i]);
+        } else {
+            for (int i = 0; i < n; i++) dst[dstOff + i] = floatToBf16(src[srcOff + i]);
+        }
+    }
+
+    /**
+     * Converts 16-bit patterns {@code src[srcOff, srcOff + n)} to float32 in {@code dst[dstOff, dstOff + n)}.
+     *
+     * @param dtype F16 or BF16
+     * @throws IllegalArgumentException for another dtype or a range outside an array
+     */
+    public static void decode(DType dtype, short[] src, int srcOff, float[] dst, int dstOff, int n) {
+        boolean f16 = requireHalf(dtype, "decode") == DType.F16;
+        checkRange("decode", src.length, srcOff, dst.length, dstOff, n);
+        if (f16) {
+            for (int i = 0; i < n; i++) dst[dstOff + i] = f16ToFloat(src[srcOff + i]);
+        } else {
+            for (int i = 0; i < n; i++) dst[dstOff + i] = bf16ToFloat(src[srcOff + i]);
+        }
+    }
+
+    private static DType requireHalf(DType dtype, String op) {
+        if (dtype != DType.F16 && dtype != DType.BF16) {
+            throw new IllegalArgumentException("HalfFloats." + op + ": dtype must be F16 or BF16, got " + dtype);
+        }
+        return dtype;
+    }
+
+    private static void checkRange(String op, int srcLength, int srcOff, int dstLength, int dstOff, int n) {
+        if (n < 0 || srcOff < 0 || dstOff < 0 || (long) srcOff + n > srcLength || (long) dstOff + n > dstLength) {
+            throw new IllegalArgumentException("HalfFloats." + op + ": " + n + " values from offset " + srcOff + " of " + srcLength
+                    + " to offset " + dstOff + " of " + dstLength + " (expected: both ranges inside their arrays)");
+        }
+    }
 
     public static short floatToBf16(float f) {
         int bits = Float.floatToRawIntBits(f);

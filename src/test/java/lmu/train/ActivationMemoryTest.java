@@ -92,4 +92,15 @@ class ActivationMemoryTest {
         String fp16 = TrainSession.describePrecision(config("configs/small.yaml", "fp16").train());
         assertTrue(fp16.contains("dynamic loss scale from 65536, x2 after 2000 clean steps"), fp16);
     }
+
+    @Test
+    void measurementCommandRejectsBadFlagsBeforeTouchingTheGpu() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> ActivationMemory.main(new String[] {"--batch", "96"}));
+        assertTrue(e.getMessage().contains("unknown flag --batch (expected --config, --batch-size"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> ActivationMemory.main(new String[] {"--frames"}));
+        assertTrue(e.getMessage().contains("--frames needs a value"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> ActivationMemory.main(new String[] {"--precisions", "fp8"}));
+        assertTrue(e.getMessage().contains("got 'fp8'"), e.getMessage());
+    }
 }

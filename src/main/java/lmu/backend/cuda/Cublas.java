@@ -3,6 +3,7 @@ package lmu.backend.cuda;
 import static org.bytedeco.cuda.global.cublas.*;
 
 import jcuda.driver.CUdeviceptr;
+import lmu.tensor.DType;
 import org.bytedeco.cuda.cublas.cublasContext;
 import org.bytedeco.cuda.cudart.CUstream_st;
 import org.bytedeco.javacpp.FloatPointer;
@@ -10,8 +11,8 @@ import org.bytedeco.javacpp.Pointer;
 
 /**
  * cuBLAS through the JavaCPP presets ({@code org.bytedeco:cuda}, {@code libcublas.so.13}): one
- * handle bound to the context's stream, fp32 strided-batched products, TF32 tensor cores when
- * asked. Loading this class loads the native libraries; {@link CudaMatmul} does that inside a
+ * handle bound to the context's stream, fp32 strided-batched products (TF32 tensor cores when
+ * asked) and fp16/bf16 ones with fp32 accumulation ({@link #gemmStridedBatchedEx}). Loading this class loads the native libraries; {@link CudaMatmul} does that inside a
  * try and falls back to {@code kernels/gemm.cu} with the reason.
  */
 final class Cublas implements AutoCloseable {
@@ -60,6 +61,25 @@ final class Cublas implements AutoCloseable {
         check("cublasSgemmStridedBatched", rc, String.format(java.util.Locale.ROOT,
                 "batch %d, M %d, N %d, K %d, transA %b, transB %b, lda %d, ldb %d, strideA %d, strideB %d",
                 batch, m, n, k, transA, transB, lda, ldb, strideA, strideB));
+    }
+
+    /**
+     * As {@link #sgemmStridedBatched} with operands of dtype {@code ab} and a result of dtype {@code
+     * cType} (a combination of {@link CublasTypes#operandType}), accumulated in fp32 ({@code
+     * CUBLAS_COMPUTE_32F}, tensor cores for 16-bit operands); alpha and beta are fp32.
+     */
+    void gemmStridedBatchedEx(DType ab, DType cType, boolean transA, boolean transB, int m, int n, int k, CUdeviceptr a,
+            int lda, long strideA, CUdeviceptr b, int ldb, long strideB, float betaValue, CUdeviceptr c, long strideC,
+            int batch) {
+        CublasTypes.operandType(ab, ab, cType);
+        int t = CublasTypes.dataType(ab), tc = CublasTypes.dataType(cType);
+        beta.put(0, betaValue);
+        int rc = cublasGemmStridedBatchedEx(handle, transB ? CUBLAS_OP_T : CUBLAS_OP_N, transA ? CUBLAS_OP_T : CUBLAS_OP_N,
+                n, m, k, alpha, at(DevicePointers.address(b)), t, ldb, strideB, at(DevicePointers.address(a)), t, lda, strideA,
+                beta, at(DevicePointers.address(c)), tc, n, strideC, batch, CublasTypes.COMPUTE_32F, CublasTypes.GEMM_DEFAULT);
+        check("cublasGemmStridedBatchedEx", rc, String.format(java.util.Locale.ROOT,
+                "%s operands, %s result, batch %d, M %d, N %d, K %d, transA %b, transB %b, lda %d, ldb %d, strideA %d, strideB %d",
+                ab, cType, batch, m, n, k, transA, transB, lda, ldb, strideA, strideB));
     }
 
     private void check(String call, int status, String what) {

@@ -16,13 +16,21 @@ import lmu.tensor.Storage;
 import lmu.tensor.Tensor;
 
 /**
- * {@link Backend} on one GPU for float32 tensors held in {@link CudaStorage}: every op is a launch
+ * {@link Backend} on one GPU for tensors held in {@link CudaStorage}: every op is a launch
  * of a kernel in {@code kernels/*.cu} (or cuBLAS for matrix products) on the context's one stream,
  * so ops need no synchronisation among themselves; results reach the host through {@link #toHost}
  * or the element accessors. Temporary buffers come from the context's caching allocator and are
  * returned in stream order. Every launch is checked ({@link Launch}: a failure names the kernel,
  * grid, block and the driver's message). The CPU backend ({@code lmu.backend.cpu.CpuBackend}) is the
  * reference: {@link CudaSelfTest} holds every op here to it.
+ *
+ * <p>Every op computes on float32 tensors. Tensors of the 16-bit mixed-precision formats (F16,
+ * BF16; from {@link #empty}, {@link #toDevice(Tensor, DType)} or {@link #cast}) are taken by
+ * {@link #cast} (any pair of F32, F16, BF16; {@code kernels/cast.cu}), {@link #matmul} (both
+ * operands in the same 16-bit format, result F32 or that format: cuBLAS with fp32 accumulation),
+ * {@link #fill}, {@link #addInPlace}, {@link #addNew} and {@link #sumAxes} (these three through an
+ * fp32 scratch copy: they only meet the gradients of matrix-product operands); every other op
+ * rejects them with an IllegalArgumentException naming the op and the dtype.
  *
  * <p>One thread drives a backend (the context is made current on it).
  *
@@ -107,6 +115,27 @@ public final class CudaBackend implements Backend, AutoCloseable {
         return matmul.usesCublas();
     }
 
+    /**
+     * Device bytes held by reachable tensors and open scratch buffers: collects the JVM's garbage
+     * (device memory of unreachable tensors returns only through their cleaners), returns the freed
+     * blocks to the allocator, waits for the stream and reads the allocator's {@code allocated}
+     * figure. For memory reports, not for hot paths (it runs a full GC).
+     */
+    public long liveBytes() {
+        ensureOpen();
+        for (int i = 0; i < 2; i++) {
+            System.gc();
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        drainFrees();
+        ctx.synchronize();
+        return ctx.allocator().stats().allocated();
+    }
+
     /** Waits for all work enqueued so far. */
     public void synchronize() {
         ctx.synchronize();
@@ -125,9 +154,12 @@ public final class CudaBackend implements Backend, AutoCloseable {
     }
 
     private DeviceBuffer scratch(long floats) {
+        return scratchBytes(4L * Math.max(1, floats));
+    }
+
+    private DeviceBuffer scratchBytes(long bytes) {
         ensureOpen();
         drainFrees();
-        long bytes = 4L * Math.max(1, floats);
         try {
             return ctx.allocator().allocate(bytes);
         } catch (DeviceOutOfMemoryException e) {
@@ -145,18 +177,36 @@ public final class CudaBackend implements Backend, AutoCloseable {
     }
 
     CudaStorage allocate(int size, boolean zero) {
-        CudaStorage s = new CudaStorage(this, size, scratch(size));
+        return allocate(DType.F32, size, zero);
+    }
+
+    /** Storage of {@code size} elements of dtype (F32, F16 or BF16), zero-filled when asked. */
+    CudaStorage allocate(DType dtype, int size, boolean zero) {
+        if (!CudaStorage.isDeviceType(dtype)) {
+            throw new IllegalArgumentException("CudaBackend: tensors on " + device + " are f32, f16 or bf16, got " + dtype);
+        }
+        CudaStorage s = new CudaStorage(this, dtype, size, scratchBytes(CudaStorage.bytesFor(dtype, size)));
         if (zero) fillStorage(s, 0);
         return s;
     }
 
     /** A CUDA tensor holding a copy of a host tensor's values (any compute dtype, stored as f32). */
     public Tensor toDevice(Tensor host) {
+        return toDevice(host, DType.F32);
+    }
+
+    /**
+     * A CUDA tensor of {@code dtype} holding a host tensor's values: F32, or F16/BF16 rounded to
+     * nearest even on the host ({@link lmu.tensor.HalfFloats}).
+     *
+     * @throws IllegalArgumentException if the tensor is already on a device or dtype is not F32, F16 or BF16
+     */
+    public Tensor toDevice(Tensor host, DType dtype) {
         if (host.storage() instanceof CudaStorage) {
             throw new IllegalArgumentException("CudaBackend.toDevice: the tensor is already on " + host.device());
         }
         float[] values = host.toFloatArray();
-        CudaStorage s = allocate(values.length, false);
+        CudaStorage s = allocate(dtype, values.length, false);
         upload(values, s);
         return new Tensor(s, host.shape(), device);
     }
@@ -172,9 +222,12 @@ public final class CudaBackend implements Backend, AutoCloseable {
         return new Tensor(s, shape, device);
     }
 
-    /** A host f32 tensor with the values of a CUDA tensor of this backend (waits for pending work). */
+    /**
+     * A host f32 tensor with the values of a CUDA tensor of this backend (16-bit formats widened
+     * exactly; waits for pending work).
+     */
     public Tensor toHost(Tensor t) {
-        return Tensor.of(download(storage(t, "toHost", "t")), t.shape());
+        return Tensor.of(download(deviceStorage(t, "toHost", "t")), t.shape());
     }
 
     /**
@@ -190,43 +243,78 @@ public final class CudaBackend implements Backend, AutoCloseable {
 
     void upload(float[] values, CudaStorage s) {
         ensureOpen();
-        if (values.length > 0) staging.upload(values, 0, values.length, s.ptr());
+        if (values.length == 0) return;
+        if (s.dtype() == DType.F32) {
+            staging.upload(values, 0, values.length, s.ptr());
+        } else {
+            short[] bits = new short[values.length];
+            lmu.tensor.HalfFloats.encode(s.dtype(), values, 0, bits, 0, values.length);
+            staging.upload(bits, 0, bits.length, s.ptr());
+        }
     }
 
     float[] download(CudaStorage s) {
         ensureOpen();
         float[] out = new float[s.size()];
-        if (out.length > 0) staging.download(s.ptr(), out, 0, out.length);
+        if (out.length == 0) return out;
+        if (s.dtype() == DType.F32) {
+            staging.download(s.ptr(), out, 0, out.length);
+        } else {
+            short[] bits = new short[out.length];
+            staging.download(s.ptr(), bits, 0, bits.length);
+            lmu.tensor.HalfFloats.decode(s.dtype(), bits, 0, out, 0, out.length);
+        }
         return out;
     }
 
     float readElement(CudaStorage s, int i) {
         ensureOpen();
+        CUdeviceptr at = s.ptr().withByteOffset((long) s.dtype().bytes() * i);
+        if (s.dtype() != DType.F32) {
+            short[] h = new short[1];
+            staging.download(at, h, 0, 1);
+            return lmu.tensor.HalfFloats.decode(s.dtype(), h[0]);
+        }
         float[] v = new float[1];
-        staging.download(s.ptr().withByteOffset(4L * i), v, 0, 1);
+        staging.download(at, v, 0, 1);
         return v[0];
     }
 
     void writeElement(CudaStorage s, int i, float v) {
         ensureOpen();
-        staging.upload(new float[] {v}, 0, 1, s.ptr().withByteOffset(4L * i));
+        CUdeviceptr at = s.ptr().withByteOffset((long) s.dtype().bytes() * i);
+        if (s.dtype() != DType.F32) {
+            staging.upload(new short[] {lmu.tensor.HalfFloats.encode(s.dtype(), v)}, 0, 1, at);
+        } else {
+            staging.upload(new float[] {v}, 0, 1, at);
+        }
     }
 
     CudaStorage copyOf(CudaStorage src) {
-        CudaStorage s = allocate(src.size(), false);
-        copy(s.ptr(), src.ptr(), src.size());
+        CudaStorage s = allocate(src.dtype(), src.size(), false);
+        copyBytes(s.ptr(), src.ptr(), (long) src.dtype().bytes() * src.size());
         return s;
     }
 
     private void copy(CUdeviceptr dst, CUdeviceptr src, int floats) {
-        if (floats == 0) return;
-        Driver.check("cuMemcpyDtoDAsync", () -> JCudaDriver.cuMemcpyDtoDAsync(dst, src, 4L * floats, ctx.stream()),
-                floats + " floats on " + ctx);
+        copyBytes(dst, src, 4L * floats);
+    }
+
+    private void copyBytes(CUdeviceptr dst, CUdeviceptr src, long bytes) {
+        if (bytes == 0) return;
+        Driver.check("cuMemcpyDtoDAsync", () -> JCudaDriver.cuMemcpyDtoDAsync(dst, src, bytes, ctx.stream()),
+                bytes + " bytes on " + ctx);
     }
 
     void fillStorage(CudaStorage s, double value) {
         ensureOpen();
         if (s.size() == 0) return;
+        if (s.dtype() != DType.F32) {
+            short h = lmu.tensor.HalfFloats.encode(s.dtype(), (float) value);
+            Driver.check("cuMemsetD16Async", () -> JCudaDriver.cuMemsetD16Async(s.ptr(), h, s.size(), ctx.stream()),
+                    s.size() + " " + s.dtype() + " elements on " + ctx);
+            return;
+        }
         int bits = Float.floatToRawIntBits((float) value);
         Driver.check("cuMemsetD32Async", () -> JCudaDriver.cuMemsetD32Async(s.ptr(), bits, s.size(), ctx.stream()),
                 s.size() + " floats on " + ctx);
@@ -234,12 +322,28 @@ public final class CudaBackend implements Backend, AutoCloseable {
 
     // ------------------------------------------------------------------ argument checks
 
+    /** An f32 tensor of this backend (what every op but the few of the class comment takes). */
     private CudaStorage storage(Tensor t, String op, String arg) {
+        return checked(t, op, arg, true);
+    }
+
+    /** A tensor of this backend of any device dtype (f32, f16, bf16). */
+    private CudaStorage deviceStorage(Tensor t, String op, String arg) {
+        return checked(t, op, arg, false);
+    }
+
+    private CudaStorage checked(Tensor t, String op, String arg, boolean f32Only) {
         if (t == null) throw new IllegalArgumentException("CudaBackend." + op + ": " + arg + " must not be null");
+        String want = f32Only ? "an f32 tensor" : "an f32, f16 or bf16 tensor";
         if (!(t.storage() instanceof CudaStorage s) || s.backend() != this) {
-            throw new IllegalArgumentException("CudaBackend." + op + ": " + arg + " must be an f32 tensor on " + device
+            throw new IllegalArgumentException("CudaBackend." + op + ": " + arg + " must be " + want + " on " + device
                     + " of this backend, got " + t.dtype().name().toLowerCase(java.util.Locale.ROOT) + " on " + t.device()
                     + " (" + t.storage().getClass().getSimpleName() + ")");
+        }
+        if (f32Only && s.dtype() != DType.F32) {
+            throw new IllegalArgumentException("CudaBackend." + op + ": " + arg + " must be an f32 tensor, got "
+                    + s.dtype().name().toLowerCase(java.util.Locale.ROOT) + " (only cast, matmul, fill, addInPlace, addNew and"
+                    + " sumAxes take f16/bf16 tensors)");
         }
         return s;
     }
@@ -315,33 +419,86 @@ public final class CudaBackend implements Backend, AutoCloseable {
 
     // ------------------------------------------------------------------ Backend
 
+    /**
+     * A zero-filled tensor.
+     *
+     * @param dtype F32, or F16/BF16 (storage for matrix-product operands and their gradients)
+     * @throws IllegalArgumentException for F64
+     */
     @Override
     public Tensor empty(DType dtype, int... shape) {
-        if (dtype != DType.F32) {
-            throw new IllegalArgumentException("CudaBackend.empty: only f32 tensors live on " + device + ", got " + dtype);
+        if (!CudaStorage.isDeviceType(dtype)) {
+            throw new IllegalArgumentException("CudaBackend.empty: tensors on " + device + " are f32, f16 or bf16, got " + dtype);
         }
-        return new Tensor(allocate(Shape.numel(shape), true), shape, device);
+        return new Tensor(allocate(dtype, Shape.numel(shape), true), shape, device);
     }
 
     @Override
     public void fill(Tensor t, double value) {
-        fillStorage(storage(t, "fill", "t"), value);
+        fillStorage(deviceStorage(t, "fill", "t"), value);
     }
 
+    /** {@code acc += g}; f16/bf16 operands are added in fp32 and the sum rounded once to acc's format. */
     @Override
     public void addInPlace(Tensor acc, Tensor g) {
-        CUdeviceptr a = ptr(acc, "addInPlace", "acc"), b = ptr(g, "addInPlace", "g");
+        CudaStorage sa = deviceStorage(acc, "addInPlace", "acc"), sg = deviceStorage(g, "addInPlace", "g");
         sameNumel("addInPlace", "g", g, acc.numel());
-        binaryContiguous(BinaryOp.ADD, a, a, b, acc.numel());
+        int n = acc.numel();
+        if (sa.dtype() == DType.F32 && sg.dtype() == DType.F32) {
+            binaryContiguous(BinaryOp.ADD, sa.ptr(), sa.ptr(), sg.ptr(), n);
+            return;
+        }
+        if (n == 0) return;
+        try (DeviceBuffer wa = widened(sa); DeviceBuffer wg = widened(sg)) {
+            binaryContiguous(BinaryOp.ADD, wa.ptr(), wa.ptr(), wg.ptr(), n);
+            castInto(sa.ptr(), sa.dtype(), wa.ptr(), DType.F32, n);
+        }
     }
 
+    /** {@code a + b} in a's dtype; f16/bf16 operands are added in fp32 and the sum rounded once. */
     @Override
     public Tensor addNew(Tensor a, Tensor b) {
-        CUdeviceptr pa = ptr(a, "addNew", "a"), pb = ptr(b, "addNew", "b");
+        CudaStorage sa = deviceStorage(a, "addNew", "a"), sb = deviceStorage(b, "addNew", "b");
         sameNumel("addNew", "b", b, a.numel());
-        Tensor out = new Tensor(allocate(a.numel(), false), a.shape(), device);
-        binaryContiguous(BinaryOp.ADD, ptr(out, "addNew", "out"), pa, pb, a.numel());
+        if (sa.dtype() == DType.F32 && sb.dtype() == DType.F32) { // one pass
+            Tensor out = new Tensor(allocate(a.numel(), false), a.shape(), device);
+            binaryContiguous(BinaryOp.ADD, ptr(out, "addNew", "out"), sa.ptr(), sb.ptr(), a.numel());
+            return out;
+        }
+        Tensor out = new Tensor(copyOf(sa), a.shape(), device);
+        addInPlace(out, b);
         return out;
+    }
+
+    /** An f32 scratch copy of s (s itself copied when it is f32); the caller closes it. */
+    private DeviceBuffer widened(CudaStorage s) {
+        DeviceBuffer w = scratch(s.size());
+        castInto(w.ptr(), DType.F32, s.ptr(), s.dtype(), s.size());
+        return w;
+    }
+
+    /** Kernel code of a 16-bit format (the FMT_* defines of cast.cu). */
+    static int formatCode(DType dtype) {
+        return switch (dtype) {
+            case F16 -> 0;
+            case BF16 -> 1;
+            default -> throw new IllegalArgumentException("CudaBackend: " + dtype + " is not a 16-bit format (F16, BF16)");
+        };
+    }
+
+    /** {@code n} elements from x (dtype from) to out (dtype to); the same dtype copies. */
+    private void castInto(CUdeviceptr out, DType to, CUdeviceptr x, DType from, int n) {
+        if (n == 0) return;
+        if (from == to) {
+            copyBytes(out, x, (long) to.bytes() * n);
+        } else if (from == DType.F32) {
+            elementwise("cast", "cast_f32_to_half_kernel", n).ptr(out).ptr(x).i32(n).i32(formatCode(to)).run();
+        } else if (to == DType.F32) {
+            elementwise("cast", "cast_half_to_f32_kernel", n).ptr(out).ptr(x).i32(n).i32(formatCode(from)).run();
+        } else {
+            elementwise("cast", "cast_half_to_half_kernel", n).ptr(out).ptr(x).i32(n).i32(formatCode(from))
+                    .i32(formatCode(to)).run();
+        }
     }
 
     private void binaryContiguous(BinaryOp op, CUdeviceptr out, CUdeviceptr a, CUdeviceptr b, int n) {
@@ -429,9 +586,10 @@ public final class CudaBackend implements Backend, AutoCloseable {
                 .i32(code(op)).f32((float) param).run();
     }
 
+    /** Sums in fp32; an f16/bf16 x is widened first and an f16/bf16 out gets the fp32 sums rounded once. */
     @Override
     public void sumAxes(Tensor out, Tensor x, boolean[] reduce) {
-        CUdeviceptr po = ptr(out, "sumAxes", "out"), px = ptr(x, "sumAxes", "x");
+        CudaStorage so = deviceStorage(out, "sumAxes", "out"), sx = deviceStorage(x, "sumAxes", "x");
         int[] shape = x.shape();
         if (reduce.length != shape.length) {
             throw new IllegalArgumentException("CudaBackend.sumAxes: " + reduce.length + " reduce flags for x of shape "
@@ -440,7 +598,15 @@ public final class CudaBackend implements Backend, AutoCloseable {
         int kept = 1;
         for (int i = 0; i < shape.length; i++) if (!reduce[i]) kept *= shape[i];
         sameNumel("sumAxes", "out", out, kept);
-        sum(po, px, atLeast1d(shape), shape.length == 0 ? new boolean[] {false} : reduce);
+        boolean[] flags = shape.length == 0 ? new boolean[] {false} : reduce;
+        if (so.dtype() == DType.F32 && sx.dtype() == DType.F32) {
+            sum(so.ptr(), sx.ptr(), atLeast1d(shape), flags);
+            return;
+        }
+        try (DeviceBuffer wx = widened(sx); DeviceBuffer wo = scratch(kept)) {
+            sum(wo.ptr(), wx.ptr(), atLeast1d(shape), flags);
+            castInto(so.ptr(), so.dtype(), wo.ptr(), DType.F32, kept);
+        }
     }
 
     /** out (the kept axes of x, contiguous) = x summed over the flagged axes. */
@@ -528,14 +694,39 @@ public final class CudaBackend implements Backend, AutoCloseable {
         }
     }
 
+    /**
+     * As {@link Backend#matmul}, with the operand types of {@link CublasTypes#operandType}: all f32,
+     * or a and b both f16 (or both bf16) with out f32 or that format. Half-precision products run
+     * on cuBLAS tensor cores with fp32 accumulation and one rounding of the result; without cuBLAS
+     * the operands are widened to fp32 scratch copies for {@code kernels/gemm.cu}.
+     */
     @Override
     public void matmul(Tensor out, Tensor a, Tensor b, int batch, int m, int n, int k, boolean transA, boolean transB,
             boolean broadcastA, boolean broadcastB, double beta) {
-        CUdeviceptr po = ptr(out, "matmul", "out"), pa = ptr(a, "matmul", "a"), pb = ptr(b, "matmul", "b");
+        CudaStorage so = deviceStorage(out, "matmul", "out"), sa = deviceStorage(a, "matmul", "a");
+        CudaStorage sb = deviceStorage(b, "matmul", "b");
+        DType ab = CublasTypes.operandType(a.dtype(), b.dtype(), out.dtype());
         sameNumel("matmul", "out", out, Math.multiplyExact(batch, Math.multiplyExact(m, n)));
         sameNumel("matmul", "a", a, Math.multiplyExact(broadcastA ? 1 : batch, Math.multiplyExact(m, k)));
         sameNumel("matmul", "b", b, Math.multiplyExact(broadcastB ? 1 : batch, Math.multiplyExact(k, n)));
-        matmul.run(po, pa, pb, batch, m, n, k, transA, transB, broadcastA, broadcastB, (float) beta);
+        if (ab == DType.F32) {
+            matmul.run(so.ptr(), sa.ptr(), sb.ptr(), batch, m, n, k, transA, transB, broadcastA, broadcastB, (float) beta);
+        } else if (matmul.usesCublas()) {
+            matmul.runHalf(ab, out.dtype(), so.ptr(), sa.ptr(), sb.ptr(), batch, m, n, k, transA, transB, broadcastA,
+                    broadcastB, (float) beta);
+        } else {
+            try (DeviceBuffer wa = widened(sa); DeviceBuffer wb = widened(sb)) {
+                if (out.dtype() == DType.F32) {
+                    matmul.run(so.ptr(), wa.ptr(), wb.ptr(), batch, m, n, k, transA, transB, broadcastA, broadcastB, (float) beta);
+                } else {
+                    try (DeviceBuffer wo = widened(so)) {
+                        matmul.run(wo.ptr(), wa.ptr(), wb.ptr(), batch, m, n, k, transA, transB, broadcastA, broadcastB,
+                                (float) beta);
+                        castInto(so.ptr(), so.dtype(), wo.ptr(), DType.F32, out.numel());
+                    }
+                }
+            }
+        }
     }
 
     @Override
@@ -680,11 +871,16 @@ public final class CudaBackend implements Backend, AutoCloseable {
         }
     }
 
+    /**
+     * Element-wise conversion between any two of F32, F16, BF16 ({@code kernels/cast.cu}): to a
+     * 16-bit format rounds to nearest even exactly as {@link lmu.tensor.HalfFloats} (fp16 overflow
+     * to infinity, subnormals kept, NaN stays NaN), widening is exact, the same dtype copies.
+     */
     @Override
     public void cast(Tensor out, Tensor x) {
-        CUdeviceptr po = ptr(out, "cast", "out"), px = ptr(x, "cast", "x");
+        CudaStorage so = deviceStorage(out, "cast", "out"), sx = deviceStorage(x, "cast", "x");
         sameNumel("cast", "out", out, x.numel());
-        copy(po, px, x.numel()); // f32 is the only dtype on the GPU
+        castInto(so.ptr(), so.dtype(), sx.ptr(), sx.dtype(), x.numel());
     }
 
     @Override

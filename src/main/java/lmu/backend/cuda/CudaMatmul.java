@@ -2,6 +2,7 @@ package lmu.backend.cuda;
 
 import java.util.Locale;
 import jcuda.driver.CUdeviceptr;
+import lmu.tensor.DType;
 
 /**
  * fp32 matrix products on one context: cuBLAS ({@link Cublas}) when its library loads, else the
@@ -89,6 +90,21 @@ final class CudaMatmul implements AutoCloseable {
                     .ptr(b.withByteOffset(4L * z0 * strideB)).i32(m).i32(n).i32(k).i32(lda).i32(ldb).i64(strideA)
                     .i64(strideB).i32(transA ? 1 : 0).i32(transB ? 1 : 0).f32(beta).run();
         }
+    }
+
+    /**
+     * As {@link #run} with operands of the 16-bit dtype {@code ab} (F16 or BF16) and a result of
+     * dtype {@code out} (F32 or ab), accumulated in fp32 by cuBLAS.
+     *
+     * @throws IllegalStateException when cuBLAS is not in use (the caller widens the operands for the kernel)
+     */
+    void runHalf(DType ab, DType out, CUdeviceptr c, CUdeviceptr a, CUdeviceptr b, int batch, int m, int n, int k,
+            boolean transA, boolean transB, boolean broadcastA, boolean broadcastB, float beta) {
+        if (cublas == null) throw new IllegalStateException("CudaMatmul: " + ab + " products need cuBLAS, " + implementation);
+        int lda = transA ? m : k, ldb = transB ? k : n;
+        long strideA = broadcastA ? 0 : (long) m * k, strideB = broadcastB ? 0 : (long) k * n, strideC = (long) m * n;
+        if (batch == 0 || m == 0 || n == 0) return;
+        cublas.gemmStridedBatchedEx(ab, out, transA, transB, m, n, k, a, lda, strideA, b, ldb, strideB, beta, c, strideC, batch);
     }
 
     @Override

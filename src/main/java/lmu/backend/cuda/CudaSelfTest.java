@@ -32,6 +32,8 @@ public final class CudaSelfTest {
         List<ParityCheck> c = new ArrayList<>();
         c.addAll(KernelChecks.all()); // launchers of CudaKernels against float64 code written out
         c.addAll(BackendParity.all()); // every Backend op: CudaBackend against CpuBackend, forward and backward
+        c.addAll(HalfParity.all()); // f16/bf16 storage, casts and products against the CPU's rounding emulation
+        c.addAll(lmu.backend.cuda.kernels.OptimizerKernelChecks.all()); // the OptimizerKernels family against the CPU's
         for (var k : lmu.backend.cuda.kernels.ModelKernelChecks.checks()) { // CTC, LMU recurrence/convolution, attention
             c.add(ParityCheck.of(k.name(), p -> k.body().run(p.ctx(), p.staging(), (w, g, r, n) -> p.compare(w, g, r, n, Tolerance.F32))));
         }

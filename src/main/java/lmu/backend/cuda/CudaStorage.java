@@ -9,7 +9,12 @@ import lmu.tensor.DeviceStorage;
 import lmu.tensor.Storage;
 
 /**
- * float32 elements in the device memory of one {@link CudaBackend}, from its caching allocator.
+ * Elements in the device memory of one {@link CudaBackend}, from its caching allocator: float32
+ * (4 bytes each, what every op computes on) or a 16-bit mixed-precision format, F16 or BF16 (2
+ * bytes each; matrix-product operands and casts, see {@link CudaBackend#cast}). {@link #toHost()}
+ * and {@link #fromHost} always speak float32 and convert 16-bit elements on the host with {@link
+ * lmu.tensor.HalfFloats} (round to nearest even; the device casts of {@code kernels/cast.cu} give the
+ * same bits).
  * The memory goes back to the allocator's cache when the storage is garbage-collected (or at once
  * with {@link #release()}): a cleaner queues the block and the backend frees queued blocks on its
  * own thread, at its next allocation, in stream order (work enqueued before still completes first).
@@ -20,6 +25,7 @@ public final class CudaStorage extends DeviceStorage {
 
     private final CudaBackend backend;
     private final DeviceBuffer buffer;
+    private final DType dtype;
     private final int size;
     private final Cleaner.Cleanable cleanable;
 
@@ -31,12 +37,35 @@ public final class CudaStorage extends DeviceStorage {
         }
     }
 
-    /** Uninitialised storage of {@code size} floats (at least 4 bytes are reserved). */
-    CudaStorage(CudaBackend backend, int size, DeviceBuffer buffer) {
+    /**
+     * Uninitialised storage of {@code size} elements of {@code dtype} in {@code buffer}.
+     *
+     * @throws IllegalArgumentException if dtype is not F32, F16 or BF16, or the buffer is too small
+     */
+    CudaStorage(CudaBackend backend, DType dtype, int size, DeviceBuffer buffer) {
+        if (!isDeviceType(dtype)) {
+            throw new IllegalArgumentException("CudaStorage: dtype must be F32, F16 or BF16, got " + dtype);
+        }
+        if (buffer.bytes() < bytesFor(dtype, size)) {
+            throw new IllegalArgumentException("CudaStorage: " + size + " " + dtype + " elements need " + bytesFor(dtype, size)
+                    + " bytes, the buffer has " + buffer.bytes());
+        }
         this.backend = backend;
+        this.dtype = dtype;
         this.size = size;
         this.buffer = buffer;
         this.cleanable = CLEANER.register(this, new Release(backend.pendingFrees(), buffer));
+    }
+
+    /** Whether device storage exists for a dtype: F32, F16 and BF16 (not F64). */
+    static boolean isDeviceType(DType dtype) {
+        return dtype == DType.F32 || dtype == DType.F16 || dtype == DType.BF16;
+    }
+
+    /** Bytes reserved for {@code size} elements: the elements, rounded up to whole 4-byte words, at least one word. */
+    static long bytesFor(DType dtype, long size) {
+        long bytes = (long) dtype.bytes() * Math.max(1, size);
+        return (bytes + 3) / 4 * 4;
     }
 
     /** The device pointer to element 0. */
@@ -55,7 +84,7 @@ public final class CudaStorage extends DeviceStorage {
     }
 
     @Override public Device device() { return backend.device(); }
-    @Override public DType dtype() { return DType.F32; }
+    @Override public DType dtype() { return dtype; }
     @Override public int size() { return size; }
 
     @Override
@@ -67,7 +96,7 @@ public final class CudaStorage extends DeviceStorage {
     @Override
     public void set(int i, double v) {
         checkIndex(i);
-        backend.writeElement(this, i, (float) v);
+        backend.writeElement(this, i, (float) v); // 16-bit formats: rounded to nearest even
     }
 
     @Override
@@ -78,7 +107,7 @@ public final class CudaStorage extends DeviceStorage {
 
     @Override
     public Storage like(int n) {
-        return backend.allocate(n, true);
+        return backend.allocate(dtype, n, true);
     }
 
     @Override
@@ -91,11 +120,13 @@ public final class CudaStorage extends DeviceStorage {
         backend.fillStorage(this, v);
     }
 
+    /** The elements as float32 (16-bit formats widened exactly); waits for pending work. */
     @Override
     public float[] toHost() {
         return backend.download(this);
     }
 
+    /** Replaces the elements with {@code src}, rounded to nearest even for the 16-bit formats. */
     @Override
     public void fromHost(float[] src) {
         if (src.length != size) {
@@ -110,6 +141,6 @@ public final class CudaStorage extends DeviceStorage {
 
     @Override
     public String toString() {
-        return "CudaStorage[" + size + " f32 on " + device() + "]";
+        return "CudaStorage[" + size + " " + dtype.name().toLowerCase(java.util.Locale.ROOT) + " on " + device() + "]";
     }
 }

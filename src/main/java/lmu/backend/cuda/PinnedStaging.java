@@ -9,7 +9,8 @@ import jcuda.driver.CUevent_flags;
 import jcuda.driver.JCudaDriver;
 
 /**
- * Host-to-device and device-to-host copies of {@code float[]} through two pinned (page-locked)
+ * Host-to-device and device-to-host copies of {@code float[]} (also {@code int[]}, and {@code short[]}
+ * for 16-bit formats) through two pinned (page-locked)
  * staging buffers: while the copy engine moves one chunk, the CPU fills or drains the other, and
  * the DMA runs at full PCIe/NVLink speed because the memory is pinned. Copies are ordered on the
  * context's stream, so an upload followed by a launch needs no synchronisation.
@@ -71,14 +72,24 @@ public final class PinnedStaging implements AutoCloseable {
         uploadChunks(n, dst, (buf, from, len) -> buf.asIntBuffer().put(src, off + from, len));
     }
 
-    /** Moves {@code len} 4-byte elements starting at element {@code from} between an array and a staging buffer. */
+    /** As {@link #upload(float[], int, int, CUdeviceptr)} for 16-bit values (fp16/bf16 bit patterns). */
+    public void upload(short[] src, int off, int n, CUdeviceptr dst) {
+        checkRange("upload", src.length, off, n);
+        uploadChunks(n, 2, dst, (buf, from, len) -> buf.asShortBuffer().put(src, off + from, len));
+    }
+
+    /** Moves {@code len} elements starting at element {@code from} between an array and a staging buffer. */
     @FunctionalInterface
     private interface ChunkCopy {
         void copy(ByteBuffer staging, int from, int len);
     }
 
     private void uploadChunks(int n, CUdeviceptr dst, ChunkCopy fill) {
-        int perChunk = chunkBytes / 4;
+        uploadChunks(n, 4, dst, fill);
+    }
+
+    private void uploadChunks(int n, int elementBytes, CUdeviceptr dst, ChunkCopy fill) {
+        int perChunk = chunkBytes / elementBytes;
         int k = 0;
         for (int done0 = 0; done0 < n; done0 += perChunk, k++) {
             int i = k & 1;
@@ -86,8 +97,9 @@ public final class PinnedStaging implements AutoCloseable {
             await(i);
             view[i].clear();
             fill.copy(view[i], done0, len);
-            CUdeviceptr to = dst.withByteOffset(4L * done0);
-            Driver.check("cuMemcpyHtoDAsync", () -> JCudaDriver.cuMemcpyHtoDAsync(to, host[i], 4L * len, ctx.stream()));
+            CUdeviceptr to = dst.withByteOffset((long) elementBytes * done0);
+            Driver.check("cuMemcpyHtoDAsync",
+                    () -> JCudaDriver.cuMemcpyHtoDAsync(to, host[i], (long) elementBytes * len, ctx.stream()));
             Driver.check("cuEventRecord", () -> JCudaDriver.cuEventRecord(done[i], ctx.stream()));
             busy[i] = true;
         }
@@ -110,8 +122,18 @@ public final class PinnedStaging implements AutoCloseable {
         downloadChunks(src, n, (buf, from, len) -> buf.asIntBuffer().get(dst, off + from, len));
     }
 
+    /** As {@link #download(CUdeviceptr, float[], int, int)} for 16-bit values (fp16/bf16 bit patterns). */
+    public void download(CUdeviceptr src, short[] dst, int off, int n) {
+        checkRange("download", dst.length, off, n);
+        downloadChunks(src, n, 2, (buf, from, len) -> buf.asShortBuffer().get(dst, off + from, len));
+    }
+
     private void downloadChunks(CUdeviceptr src, int n, ChunkCopy drain) {
-        int perChunk = chunkBytes / 4;
+        downloadChunks(src, n, 4, drain);
+    }
+
+    private void downloadChunks(CUdeviceptr src, int n, int elementBytes, ChunkCopy drain) {
+        int perChunk = chunkBytes / elementBytes;
         int chunks = (n + perChunk - 1) / perChunk;
         for (int k = 0; k < chunks + 1; k++) {
             if (k < chunks) { // enqueue chunk k
@@ -119,8 +141,9 @@ public final class PinnedStaging implements AutoCloseable {
                 await(i);
                 int start = k * perChunk;
                 int len = Math.min(perChunk, n - start);
-                CUdeviceptr from = src.withByteOffset(4L * start);
-                Driver.check("cuMemcpyDtoHAsync", () -> JCudaDriver.cuMemcpyDtoHAsync(host[i], from, 4L * len, ctx.stream()));
+                CUdeviceptr from = src.withByteOffset((long) elementBytes * start);
+                Driver.check("cuMemcpyDtoHAsync",
+                        () -> JCudaDriver.cuMemcpyDtoHAsync(host[i], from, (long) elementBytes * len, ctx.stream()));
                 Driver.check("cuEventRecord", () -> JCudaDriver.cuEventRecord(done[i], ctx.stream()));
                 busy[i] = true;
             }

@@ -34,6 +34,30 @@ public record Tolerance(String name, double eps) {
     /** bf16 storage or arithmetic with fp32 accumulation: 4 units of bf16 roundoff (2^-8). */
     public static final Tolerance BF16 = new Tolerance("bf16", 4 * 0x1.0p-8);
 
+    /**
+     * The tolerance of values stored in {@code dtype} or computed from operands stored in it (the
+     * one per-dtype table): F32 → {@link #F32}, F16 → {@link #F16}, BF16 → {@link #BF16}. F64
+     * results are held to the fp32 tolerance too (the device never computes in F64; a float64
+     * reference is the baseline, not a result).
+     */
+    public static Tolerance of(lmu.tensor.DType dtype) {
+        return switch (dtype) {
+            case F32, F64 -> F32;
+            case F16 -> F16;
+            case BF16 -> BF16;
+        };
+    }
+
+    /**
+     * The tolerance of a product or other op whose operands are stored in {@code operands} and whose
+     * result is stored in {@code result}: the coarser of the two (an f16 product with an f32 result
+     * is still held to f16's bound, its inputs having been rounded).
+     */
+    public static Tolerance of(lmu.tensor.DType operands, lmu.tensor.DType result) {
+        Tolerance a = of(operands), b = of(result);
+        return a.eps >= b.eps ? a : b;
+    }
+
     public Tolerance {
         if (!(eps > 0)) throw new IllegalArgumentException("Tolerance: eps : " + eps + " (expected: > 0)");
     }

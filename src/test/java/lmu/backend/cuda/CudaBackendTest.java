@@ -53,6 +53,13 @@ class CudaBackendTest {
     }
 
     @Test
+    void halfFormatCodesMatchTheCastKernelDefines() throws IOException {
+        Map<String, Integer> d = defines("cast.cu");
+        assertEquals(d.get("FMT_F16"), CudaBackend.formatCode(lmu.tensor.DType.F16));
+        assertEquals(d.get("FMT_BF16"), CudaBackend.formatCode(lmu.tensor.DType.BF16));
+    }
+
+    @Test
     void structSizesMatchStridedHeader() throws IOException {
         assertEquals(StridedIndex.MAX_RANK, defines("strided.cuh").get("MAX_RANK"));
     }

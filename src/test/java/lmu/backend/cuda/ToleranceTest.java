@@ -51,6 +51,47 @@ class ToleranceTest {
     }
 
     @Test
+    void oneToleranceTablePerDtype() {
+        assertEquals(Tolerance.F32, Tolerance.of(lmu.tensor.DType.F32));
+        assertEquals(Tolerance.F32, Tolerance.of(lmu.tensor.DType.F64));
+        assertEquals(Tolerance.F16, Tolerance.of(lmu.tensor.DType.F16));
+        assertEquals(Tolerance.BF16, Tolerance.of(lmu.tensor.DType.BF16));
+        // the coarser of operands and result: an f16 product written in f32 is still an f16 product
+        assertEquals(Tolerance.F16, Tolerance.of(lmu.tensor.DType.F16, lmu.tensor.DType.F32));
+        assertEquals(Tolerance.F16, Tolerance.of(lmu.tensor.DType.F32, lmu.tensor.DType.F16));
+        assertEquals(Tolerance.BF16, Tolerance.of(lmu.tensor.DType.BF16, lmu.tensor.DType.BF16));
+        assertEquals(Tolerance.F32, Tolerance.of(lmu.tensor.DType.F32, lmu.tensor.DType.F32));
+    }
+
+    @Test
+    void halfBoundsInClosedForm() {
+        // f16: 8 · 2^-11 = 2^-8; at n = 16 and |ref| = 1: 2^-8 · 4 · 2 = 2^-5
+        assertEquals(0x1p-5, Tolerance.F16.bound(1, 16), 0);
+        assertEquals(0x1p-5, Tolerance.F16.bound(-1, 16), 0);
+        // bf16: 4 · 2^-8 = 2^-6; at n = 1 and ref = 3: 2^-6 · 4 = 2^-4
+        assertEquals(0x1p-4, Tolerance.BF16.bound(3, 1), 0);
+        assertEquals(Tolerance.BF16.eps() / Tolerance.F16.eps(), 4.0, 0, "bf16 has 3 mantissa bits fewer, eps ratio 8 / 2");
+    }
+
+    @Test
+    void oneRoundingToAHalfFormatIsWellInsideItsBound() {
+        java.util.Random r = new java.util.Random(8);
+        for (int i = 0; i < 20000; i++) {
+            double x = r.nextGaussian() * Math.pow(10, r.nextInt(9) - 4); // 1e-4 .. 1e4 (inside fp16's range)
+            float f = (float) x;
+            float h = lmu.amp.Precision.roundToF16(f), b = lmu.amp.Precision.roundToBf16(f);
+            // unit roundoff 2^-11 (f16) and 2^-8 (bf16): the bound is 8 and 4 times that, relative to 1 + |x|
+            assertTrue(Tolerance.F16.matches(h, f, 1), "f16 " + f + " -> " + h);
+            assertTrue(Tolerance.BF16.matches(b, f, 1), "bf16 " + f + " -> " + b);
+            assertTrue(Math.abs(h - f) <= Tolerance.F16.bound(f, 1) / 8 + 1e-12, "f16 error within one unit " + f);
+            assertTrue(Math.abs(b - f) <= Tolerance.BF16.bound(f, 1) / 4 + 1e-12, "bf16 error within one unit " + f);
+        }
+        // an error of two bf16 units (2 · 2^-7 at 1.5) passes bf16's bound and fails f16's: the table is not loose
+        assertTrue(Tolerance.BF16.matches(1.5 + 2 * 0x1p-7, 1.5, 1));
+        assertFalse(Tolerance.F16.matches(1.5 + 2 * 0x1p-7, 1.5, 1));
+    }
+
+    @Test
     void registeredChecksHaveUniqueNames() {
         List<ParityCheck> checks = CudaSelfTest.checks();
         assertTrue(checks.size() > 20, "checks: " + checks.size());
