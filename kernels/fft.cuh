@@ -7,7 +7,8 @@
 // the block synchronises, and the outputs are written back. Natural order in and out, no bit
 // reversal; N = 4096 takes 4 passes through shared memory, 8192 five. Forward uses
 // exp(-2 pi i jk / N), inverse exp(+2 pi i jk / N), both unnormalised. Twiddles come from a table
-// tw[j] = exp(-2 pi i j / N), j < N, in global memory (L1-resident).
+// tw[j] = exp(-2 pi i j / N), j < N, in global memory (L1-resident): two loads per butterfly (w and
+// w^2), the other powers multiplied out in registers.
 //
 // Stage with radix R after the stages so far have combined Ns points (Ns = 1, ...): butterfly j
 // (0 <= j < N / R) reads x[j + r N / R] (r < R), multiplies input r by w^(r (j mod Ns)) with
@@ -109,14 +110,26 @@ __device__ __forceinline__ void fft_stage(float2* buf, int logn, int logns, cons
         const int p = e >> lognr, j = e & ((1 << lognr) - 1);
         const int k = j & ((1 << logns) - 1);
 #pragma unroll
-        for (int r = 0; r < R; r++) {
-            float2 x = buf[fft_at(p, j + (r << lognr), logn)];
-            if (r > 0 && k > 0) {
-                float2 w = tw[(r * k) << tw_shift];
-                if (inverse) w.y = -w.y;
-                x = cmul(x, w);
+        for (int r = 0; r < R; r++) v[q][r] = buf[fft_at(p, j + (r << lognr), logn)];
+        if (R > 2 && k > 0) {  // the radix-2 stage runs first (Ns = 1, k = 0) and needs no twiddles
+            // w and w^2 from the table, the higher powers as products of those (at most 3
+            // roundings), each applied as soon as it is formed
+            float2 w1 = tw[k << tw_shift], w2 = tw[(2 * k) << tw_shift];
+            if (inverse) {
+                w1.y = -w1.y;
+                w2.y = -w2.y;
             }
-            v[q][r] = x;
+            v[q][1] = cmul(v[q][1], w1);
+            v[q][2] = cmul(v[q][2], w2);
+            const float2 w3 = cmul(w1, w2);
+            v[q][3] = cmul(v[q][3], w3);
+            if (R == 8) {
+                const float2 w4 = cmul(w2, w2);
+                v[q][4] = cmul(v[q][4], w4);
+                v[q][5] = cmul(v[q][5], cmul(w1, w4));
+                v[q][6] = cmul(v[q][6], cmul(w2, w4));
+                v[q][7] = cmul(v[q][7], cmul(w3, w4));
+            }
         }
         dft<R>(v[q], inverse);
     }

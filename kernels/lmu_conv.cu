@@ -231,6 +231,7 @@ lmu_conv_fft_forward_kernel(float* m, const float2* __restrict__ uspec, const fl
     const size_t W = (size_t)K * d;
     if (len > 0) {  // block-uniform
         const float2* x = uspec + (size_t)bk * half;
+#pragma unroll 1
         for (int e = threadIdx.x; e < FFT_BUF; e += FFT_THREADS) {
             const int p = e >> logn, f = e & (n - 1);
             const int g = f <= n / 2 ? f : n - f;
@@ -252,6 +253,7 @@ lmu_conv_fft_forward_kernel(float* m, const float2* __restrict__ uspec, const fl
     const int ncols = min(cols, d - i0);
     float* mo = m + (size_t)b * T * W + (size_t)k * d + i0;
     // column fastest: neighbouring threads write neighbouring coefficients of a frame
+#pragma unroll 1
     for (int e = threadIdx.x; e < (T << logc); e += FFT_THREADS) {
         const int t = e >> logc, c = e & (cols - 1);
         if (c >= ncols) continue;

@@ -45,11 +45,11 @@ public final class CudaLegendreConvolution {
 
     /**
      * Fewest frames (T, the padded length) for which {@link Method#AUTO} takes the FFT form. By
-     * {@link #directToFftCost} the FFT form is cheaper at every T from 155 to {@link
-     * #FFT_MAX_FRAMES}, by 1.08x at 257 (where N doubles to 1024), by at least 1.35x from 288 and
-     * 1.66x from 320 (2.6x at 400, 9.1x at the seed's 1500 frames, 14.8x at 3000); below, the two
-     * alternate as N doubles (0.68 at 64, 1.35 at 128, 0.70 at 129). The model's efficiency factors
-     * are estimates until a GPU measures them, so the crossover keeps a margin of 1.66x: 320 (a
+     * {@link #directToFftCost} the FFT form is cheaper at every T from 139 to {@link
+     * #FFT_MAX_FRAMES}, by 1.34x at 257 (where N doubles to 1024), by at least 1.68x from 288 and
+     * 2.07x from 320 (3.2x at 400, 11x at the seed's 1500 frames, 18x at 3000); below, the two
+     * alternate as N doubles (0.84 at 64, 1.66 at 128, 0.87 at 129). The model's efficiency factors
+     * are estimates until a GPU measures them, so the crossover keeps a margin of 2x: 320 (a
      * multiple of the direct kernel's 64-frame tile). The direct form below it has exact summation
      * order and needs no workspace. {@code ModelKernelBenchmark} times both forms at 192, 256, 320,
      * 1500 and 3000 frames to confirm or move it.
@@ -66,8 +66,8 @@ public final class CudaLegendreConvolution {
      * register tile loads 8 values per 16 products), so it runs at half the FMA rate: T(T+1)/2 / 64
      * clocks. The FFT form transforms two columns per complex FFT of N = 2^ceil(log2(2T - 1))
      * points; each of its ceil(log2(N) / 3) radix-8 stages reads and writes N float2 of shared
-     * memory and reads 7 twiddles per 8 points from L1 (23 N bytes per pair), the fill writes 8 N
-     * bytes per pair and the output reads 8 T: (11.5 N stages + 4 N + 4 T) / (128 x 0.85) clocks
+     * memory and reads 2 twiddles per 8 points from L1 (18 N bytes per pair), the fill writes 8 N
+     * bytes per pair and the output reads 8 T: (9 N stages + 4 N + 4 T) / (128 x 0.85) clocks
      * per column, 0.85 for what the padding leaves of bank conflicts and for the synchronisations.
      * Writing m (reading dm), the memory floor both share, is left out.
      *
@@ -78,7 +78,7 @@ public final class CudaLegendreConvolution {
         double n = 1 << log2;
         int stages = (log2 + 2) / 3;
         double direct = frames * (frames + 1.0) / 2 / 64;
-        double fft = (11.5 * n * stages + 4 * n + 4.0 * frames) / (128 * 0.85);
+        double fft = (9 * n * stages + 4 * n + 4.0 * frames) / (128 * 0.85);
         return direct / fft;
     }
 

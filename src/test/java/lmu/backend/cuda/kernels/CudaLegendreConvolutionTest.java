@@ -28,17 +28,17 @@ class CudaLegendreConvolutionTest {
     void crossoverIsWhereTheCostModelFavoursTheFftFormFromThenOn() {
         // the model's ratio (direct / FFT) at lengths worked out by hand:
         // T 3000: direct 3000 * 3001 / 128 = 70335.9 clocks; FFT N 8192, 5 radix-8 stages:
-        // (11.5 * 8192 * 5 + 4 * 8192 + 12000) / 108.8 = 4740.9 clocks
-        assertEquals(70335.9375 / ((11.5 * 8192 * 5 + 4 * 8192 + 12000) / 108.8), CudaLegendreConvolution.directToFftCost(3000),
+        // (9 * 8192 * 5 + 4 * 8192 + 12000) / 108.8 = 3799.6 clocks
+        assertEquals(70335.9375 / ((9.0 * 8192 * 5 + 4 * 8192 + 12000) / 108.8), CudaLegendreConvolution.directToFftCost(3000),
                 1e-9);
-        assertEquals(256 * 257 / 128.0 / ((11.5 * 512 * 3 + 4 * 512 + 1024) / 108.8), CudaLegendreConvolution.directToFftCost(256),
+        assertEquals(256 * 257 / 128.0 / ((9.0 * 512 * 3 + 4 * 512 + 1024) / 108.8), CudaLegendreConvolution.directToFftCost(256),
                 1e-9);
         for (int t = CudaLegendreConvolution.FFT_MIN_FRAMES; t <= CudaLegendreConvolution.FFT_MAX_FRAMES; t++) {
-            assertTrue(CudaLegendreConvolution.directToFftCost(t) > 1.6, "T " + t + ": " + CudaLegendreConvolution.directToFftCost(t));
+            assertTrue(CudaLegendreConvolution.directToFftCost(t) > 2, "T " + t + ": " + CudaLegendreConvolution.directToFftCost(t));
         }
         // below, the direct form is the cheaper one at some lengths (N doubles at 65 and 129)
         assertTrue(CudaLegendreConvolution.directToFftCost(64) < 1);
         assertTrue(CudaLegendreConvolution.directToFftCost(129) < 1);
-        assertTrue(CudaLegendreConvolution.directToFftCost(3000) > 14);
+        assertTrue(CudaLegendreConvolution.directToFftCost(3000) > 18);
     }
 }
