@@ -6,14 +6,14 @@
 #
 #   ./run_all.sh [--out DIR] [--skip STEP]...     STEP: environment gpu-environment cuda-selftest
 #                                                  check bench-backend bench-model-kernels
-#                                                  torch-kernels train memory
+#                                                  torch-kernels train memory scaling
 #
 # Environment: JAVA_OPTS (default -Xmx16g), TRAIN_ARGS (default: a short run on the bundled test
 # split of the built-in corpus, "--debug --device cuda --data corpus/test.jsonl ..."),
 # TRAIN_TIMEOUT seconds (default 900), MEMORY_FRAMES (default 400: frames per utterance in the
-# memory step, the built-in configs/seed.yaml at batch 96 in fp32, fp16 and bf16),
-# LMU_NO_LIB_SEARCH=1 to skip searching the disk for the CUDA 13 libraries (cuBLAS, cuFFT, cuDNN,
-# NCCL) to put on LD_LIBRARY_PATH.
+# memory step, the built-in configs/seed.yaml at batch 96 in fp32, fp16 and bf16), SCALING_ARGS
+# (more train flags for scaling.sh), LMU_NO_LIB_SEARCH=1 to skip searching the disk for the CUDA 13
+# libraries (cuBLAS, cuFFT, cuDNN, NCCL) to put on LD_LIBRARY_PATH.
 set -uo pipefail
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -100,6 +100,11 @@ step check 1800 "${JVM[@]}" -jar "$JAR" "${CHECK_ARGS[@]}"
 step train "$TRAIN_TIMEOUT" "${JVM[@]}" -jar "$JAR" train $TRAIN_ARGS
 # device memory of one training step (allocator statistics: kept for backward and peak) against the estimate
 step memory 900 "${JVM[@]}" -cp "$JAR" lmu.train.ActivationMemory --batch-size 96 --frames "${MEMORY_FRAMES:-400}" --precisions off,fp16,bf16
+# data-parallel scaling over 1, 2, 4 ... GPUs (machines with several GPUs): scaling.md
+if [ "$(nvidia-smi -L 2>/dev/null | grep -c '^GPU ')" -gt 1 ]; then
+    step scaling 7200 env LMU_JAVA="$JAVA" LMU_JAR="$JAR" LMU_JAVA_OPTS="${JVM[*]:1}" TRAIN_ARGS="${SCALING_ARGS:-}" bash "$HERE/scaling.sh" \
+        --data "$HERE/corpus/test.jsonl" --out "$RES/scaling.md"
+fi
 
 # check --json prints JSON on stdout: keep it under its own name as well
 if [[ " ${CHECK_ARGS[*]} " == *" --json "* ]] && [ -s "$RES/check.out" ]; then cp "$RES/check.out" "$RES/check.json"; fi

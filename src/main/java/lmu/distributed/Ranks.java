@@ -26,7 +26,19 @@ public final class Ranks {
      * @throws RankFailedException when any rank threw (the root cause, naming its rank)
      */
     public static <T> List<T> run(int n, Duration timeout, String threadName, Body<T> body) {
-        List<Communicator> comms = InProcessCommunicator.group(n, timeout);
+        return run(InProcessCommunicator.group(n, timeout), threadName, body);
+    }
+
+    /**
+     * Runs {@code body} once per communicator, each on its own thread (e.g. one per GPU with
+     * {@link NcclCommunicator#forLocalDevices}); a rank that throws aborts its communicator, which
+     * stops the others' collectives; every communicator is closed at the end.
+     *
+     * @param comms one connected communicator per rank, element r being rank r
+     * @throws RankFailedException when any rank threw (the root cause, naming its rank)
+     */
+    public static <T> List<T> run(List<? extends Communicator> comms, String threadName, Body<T> body) {
+        int n = comms.size();
         AtomicReferenceArray<Object> results = new AtomicReferenceArray<>(n);
         AtomicReferenceArray<Throwable> errors = new AtomicReferenceArray<>(n);
         List<Thread> threads = new ArrayList<>();

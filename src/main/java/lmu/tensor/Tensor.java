@@ -266,6 +266,16 @@ public final class Tensor {
 
     /** Backpropagates from a scalar (one-element) tensor. */
     public void backward() {
+        backward((Backward.LeafListener) null);
+    }
+
+    /**
+     * As {@link #backward()}, telling {@code listener} as each leaf's gradient becomes final (e.g.
+     * to start a data-parallel all-reduce while backward goes on).
+     *
+     * @param listener told of each leaf that got a gradient; null for none
+     */
+    public void backward(Backward.LeafListener listener) {
         if (numel() != 1) {
             throw new IllegalStateException("Tensor: backward() without a gradient needs a one-element tensor, shape is "
                     + Arrays.toString(shape));
@@ -277,7 +287,7 @@ public final class Tensor {
             seed = lmu.backend.Backends.of(device).empty(dtype(), shape);
             lmu.backend.Backends.of(device).fill(seed, 1.0);
         }
-        Backward.run(this, seed, false);
+        Backward.run(this, seed, false, listener);
     }
 
     /** Backpropagates {@code seed} (same shape as this). */

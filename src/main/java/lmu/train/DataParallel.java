@@ -1,11 +1,17 @@
 package lmu.train;
 
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import lmu.autograd.Backward;
+import lmu.backend.Backends;
+import lmu.distributed.AsyncCommunicator;
 import lmu.distributed.Communicator;
 import lmu.speech.metrics.ErrorRate;
 import lmu.tensor.DType;
+import lmu.tensor.Device;
+import lmu.tensor.DeviceStorage;
 import lmu.tensor.Tensor;
 
 /**
@@ -15,52 +21,87 @@ import lmu.tensor.Tensor;
  * <ul>
  *   <li>Start: rank 0's weights, optimizer moments and position (after a resume: only rank 0 needs
  *       the checkpoint) are broadcast, so all replicas start identical.</li>
- *   <li>Each micro-batch's backward pass runs on the sum of its per-utterance losses; at the step,
- *       gradients are summed over ranks in buckets of about {@code bucketBytes} (parameters in
- *       reverse order, the order in which backward produces them; here the all-reduces follow the
- *       backward pass instead of overlapping it) and divided by the number of utterances of the
- *       global batch, which gives the gradient of the mean loss over the global batch, however the
- *       utterances were spread over ranks (uneven slices, empty slices).</li>
+ *   <li>Each micro-batch's backward pass runs on the sum of its per-utterance losses. Gradients
+ *       are summed over ranks in buckets of about {@code bucketBytes} (parameters in reverse order,
+ *       the order in which backward produces them) while the backward pass of the step's last
+ *       micro-batch goes on: the autograd engine reports each parameter whose gradient is final
+ *       ({@link Backward.LeafListener}), and once every gradient of the next bucket is final that
+ *       bucket's all-reduce starts on this rank's communicator thread ({@link AsyncCommunicator}).
+ *       Buckets start strictly in order (the same sequence on every rank, whatever order their
+ *       gradients finished in); what is left starts after backward; the step waits for all of
+ *       them, then divides by the number of utterances of the global batch. That gives the
+ *       gradient of the mean loss over the global batch however the utterances were spread over
+ *       ranks (uneven slices, empty slices). With gradient accumulation the earlier micro-batches
+ *       only accumulate locally.</li>
  *   <li>Decisions that change control flow are agreed: whether a batch follows, skipping a step
  *       with non-finite gradients, a stop request (signal), early stop.</li>
  *   <li>Validation: every rank evaluates its share and the error counts and losses are summed, so
  *       every utterance counts once.</li>
  * </ul>
+ *
+ * <p>All collectives of a replica, gradient buckets and control decisions alike, go through one
+ * {@link AsyncCommunicator}, so they reach the group in program order. The collectives work on host
+ * arrays: parameters and gradients on an accelerator are copied to the host (on the thread that
+ * runs backward, when a bucket starts) and back (after the reduction).
  */
 public final class DataParallel {
     /** Default bucket size: 25 MiB of float32 gradients. */
     public static final long DEFAULT_BUCKET_BYTES = 25L << 20;
 
-    private final Communicator comm;
-    private final List<List<Tensor>> buckets = new ArrayList<>();
+    /** Parameters whose gradients are all-reduced together, packed into {@code flat}. */
+    private record Bucket(List<Tensor> params, float[] flat) {}
+
+    private final AsyncCommunicator comm;
+    private final List<Bucket> buckets = new ArrayList<>();
+    private final Map<Tensor, Integer> index = new IdentityHashMap<>(); // parameter -> position in paramBucket
+    private final int[] paramBucket;
+    private final boolean[] ready;
+    private final int[] readyInBucket;
+    private final List<AsyncCommunicator.Pending> inFlight = new ArrayList<>();
+    private int nextBucket;
     private double samples, lossSum;
     private int lossCount;
     private double lastStepLoss = Double.NaN;
     private long lastStepSamples;
 
     /**
-     * @param comm this rank's communicator
+     * @param comm this rank's communicator (wrapped in an {@link AsyncCommunicator} unless it is one)
      * @param params the model's parameters in model order (every rank the same list of shapes)
      * @param bucketBytes gradient bytes per all-reduce, > 0
-     * @throws IllegalArgumentException when bucketBytes is not positive
+     * @throws IllegalArgumentException when bucketBytes is not positive or a parameter is listed twice
      */
     public DataParallel(Communicator comm, List<Tensor> params, long bucketBytes) {
         if (bucketBytes <= 0) throw new IllegalArgumentException("DataParallel: bucketBytes must be > 0, got " + bucketBytes);
-        this.comm = comm;
+        this.comm = comm instanceof AsyncCommunicator a ? a : new AsyncCommunicator(comm, "dp");
+        paramBucket = new int[params.size()];
+        ready = new boolean[params.size()];
         List<Tensor> current = new ArrayList<>();
         long bytes = 0;
         for (int i = params.size() - 1; i >= 0; i--) {
             Tensor p = params.get(i);
+            if (index.put(p, i) != null) {
+                throw new IllegalArgumentException("DataParallel: parameter " + i + " " + java.util.Arrays.toString(p.shape())
+                        + " is listed twice");
+            }
             long b = 4L * p.numel();
             if (!current.isEmpty() && bytes + b > bucketBytes) {
-                buckets.add(current);
+                buckets.add(bucket(current));
                 current = new ArrayList<>();
                 bytes = 0;
             }
             current.add(p);
+            paramBucket[i] = buckets.size();
             bytes += b;
         }
-        if (!current.isEmpty()) buckets.add(current);
+        if (!current.isEmpty()) buckets.add(bucket(current));
+        readyInBucket = new int[buckets.size()];
+    }
+
+    private static Bucket bucket(List<Tensor> params) {
+        long n = 0;
+        for (Tensor p : params) n += p.numel();
+        if (n > Integer.MAX_VALUE - 8) throw new IllegalArgumentException("DataParallel: a bucket of " + n + " values is too large");
+        return new Bucket(List.copyOf(params), new float[(int) n]);
     }
 
     public Communicator communicator() {
@@ -99,7 +140,11 @@ public final class DataParallel {
             throw new IllegalStateException("DataParallel: replicas have different parameter counts (this rank " + n + ", range "
                     + (long) -check[1] + ".." + (long) check[0] + "): every rank must build the same model config");
         }
-        for (Tensor p : params) comm.broadcast(p.f32(), 0, p.numel(), 0);
+        for (Tensor p : params) {
+            float[] v = hostValues(p);
+            comm.broadcast(v, 0, p.numel(), 0);
+            if (p.storage() instanceof DeviceStorage d) d.fromHost(v);
+        }
         for (float[] s : optimizerState.values()) comm.broadcast(s, 0, s.length, 0);
         double[] pos = trainer.position();
         comm.broadcast(pos, 0, pos.length, 0);
@@ -126,11 +171,78 @@ public final class DataParallel {
     }
 
     /**
+     * Runs backward from {@code loss} (a one-element tensor). When {@code reduce} (the step's last
+     * micro-batch), each bucket's all-reduce starts as soon as its gradients are final, while
+     * backward continues; {@link #reduceGradients} then waits for them. Otherwise gradients only
+     * accumulate on this rank.
+     */
+    void backward(Tensor loss, boolean reduce) {
+        if (!reduce) {
+            loss.backward();
+            return;
+        }
+        loss.backward(this::gradientReady);
+    }
+
+    /** A parameter's gradient is final for this step: count it, start every bucket that is complete, in order. */
+    private void gradientReady(Tensor leaf) {
+        Integer i = index.get(leaf);
+        if (i == null || ready[i]) return;
+        ready[i] = true;
+        readyInBucket[paramBucket[i]]++;
+        while (nextBucket < buckets.size() && readyInBucket[nextBucket] == buckets.get(nextBucket).params().size()) {
+            start(nextBucket++);
+        }
+    }
+
+    /**
+     * Packs bucket {@code b}'s gradients (zeros where a parameter has none) and all-reduces them on
+     * the communicator thread; gradients on an accelerator are copied to the host here first, on
+     * the calling thread (the one that owns the device).
+     */
+    private void start(int b) {
+        Bucket bucket = buckets.get(b);
+        List<Tensor> params = bucket.params();
+        float[][] copied = new float[params.size()][];
+        for (int k = 0; k < params.size(); k++) {
+            Tensor g = params.get(k).grad();
+            if (g != null && g.storage() instanceof DeviceStorage d) copied[k] = d.toHost();
+        }
+        inFlight.add(comm.submit(c -> {
+            float[] flat = bucket.flat();
+            int at = 0;
+            for (int k = 0; k < params.size(); k++) {
+                Tensor p = params.get(k);
+                if (copied[k] != null) System.arraycopy(copied[k], 0, flat, at, p.numel());
+                else if (p.grad() != null) System.arraycopy(p.grad().f32(), 0, flat, at, p.numel());
+                else java.util.Arrays.fill(flat, at, at + p.numel(), 0f);
+                at += p.numel();
+            }
+            c.allReduce(flat, 0, flat.length, Communicator.Op.SUM);
+        }));
+    }
+
+    /** The values of a float32 tensor: its own array on the CPU, a host copy on an accelerator. */
+    private static float[] hostValues(Tensor t) {
+        return t.storage() instanceof DeviceStorage d ? d.toHost() : t.f32();
+    }
+
+    /**
      * Sums the gradients (of summed per-utterance losses) over ranks and divides them by the
      * global number of utterances of the step; every rank ends with the same gradients, also for
-     * parameters that got none here (an empty slice).
+     * parameters that got none here (an empty slice). Buckets that {@link #backward} did not
+     * start yet start now; then this waits for all of them.
      */
-    void reduceGradients(List<Tensor> params) {
+    void reduceGradients() {
+        try {
+            while (nextBucket < buckets.size()) start(nextBucket++);
+            for (AsyncCommunicator.Pending p : inFlight) p.await();
+        } finally {
+            inFlight.clear();
+            nextBucket = 0;
+            java.util.Arrays.fill(ready, false);
+            java.util.Arrays.fill(readyInBucket, 0);
+        }
         double[] totals = {samples, lossSum, lossCount};
         comm.allReduce(totals, Communicator.Op.SUM);
         samples = lossSum = 0;
@@ -138,21 +250,18 @@ public final class DataParallel {
         lastStepSamples = (long) totals[0];
         lastStepLoss = totals[2] > 0 ? totals[1] / totals[2] : Double.NaN;
         float scale = (float) (1.0 / Math.max(1, totals[0]));
-        for (List<Tensor> bucket : buckets) {
-            int n = 0;
-            for (Tensor p : bucket) n += p.numel();
-            float[] flat = new float[n];
+        for (Bucket bucket : buckets) {
+            float[] flat = bucket.flat();
             int at = 0;
-            for (Tensor p : bucket) {
-                if (p.grad() != null) System.arraycopy(p.grad().f32(), 0, flat, at, p.numel());
-                at += p.numel();
-            }
-            comm.allReduce(flat, 0, n, Communicator.Op.SUM);
-            at = 0;
-            for (Tensor p : bucket) {
-                if (p.grad() == null) p.setGrad(Tensor.zeros(DType.F32, p.shape()));
-                float[] g = p.grad().f32();
+            for (Tensor p : bucket.params()) {
+                if (p.grad() == null) {
+                    p.setGrad(p.device().kind() == Device.Kind.CPU ? Tensor.zeros(DType.F32, p.shape())
+                            : Backends.of(p.device()).empty(DType.F32, p.shape()));
+                }
+                boolean onDevice = p.grad().storage() instanceof DeviceStorage;
+                float[] g = onDevice ? new float[p.numel()] : p.grad().f32();
                 for (int i = 0; i < g.length; i++) g[i] = flat[at + i] * scale;
+                if (onDevice) ((DeviceStorage) p.grad().storage()).fromHost(g);
                 at += g.length;
             }
         }

@@ -180,7 +180,7 @@ public final class TrainSession {
                 DataParallel dp = new DataParallel(comm, model.parameters(), DataParallel.DEFAULT_BUCKET_BYTES);
                 trainer.dataParallel(dp);
                 if (root) out.println("data parallel: " + size + " ranks, weights broadcast from rank 0, gradients all-reduced in "
-                        + dp.buckets() + " bucket(s) of <= " + (DataParallel.DEFAULT_BUCKET_BYTES >> 20) + " MiB");
+                        + dp.buckets() + " bucket(s) of <= " + (DataParallel.DEFAULT_BUCKET_BYTES >> 20) + " MiB while backward runs");
             }
             if (root) {
                 try (MetricsLog metrics = new MetricsLog(opt.outputDir())) {

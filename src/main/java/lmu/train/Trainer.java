@@ -179,7 +179,8 @@ public final class Trainer {
                 lmu.autograd.Profiler.add("data (waiting for the loader)", System.nanoTime() - tw);
                 long dropoutSeed = Rng.derive(t.seed(), step * t.gradAccum() + accum).nextLong();
                 Dropout.reseed(model, dp == null ? dropoutSeed : Rng.derive(dropoutSeed, dp.rank()).nextLong());
-                double lv = forwardBackward(b);
+                boolean stepNow = accum + 1 >= t.gradAccum() || !hasNext(it); // known before backward: its reduction overlaps it
+                double lv = forwardBackward(b, stepNow);
                 batchInEpoch = b.resumeAt();
                 accum++;
                 framesSinceLog += b.totalFrames();
@@ -187,7 +188,7 @@ public final class Trainer {
                     lossSinceLog += lv;
                     lossCount++;
                 }
-                if (accum < t.gradAccum() && hasNext(it)) continue;
+                if (!stepNow) continue;
                 accum = 0;
                 boolean ok = applyStep();
                 if (dp != null) {
@@ -283,9 +284,10 @@ public final class Trainer {
      * mean loss. The loss is multiplied by the loss scale before backward. A single replica
      * back-propagates the mean (divided by grad_accum); a data-parallel replica the sum over its
      * utterances, which {@link DataParallel#reduceGradients} divides by the global batch (an empty
-     * slice adds nothing).
+     * slice adds nothing); on the step's last micro-batch ({@code stepNow}) its backward starts
+     * the all-reduces.
      */
-    private double forwardBackward(TrainBatch b) {
+    private double forwardBackward(TrainBatch b, boolean stepNow) {
         if (dp != null && b.size() == 0) {
             dp.addMicroBatch(0, Double.NaN);
             return Double.NaN;
@@ -300,7 +302,7 @@ public final class Trainer {
         double lv = loss.item();
         double scale = scaler.scale();
         if (dp != null) {
-            loss.mul(b.size() * scale).backward();
+            dp.backward(loss.mul(b.size() * scale), stepNow);
             dp.addMicroBatch(b.size(), lv);
         } else {
             double factor = scale / cfg.train().gradAccum();
@@ -317,7 +319,7 @@ public final class Trainer {
      */
     private boolean applyStep() {
         List<Tensor> params = model.parameters();
-        if (dp != null) dp.reduceGradients(params);
+        if (dp != null) dp.reduceGradients();
         if (!scaler.unscale(params)) {
             if (!scaler.update(true)) consecutiveBad++;
             skippedSteps++;

@@ -2,6 +2,8 @@ package lmu.autograd;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import java.util.ArrayList;
+import java.util.List;
 import lmu.tensor.DType;
 import lmu.tensor.Tensor;
 import lmu.util.Rng;
@@ -110,5 +112,60 @@ class AutogradTest {
         };
         Tensor x = GradCheck.leaf(new Rng(3), 4);
         assertThrows(AssertionFailedError.class, () -> GradCheck.check("wrong", t -> wrong.apply(t[0]), x));
+    }
+
+    /** Identity that logs its name when its backward runs. */
+    private static final class Tag extends Function {
+        private final String tag;
+        private final List<String> log;
+
+        Tag(String tag, List<String> log) {
+            this.tag = tag;
+            this.log = log;
+        }
+
+        @Override
+        protected Tensor forward(Ctx ctx, Tensor... inputs) {
+            return inputs[0].copy();
+        }
+
+        @Override
+        protected Tensor[] backward(Ctx ctx, Tensor dOut) {
+            log.add(tag);
+            return new Tensor[] {dOut.copy()};
+        }
+    }
+
+    /**
+     * loss = sum(w1 * second(tanh(first(w0 * x + w0)))): w1 (the first input of the last product,
+     * so a depth-first sort lists it first) is final as soon as that product's backward ran, before
+     * anything below it; w0, used twice at the bottom, is final once, after both its consumers.
+     * The gradients equal those of a plain backward.
+     */
+    @Test
+    void leafListenerHearsEachLeafOnceAsSoonAsItsLastConsumerRan() {
+        float[] x = {0.3f, -1.2f, 2f};
+        List<String> log = new ArrayList<>();
+        Tensor[] heard = new Tensor[2];
+        Tensor[] w = new Tensor[2];
+        for (int pass = 0; pass < 2; pass++) {
+            Tensor w0 = Tensor.of(new float[] {0.5f, -0.25f, 1f}, 3).requiresGrad(true);
+            Tensor w1 = Tensor.of(new float[] {2f, 1f, -3f}, 3).requiresGrad(true);
+            Tensor h = new Tag("first", log).apply(w0.mul(Tensor.of(x.clone(), 3)).add(w0));
+            Tensor loss = w1.mul(new Tag("second", log).apply(h.tanh())).sum();
+            if (pass == 0) {
+                loss.backward();
+                heard[0] = w0.grad();
+                heard[1] = w1.grad();
+                log.clear();
+            } else {
+                Backward.run(loss, Tensor.full(DType.F32, 1, new int[0]), false, leaf -> log.add(leaf == w0 ? "w0" : leaf == w1 ? "w1" : "?"));
+                w[0] = w0;
+                w[1] = w1;
+            }
+        }
+        assertEquals(List.of("w1", "second", "first", "w0"), log);
+        assertArrayEquals(heard[0].toFloatArray(), w[0].grad().toFloatArray());
+        assertArrayEquals(heard[1].toFloatArray(), w[1].grad().toFloatArray());
     }
 }

@@ -63,4 +63,23 @@ class MainTest {
         assertTrue(m.find(), report);
         assertEquals(lmu.backend.cuda.CudaSelfTest.checks().size(), Integer.parseInt(m.group(1)));
     }
+
+    @Test
+    void checkWithoutAGpuSkipsTheNcclAllReduceAndSaysWhy() {
+        org.junit.jupiter.api.Assumptions.assumeFalse(lmu.backend.cuda.Cuda.isAvailable(), "a GPU is present: the NCCL check runs instead");
+        java.io.PrintStream saved = System.out;
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        int code;
+        try {
+            System.setOut(new java.io.PrintStream(bytes, true, java.nio.charset.StandardCharsets.UTF_8));
+            code = run("check");
+        } finally {
+            System.setOut(saved);
+        }
+        String report = bytes.toString(java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(0, code, report);
+        String why = lmu.backend.cuda.Cuda.unavailabilityCause().getMessage();
+        assertTrue(report.contains("nccl        skipped: the NCCL all-reduce needs a GPU; " + why + System.lineSeparator()), report);
+        assertFalse(report.contains("nccl        PASS") || report.contains("nccl        FAIL"), report);
+    }
 }

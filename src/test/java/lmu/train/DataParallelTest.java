@@ -10,15 +10,26 @@ import java.io.StringReader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import lmu.autograd.Ctx;
+import lmu.autograd.Function;
+import lmu.backend.Backends;
+import lmu.backend.sim.SimBackend;
+import lmu.distributed.Communicator;
 import lmu.distributed.Ranks;
 import lmu.nn.CtcModel;
 import lmu.nn.ModelConfig;
 import lmu.nn.lmu.LmuSequenceLayers;
 import lmu.tensor.DType;
+import lmu.tensor.Device;
 import lmu.tensor.Tensor;
 import lmu.util.Rng;
 import org.junit.jupiter.api.Test;
@@ -40,7 +51,12 @@ class DataParallelTest {
     @TempDir Path dir;
 
     private static TrainConfig config(int batch) {
+        return config(batch, 1);
+    }
+
+    private static TrainConfig config(int batch, int accum) {
         Map<String, Object> root = TrainConfig.parseYaml(new StringReader(TrainerIT.MODEL), "test");
+        TrainConfig.override(root, "train.grad_accum", accum);
         TrainConfig.override(root, "model.dropout", 0.0);
         TrainConfig.override(root, "train.batch_size", batch);
         TrainConfig.override(root, "train.epochs", 1);
@@ -109,20 +125,29 @@ class DataParallelTest {
         return w;
     }
 
-    private float[] single(int batch, Path out) throws Exception {
-        TrainConfig cfg = config(batch);
+    /** Enough batches for {@link #STEPS} steps of {@code accum} micro-batches, and two more. */
+    private static SyntheticBatches batches(int batch, int accum) {
+        return new SyntheticBatches(STEPS * accum + 2, batch, 5, 3);
+    }
+
+    private float[] single(int batch, int accum, Path out) throws Exception {
+        TrainConfig cfg = config(batch, accum);
         CtcModel m = model(cfg, 7);
-        Trainer tr = new Trainer(cfg, m, new SyntheticBatches(6, batch, 5, 3), null, out, quiet(), false);
+        Trainer tr = new Trainer(cfg, m, batches(batch, accum), null, out, quiet(), false);
         Trainer.Summary s = tr.run(null);
         assertEquals(STEPS, s.step());
         return weights(m);
     }
 
     private List<float[]> parallel(int batch, int n, Path out, long bucketBytes) {
-        TrainConfig cfg = config(batch);
+        return parallel(batch, 1, n, out, bucketBytes);
+    }
+
+    private List<float[]> parallel(int batch, int accum, int n, Path out, long bucketBytes) {
+        TrainConfig cfg = config(batch, accum);
         return Ranks.run(n, Duration.ofSeconds(60), "dp-test", comm -> {
             CtcModel m = model(cfg, comm.rank() == 0 ? 7 : 100 + comm.rank());
-            Trainer tr = new Trainer(cfg, m, slice(new SyntheticBatches(6, batch, 5, 3), comm.rank(), n), null, out, quiet(), false);
+            Trainer tr = new Trainer(cfg, m, slice(batches(batch, accum), comm.rank(), n), null, out, quiet(), false);
             DataParallel dp = new DataParallel(comm, m.parameters(), bucketBytes);
             if (bucketBytes < 1000) assertTrue(dp.buckets() > 1, "several buckets: " + dp.buckets());
             tr.dataParallel(dp);
@@ -139,15 +164,19 @@ class DataParallelTest {
     }
 
     private void check(int batch, int n, long bucketBytes) throws Exception {
-        float[] one = single(batch, dir.resolve("one"));
+        check(batch, 1, n, bucketBytes);
+    }
+
+    private void check(int batch, int accum, int n, long bucketBytes) throws Exception {
+        float[] one = single(batch, accum, dir.resolve("one"));
         float[] start = weights(model(config(batch), 7));
         assertTrue(maxDiff(one, start) > 10 * TOLERANCE, "training moved the weights by " + maxDiff(one, start));
-        List<float[]> ranks = parallel(batch, n, dir.resolve("dp" + n), bucketBytes);
+        List<float[]> ranks = parallel(batch, accum, n, dir.resolve("dp" + n), bucketBytes);
         for (int r = 0; r < n; r++) {
             assertEquals(0.0, maxDiff(ranks.get(0), ranks.get(r)), "rank " + r + " differs from rank 0: replicas must stay identical");
         }
         double d = maxDiff(one, ranks.get(0));
-        System.out.printf("DataParallelTest: %d ranks, global batch %d: max abs weight difference to 1 rank after %d steps %.3g (moved %.3g)%n", n, batch, STEPS, d, maxDiff(one, start));
+        System.out.printf("DataParallelTest: %d ranks, global batch %d, grad_accum %d: max abs weight difference to 1 rank after %d steps %.3g (moved %.3g)%n", n, batch, accum, STEPS, d, maxDiff(one, start));
         assertTrue(d < TOLERANCE, n + " ranks vs 1 rank, global batch " + batch + ": max |dw| = " + d);
     }
 
@@ -159,6 +188,16 @@ class DataParallelTest {
     @Test
     void fourRanksMatchOneRankWithSmallBucketsAndUnevenSlices() throws Exception {
         check(6, 4, 512); // slices of 1, 2, 1, 2 utterances; many buckets
+    }
+
+    @Test
+    void twoRanksWithGradientAccumulationMatchOneRank() throws Exception {
+        check(8, 2, 2, DataParallel.DEFAULT_BUCKET_BYTES);
+    }
+
+    @Test
+    void fourRanksWithGradientAccumulationAndSmallBucketsMatchOneRank() throws Exception {
+        check(6, 3, 4, 512);
     }
 
     /** {@code src} whose batch {@code at} (0-based, in epoch order) runs {@code action} first. */
@@ -308,5 +347,183 @@ class DataParallelTest {
             List<String> names = files.map(p -> p.getFileName().toString()).toList();
             assertTrue(names.contains(Checkpoints.stepName(1, STEPS)), names.toString());
         }
+    }
+
+    /** Passes everything to {@code inner}; runs {@code onFloatAllReduce} as each float32 all-reduce (a gradient bucket) begins. */
+    static final class Recording implements Communicator {
+        private final Communicator inner;
+        private final Runnable onFloatAllReduce;
+
+        Recording(Communicator inner, Runnable onFloatAllReduce) {
+            this.inner = inner;
+            this.onFloatAllReduce = onFloatAllReduce;
+        }
+
+        @Override public int rank() { return inner.rank(); }
+        @Override public int size() { return inner.size(); }
+        @Override public Duration timeout() { return inner.timeout(); }
+        @Override public void allReduce(double[] buf, int off, int len, Op op) { inner.allReduce(buf, off, len, op); }
+        @Override public void broadcast(float[] buf, int off, int len, int root) { inner.broadcast(buf, off, len, root); }
+        @Override public void broadcast(double[] buf, int off, int len, int root) { inner.broadcast(buf, off, len, root); }
+        @Override public void allGather(float[] send, float[] recv) { inner.allGather(send, recv); }
+        @Override public void allGather(double[] send, double[] recv) { inner.allGather(send, recv); }
+        @Override public void barrier() { inner.barrier(); }
+        @Override public void abort(Throwable cause) { inner.abort(cause); }
+        @Override public void close() { inner.close(); }
+
+        @Override
+        public void allReduce(float[] buf, int off, int len, Op op) {
+            onFloatAllReduce.run();
+            inner.allReduce(buf, off, len, op);
+        }
+    }
+
+    /** Identity whose backward first waits (bounded) until {@code started} opened, then logs whether it had. */
+    static final class Gate extends Function {
+        private final CountDownLatch started;
+        private final List<String> log;
+
+        Gate(CountDownLatch started, List<String> log) {
+            this.started = started;
+            this.log = log;
+        }
+
+        @Override
+        protected Tensor forward(Ctx ctx, Tensor... inputs) {
+            return inputs[0].copy();
+        }
+
+        @Override
+        protected Tensor[] backward(Ctx ctx, Tensor dOut) {
+            boolean open;
+            try {
+                open = started.await(20, TimeUnit.SECONDS); // a bound against a hang, not a measurement
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+            log.add(open ? "gate backward, after a reduction started" : "gate backward, no reduction started");
+            return new Tensor[] {dOut.copy()};
+        }
+    }
+
+    /**
+     * loss = sum(gate(x * w1) * w2) with one bucket per parameter: backward finishes w2's gradient
+     * first, so bucket 0 (w2, the last parameter) must start its all-reduce before backward goes
+     * through the gate, which waits for that start; bucket 1 (w1) follows. Gradients are the mean
+     * over ranks of the closed forms dL/dw1 = x * w2, dL/dw2 = x * w1.
+     */
+    @Test
+    void theFirstBucketIsReducedWhileBackwardStillRuns() {
+        overlapScenario(t -> t);
+    }
+
+    /** The same on a simulated accelerator: gradients are staged through the host and written back to the device. */
+    @Test
+    void onADeviceGradientsGoThroughTheHostAndStayOnTheDevice() {
+        try (SimBackend sim = SimBackend.install(0)) {
+            overlapScenario(sim::toDevice);
+        }
+    }
+
+    private static void overlapScenario(java.util.function.UnaryOperator<Tensor> place) {
+        float[] w1v = {1, -2, 3}, w2v = {0.5f, 4, -1};
+        List<Object[]> out = Ranks.run(2, Duration.ofSeconds(60), "dp-overlap", comm -> {
+            List<String> log = Collections.synchronizedList(new ArrayList<>());
+            CountDownLatch started = new CountDownLatch(1);
+            Communicator rec = new Recording(comm, () -> {
+                log.add("all-reduce started");
+                started.countDown();
+            });
+            Tensor w1 = place.apply(Tensor.of(w1v.clone(), 3)).requiresGrad(true);
+            Tensor w2 = place.apply(Tensor.of(w2v.clone(), 3)).requiresGrad(true);
+            DataParallel dp = new DataParallel(rec, List.of(w1, w2), 12);
+            assertEquals(2, dp.buckets());
+            int r = comm.rank();
+            Tensor x = place.apply(Tensor.of(new float[] {r + 1, r + 2, r + 3}, 3));
+            Tensor loss = new Gate(started, log).apply(x.mul(w1)).mul(w2).sum();
+            dp.backward(loss, true);
+            log.add("backward returned");
+            dp.addMicroBatch(1, loss.item());
+            dp.reduceGradients();
+            assertEquals(w1.device(), w1.grad().device(), "the gradient stays where the parameter is");
+            return new Object[] {new ArrayList<>(log), Backends.to(w1.grad(), Device.CPU).toFloatArray(),
+                Backends.to(w2.grad(), Device.CPU).toFloatArray()};
+        });
+        for (int r = 0; r < 2; r++) {
+            @SuppressWarnings("unchecked")
+            List<String> log = (List<String>) out.get(r)[0];
+            assertEquals("all-reduce started", log.get(0), "rank " + r + ": " + log);
+            assertEquals("gate backward, after a reduction started", log.get(1), "rank " + r + ": " + log);
+            assertTrue(log.indexOf("backward returned") > 1, "rank " + r + ": " + log);
+            assertEquals(2, Collections.frequency(log, "all-reduce started"), "rank " + r + ": " + log);
+            float[] g1 = (float[]) out.get(r)[1], g2 = (float[]) out.get(r)[2];
+            for (int i = 0; i < 3; i++) {
+                double meanX = ((1 + i) + (2 + i)) / 2.0; // x of rank 0 and rank 1
+                assertEquals(meanX * w2v[i], g1[i], 1e-6, "dL/dw1[" + i + "] on rank " + r);
+                assertEquals(meanX * w1v[i], g2[i], 1e-6, "dL/dw2[" + i + "] on rank " + r);
+            }
+        }
+    }
+
+    /**
+     * grad_accum 3: every bucket's all-reduce begins while the third micro-batch of its step is
+     * the last one fetched (during that backward or right after it), never on the first two.
+     */
+    @Test
+    void withGradientAccumulationOnlyTheLastMicroBatchReduces() {
+        int batch = 4, accum = 3, n = 2;
+        TrainConfig cfg = config(batch, accum);
+        List<Object[]> out = Ranks.run(n, Duration.ofSeconds(60), "dp-accum", comm -> {
+            AtomicInteger fetched = new AtomicInteger();
+            List<Integer> at = Collections.synchronizedList(new ArrayList<>());
+            CtcModel m = model(cfg, 7);
+            BatchSource src = slice(batches(batch, accum), comm.rank(), n);
+            BatchSource counted = new BatchSource() {
+                @Override
+                public Iterator<TrainBatch> epoch(int epoch, int skip) {
+                    Iterator<TrainBatch> it = src.epoch(epoch, skip);
+                    return new Iterator<>() {
+                        @Override
+                        public boolean hasNext() {
+                            return it.hasNext();
+                        }
+
+                        @Override
+                        public TrainBatch next() {
+                            fetched.incrementAndGet();
+                            return it.next();
+                        }
+                    };
+                }
+
+                @Override
+                public int batchesPerEpoch() {
+                    return src.batchesPerEpoch();
+                }
+            };
+            Trainer tr = new Trainer(cfg, m, counted, null, dir.resolve("accum"), quiet(), false);
+            DataParallel dp = new DataParallel(new Recording(comm, () -> at.add(fetched.get())), m.parameters(), 512);
+            tr.dataParallel(dp);
+            assertEquals(STEPS, tr.run(null).step());
+            return new Object[] {new ArrayList<>(at), dp.buckets()};
+        });
+        for (int r = 0; r < n; r++) {
+            @SuppressWarnings("unchecked")
+            List<Integer> at = (List<Integer>) out.get(r)[0];
+            int buckets = (Integer) out.get(r)[1];
+            assertTrue(buckets > 1, "several buckets: " + buckets);
+            assertEquals(STEPS * buckets, at.size(), "one all-reduce per bucket and step on rank " + r + ": " + at);
+            for (int k = 0; k < at.size(); k++) {
+                assertEquals(accum * (k / buckets + 1), at.get(k), "all-reduce " + k + " on rank " + r + ": " + at);
+            }
+        }
+    }
+
+    @Test
+    void aParameterListedTwiceIsRejected() {
+        Tensor w = Tensor.of(new float[] {1, 2}, 2).requiresGrad(true);
+        List<String> out = Ranks.run(1, Duration.ofSeconds(10), "dp-args", comm -> assertThrows(IllegalArgumentException.class,
+                () -> new DataParallel(comm, List.of(w, Tensor.of(new float[] {3}, 1), w), 64)).getMessage());
+        assertTrue(out.get(0).contains("parameter 0 [2] is listed twice"), out.get(0));
     }
 }
