@@ -257,6 +257,11 @@ public final class CudaLegendreConvolution {
      * {@link #forward(CudaContext, CUdeviceptr, CUdeviceptr, CUdeviceptr, CUdeviceptr, int, int, int, int, int)}
      * in the given form; the FFT form computes H's spectrum for this call.
      *
+     * @param m output, shape (B, T, K d)
+     * @param u input, shape (B, T, K)
+     * @param h impulse response, shape (hLength, d)
+     * @param lengths int32, shape (B), each in [0, min(T, hLength)]
+     * @param method DIRECT, FFT or AUTO ({@link #resolve})
      * @throws IllegalArgumentException as there, and for FFT above {@link #FFT_MAX_FRAMES} frames
      */
     public static void forward(CudaContext ctx, CUdeviceptr m, CUdeviceptr u, CUdeviceptr h, CUdeviceptr lengths, int batch,
@@ -272,9 +277,13 @@ public final class CudaLegendreConvolution {
     }
 
     /**
-     * The forward with H's spectra from {@code cache}.
+     * The forward with H's spectra from {@code cache} (computed there once per FFT length).
      *
-     * @param cache H, its order and length, and its spectra
+     * @param cache H (shape (hLength, d)), its order and length, and its spectra
+     * @param m output, shape (B, T, K d)
+     * @param u input, shape (B, T, K)
+     * @param lengths int32, shape (B), each in [0, min(T, hLength)]
+     * @param method DIRECT, FFT or AUTO ({@link #resolve})
      * @throws IllegalArgumentException as the other forms
      */
     public static void forward(CudaContext ctx, SpectrumCache cache, CUdeviceptr m, CUdeviceptr u, CUdeviceptr lengths,
@@ -303,6 +312,9 @@ public final class CudaLegendreConvolution {
     /**
      * The backward in the given form; the FFT form computes H's spectrum for this call.
      *
+     * @param du output, shape (B, T, K)
+     * @param dm gradient with respect to m, shape (B, T, K d); padded frames ignored
+     * @param method DIRECT, FFT or AUTO ({@link #resolve})
      * @throws IllegalArgumentException as the forward
      */
     public static void backward(CudaContext ctx, CUdeviceptr du, CUdeviceptr dm, CUdeviceptr h, CUdeviceptr lengths,
@@ -318,8 +330,13 @@ public final class CudaLegendreConvolution {
     }
 
     /**
-     * The backward with H's spectra from {@code cache}.
+     * The backward with H's spectra from {@code cache} (computed there once per FFT length).
      *
+     * @param cache H (shape (hLength, d)), its order and length, and its spectra
+     * @param du output, shape (B, T, K)
+     * @param dm gradient with respect to m, shape (B, T, K d); padded frames ignored
+     * @param lengths int32, shape (B), each in [0, min(T, hLength)]
+     * @param method DIRECT, FFT or AUTO ({@link #resolve})
      * @throws IllegalArgumentException as the forward
      */
     public static void backward(CudaContext ctx, SpectrumCache cache, CUdeviceptr du, CUdeviceptr dm, CUdeviceptr lengths,
