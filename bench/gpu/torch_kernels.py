@@ -12,7 +12,9 @@ Kernel time with CUDA events, L2 flushed (256 MiB write) before every timed run,
   ctc:       torch.nn.functional.ctc_loss on log_softmax(logits), B 96, T 400, V 29, L 100, fp32,
              reduction mean; forward + backward (log-softmax included, as the engine fuses it)
   lmu conv:  the parallel LMU's causal convolution by FFT (rfft of u and H zero-padded to 2T,
-             product, irfft), B 96, T 400, K 1, d 192; forward
+             product, irfft; H's spectrum computed once), B 96, K 1, d 192, T 192, 256, 320, 1500
+             and 3000 (the engine's FFT rows); forward, and backward (the correlation: rfft of
+             dm, product with conj(H), sum over d, irfft)
 Writes torch-kernels.json in the working directory. Run by bench/gpu/run_all.sh when `import torch`
 works on the GPU machine:  python3 torch_kernels.py [repeats]
 """
@@ -124,9 +126,15 @@ def ctc():
 
 
 def conv():
-    b, t, k, d = 96, 400, 1, 192
+    for t in (192, 256, 320, 1500, 3000):
+        conv_at(t)
+
+
+def conv_at(t):
+    b, k, d = 96, 1, 192
     shape = f"B{b}_T{t}_K{k}_d{d}"
     u = torch.randn(b, k, t, device=dev)
+    dm = torch.randn(b, k, d, t, device=dev)
     h = torch.randn(d, t, device=dev) * 0.05
     n = 2 * t
     hf = torch.fft.rfft(h, n=n)  # fixed: computed once, as the engine caches its impulse response
@@ -135,9 +143,16 @@ def conv():
         uf = torch.fft.rfft(u, n=n)  # (B, K, n/2+1)
         return torch.fft.irfft(uf[:, :, None, :] * hf[None, None], n=n)[..., :t]  # (B, K, d, T)
 
-    f = timed(fwd)
+    def bwd():
+        gf = torch.fft.rfft(dm, n=n)  # (B, K, d, n/2+1)
+        return torch.fft.irfft((gf * hf.conj()[None, None]).sum(2), n=n)[..., :t]  # (B, K, T)
+
+    # the same napkin bytes as the engine's benchmark: m written (dm read) and u (du)
     nbytes = 4.0 * (b * t * k * d + b * t * k)
-    add("lmu_conv_fft_forward", shape, f, "GB/s", nbytes / f / 1e6)
+    f = timed(fwd)
+    add("lmu_conv_forward_fft", shape, f, "GB/s", nbytes / f / 1e6)
+    g = timed(bwd)
+    add("lmu_conv_backward_fft", shape, g, "GB/s", nbytes / g / 1e6)
 
 
 if __name__ == "__main__":

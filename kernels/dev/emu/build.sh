@@ -11,7 +11,7 @@ for op in "${@:-ctc_loss lmu_recurrent lmu_conv attention attention_half logmel}
   for o in $op; do
     src="$OUT/$o.cpp"
     sed 's/extern __shared__ float smem\[\];/float* smem = (float*)emu::dyn_smem;/' "$KERNELS/$o.cu" > "$src"
-    names="$(tr '\n' ' ' < "$KERNELS/$o.cu" | grep -oE 'extern "C" __global__ void (__launch_bounds__\([A-Z_0-9]*\) *)?[a-z_0-9]+\(' | sed -E 's/.* ([a-z_0-9]+)\($/\1/' || true)"
+    names="$(tr '\n' ' ' < "$KERNELS/$o.cu" | grep -oE 'extern "C" __global__ void (__launch_bounds__\([A-Z_0-9, ]*\) *)?[a-z_0-9]+\(' | sed -E 's/.* ([a-z_0-9]+)\($/\1/' || true)"
     if [ "$o" = attention ]; then
       for d in 32 64; do names="$names attention_forward_kernel_hd$d attention_backward_dot_kernel_hd$d attention_backward_dq_kernel_hd$d attention_backward_dkdv_kernel_hd$d"; done
       names="$(echo "$names" | tr ' ' '\n' | grep -v '^$' | grep -v '##' | grep hd || true)"

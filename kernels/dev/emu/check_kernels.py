@@ -3,7 +3,7 @@
 references written with PyTorch autograd / numpy, with the launch geometry and argument order of the
 Java launchers in lmu.backend.cuda.kernels. Development only (no GPU needed, slow):
 
-    kernels/dev/emu/build.sh && /usr/bin/python3 kernels/dev/emu/check_kernels.py [ctc|rec|conv|att|atth]...
+    kernels/dev/emu/build.sh && /usr/bin/python3 kernels/dev/emu/check_kernels.py [ctc|rec|conv|fft|fft-seed|att|atth]...
 
 The real parity check runs on a GPU against the engine's CPU reference: ModelKernelChecks.
 """
@@ -293,6 +293,113 @@ def conv_case(B, T, K, d, lengths, seed):
     compare("du", du, want_du, T * d)
 
 
+FFT_BUF = 8192
+FFT_PAIRS_PER_SLICE = 16
+
+
+def fft_logn(T):
+    """log2 N of the FFT form: N >= 2T - 1, at least 16 (CudaLegendreConvolution / ModelKernelGeometry)."""
+    return max(4, (2 * T - 2).bit_length())
+
+
+def legendre_response(d, theta, rows):
+    """H[lag] = Abar^lag Bbar of the LMU's Legendre system, zero-order hold with dt = 1 (float64)."""
+    import scipy.linalg
+    i = np.arange(d)[:, None]
+    j = np.arange(d)[None, :]
+    a = (2 * i + 1) * np.where(i < j, -1.0, (-1.0) ** (i - j + 1))
+    b = (2 * np.arange(d) + 1) * (-1.0) ** np.arange(d)
+    m = np.zeros((d + 1, d + 1))
+    m[:d, :d] = a / theta
+    m[:d, d] = b / theta
+    e = scipy.linalg.expm(m)
+    abar, bbar = e[:d, :d], e[:d, d]
+    h = np.empty((rows, d))
+    x = bbar.copy()
+    for t in range(rows):
+        h[t] = x
+        x = abar @ x
+    return h
+
+
+def conv_fft_case(B, T, K, d, lengths, h_len, seed, theta=None):
+    r = np.random.default_rng(seed)
+    u = r.standard_normal((B, T, K)).astype(np.float32)
+    dm = r.standard_normal((B, T, K * d)).astype(np.float32)
+    if theta is None:
+        h = (r.standard_normal((h_len, d)) * 0.3).astype(np.float32)
+    else:
+        h = legendre_response(d, theta, h_len).astype(np.float32)
+    lengths = np.array(lengths, dtype=np.int32)
+    want_m = np.zeros((B, T, K, d))
+    want_du = np.zeros((B, T, K))
+    h64 = np.zeros((max(T, h_len), d))
+    h64[:h_len] = h
+    for b in range(B):
+        n = int(lengths[b])
+        for k in range(K):
+            x = u[b, :n, k].astype(np.float64)
+            g = dm[b, :n, k * d:(k + 1) * d].astype(np.float64)
+            for i in range(d):
+                if n:
+                    want_m[b, :n, k, i] = np.convolve(x, h64[:n, i])[:n]
+                    want_du[b, :n, k] += np.correlate(g[:, i], h64[:n, i], "full")[n - 1:]
+    logn = fft_logn(T)
+    n = 1 << logn
+    half = n // 2 + 1
+    lanes = FFT_BUF >> logn
+    a = FFT_BUF + lanes
+    shared = 8 * (a + a // 16 + 1)
+    pps = lanes * ((max(lanes, FFT_PAIRS_PER_SLICE) + lanes - 1) // lanes)
+    slices = ((d + 1) // 2 + pps - 1) // pps
+    tw = nan(n, 2)
+    hs, us, part = nan(d, half, 2), nan(B * K, half, 2), nan(B * K * slices, half, 2)
+    m, du = nan(B, T, K * d), nan(B, T, K)
+    launch("lmu_conv", "lmu_conv_fft_twiddle_kernel", ((n + 255) // 256,), 256, 0, ptr(tw), i32(logn))
+    want_tw = np.exp(-2j * np.pi * np.arange(n) / n)
+    compare("twiddles (re)", tw[:, 0], want_tw.real, 1)
+    compare("twiddles (im)", tw[:, 1], want_tw.imag, 1)
+    launch("lmu_conv", "lmu_conv_fft_spectrum_kernel", ((d + 2 * lanes - 1) // (2 * lanes),), 512, shared, ptr(hs), ptr(h),
+           ptr(None), i32(d), i32(d), i64(0), i32(d), i32(min(h_len, n // 2)), i32(logn), ptr(tw))
+    hpad = np.zeros((n, d))
+    hpad[:min(h_len, n // 2)] = h[:min(h_len, n // 2)]
+    want_hs = np.fft.rfft(hpad, axis=0).T
+    compare("H spectrum (re)", hs[..., 0], want_hs.real, n)
+    compare("H spectrum (im)", hs[..., 1], want_hs.imag, n)
+    launch("lmu_conv", "lmu_conv_fft_spectrum_kernel", ((B * K + 2 * lanes - 1) // (2 * lanes),), 512, shared, ptr(us), ptr(u),
+           ptr(lengths), i32(B * K), i32(K), i64(T * K), i32(K), i32(T), i32(logn), ptr(tw))
+    launch("lmu_conv", "lmu_conv_fft_forward_kernel", ((d + 2 * lanes - 1) // (2 * lanes), B * K), 512, shared, ptr(m), ptr(us),
+           ptr(hs), ptr(lengths), i32(T), i32(K), i32(d), i32(logn), ptr(tw))
+    launch("lmu_conv", "lmu_conv_fft_backward_kernel", (slices, B * K), 1024, shared + 8 * half, ptr(part), ptr(dm), ptr(hs),
+           ptr(lengths), i32(T), i32(K), i32(d), i32(pps), i32(logn), ptr(tw))
+    launch("lmu_conv", "lmu_conv_fft_backward_output_kernel", ((B * K + 2 * lanes - 1) // (2 * lanes),), 512, shared, ptr(du),
+           ptr(part), ptr(lengths), i32(B), i32(T), i32(K), i32(slices), i32(logn), ptr(tw))
+    compare("m (fft)", m, want_m.reshape(B, T, K * d), T)
+    compare("du (fft)", du, want_du, T * d)
+
+
+def check_conv_fft():
+    print("conv fft T=1 d=1 (N 16, 512 lanes)")
+    conv_fft_case(2, 1, 1, 1, [1, 0], 1, 60)
+    print("conv fft T=13 K=3 d=7, an empty sequence")
+    conv_fft_case(4, 13, 3, 7, [13, 0, 5, 1], 13, 61)
+    print("conv fft T=70 K=2 d=65 (odd d, N 256)")
+    conv_fft_case(2, 70, 2, 65, [70, 66], 80, 62)
+    print("conv fft T=25 K=2 d=4 (N 64: radix 8 only)")
+    conv_fft_case(2, 25, 2, 4, [25, 24], 25, 65)
+    print("conv fft T=300 K=1 d=40 (N 1024, 2 slices), h_len < T")
+    conv_fft_case(3, 300, 1, 40, [300, 17, 250], 260, 63)
+    print("conv fft T=1500 K=1 d=3 (N 4096, radix 8 only, 2 lanes)")
+    conv_fft_case(3, 1500, 1, 3, [1500, 1499, 2], 1500, 66)
+    print("conv fft T=2100 K=1 d=5 (N 8192, one lane per block), h_len > N/2")
+    conv_fft_case(2, 2100, 1, 5, [2100, 1500], 4500, 64)
+
+
+def check_conv_fft_seed():
+    print("conv fft seed shape T=3000 K=1 d=192, the Legendre response (theta 200), a padded sequence (slow)")
+    conv_fft_case(2, 3000, 1, 192, [3000, 1733], 3000, 67, theta=200)
+
+
 def check_conv():
     print("conv T=1 d=1")
     conv_case(2, 1, 1, 1, [1, 0], 40)
@@ -461,8 +568,9 @@ def check_atth():
 
 
 if __name__ == "__main__":
-    which = sys.argv[1:] or ["ctc", "rec", "conv", "att", "atth"]
+    which = sys.argv[1:] or ["ctc", "rec", "conv", "fft", "att", "atth"]
     for w in which:
-        {"ctc": check_ctc, "rec": check_rec, "conv": check_conv, "att": check_att, "atth": check_atth}[w]()
+        {"ctc": check_ctc, "rec": check_rec, "conv": check_conv, "fft": check_conv_fft, "fft-seed": check_conv_fft_seed,
+         "att": check_att, "atth": check_atth}[w]()
     print("all emulated kernels match" if not failures else f"{len(failures)} comparison(s) failed")
     sys.exit(1 if failures else 0)

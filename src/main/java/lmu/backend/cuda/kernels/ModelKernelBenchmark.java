@@ -22,10 +22,11 @@ import lmu.speech.features.FeatureConfig;
 /**
  * Kernel-only timings of the model kernels with CUDA events, L2 flushed before every timed launch
  * (a 256 MiB memset, more than any GPU's L2), on the seed model's shapes: CTC (B 96, T 400, V 29,
- * L 100), the LMU convolution (B 96, T 400, K 1, d 192), the LMU recurrence (B 96, T 400, H 384,
- * K 1, d 192), attention (B 96, T 200, 6 heads x 64; fp32, and fp16/bf16 on tensor cores with dropout 0.1) and
- * log-mel features (96 utterances of 15 s). Reports the median of the timed runs with
- * GB/s (memory-bound kernels) or TFLOP/s (attention) and writes the same as JSON to {@code
+ * L 100), the LMU convolution in both forms (B 96, K 1, d 192, T 192, 256 and 320 around the
+ * crossover, 1500 and 3000 as the seed's sequences after downsampling), the LMU recurrence (B 96,
+ * T 400, H 384, K 1, d 192), attention (B 96, T 200, 6 heads x 64; fp32, and fp16/bf16 on
+ * tensor cores with dropout 0.1) and log-mel features (96 utterances of 15 s). Reports the median
+ * of the timed runs with GB/s (memory-bound kernels) or TFLOP/s (attention) and writes the same as JSON to {@code
  * model-kernels.json} in the working directory. {@code bench/gpu/torch_kernels.py} times PyTorch on
  * the same shapes for the side-by-side.
  *
@@ -137,26 +138,58 @@ public final class ModelKernelBenchmark {
     }
 
     private static void conv(CudaContext ctx, DeviceArrays dev, Random r, DeviceBuffer flush, int repeats, List<Row> rows) {
-        int b = 96, t = 400, k = 1, d = 192;
+        // around the crossover (CudaLegendreConvolution.FFT_MIN_FRAMES = 320) in both forms, then the
+        // seed's lengths after downsampling (1500 and 3000 frames) in both forms
+        for (int t : new int[] {192, 256, 320}) {
+            conv(ctx, dev, r, flush, repeats, rows, t, CudaLegendreConvolution.Method.DIRECT);
+            conv(ctx, dev, r, flush, repeats, rows, t, CudaLegendreConvolution.Method.FFT);
+        }
+        for (int t : new int[] {1500, 3000}) {
+            conv(ctx, dev, r, flush, repeats, rows, t, CudaLegendreConvolution.Method.FFT);
+            conv(ctx, dev, r, flush, repeats, rows, t, CudaLegendreConvolution.Method.DIRECT);
+        }
+    }
+
+    private static void conv(CudaContext ctx, DeviceArrays dev, Random r, DeviceBuffer flush, int repeats, List<Row> rows, int t,
+            CudaLegendreConvolution.Method method) {
+        int b = 96, k = 1, d = 192;
         int[] lengths = new int[b];
         java.util.Arrays.fill(lengths, t);
         String shape = "B" + b + "_T" + t + "_K" + k + "_d" + d;
+        String form = method == CudaLegendreConvolution.Method.FFT ? "_fft" : "_direct";
         LegendreImpulseResponse ir = new LegendreImpulseResponse(new LegendreStateSpace(d, 200, Discretizer.ZOH), t);
         long nu = (long) b * t * k, nm = nu * d;
         try (DeviceBuffer u = dev.floats(random(r, nu, 1)); DeviceBuffer m = dev.empty(nm); DeviceBuffer dm = dev.floats(random(r, nm, 1));
-                DeviceBuffer du = dev.empty(nu); DeviceBuffer h = dev.floats(ir.response(t)); DeviceBuffer len = dev.ints(lengths)) {
-            // napkin: the floor is writing m (forward) or reading dm (backward), B T K d floats;
-            // the work is B K d T (T + 1) / 2 multiply-adds (direct form)
+                DeviceBuffer du = dev.empty(nu); DeviceBuffer h = dev.floats(ir.response(t)); DeviceBuffer len = dev.ints(lengths);
+                CudaLegendreConvolution.SpectrumCache cache = new CudaLegendreConvolution.SpectrumCache(ctx, h.ptr(), d, t)) {
+            // napkin: the floor is writing m (forward) or reading dm (backward), B T K d floats, plus u / du.
+            // Direct form: B K d T (T + 1) / 2 multiply-adds. FFT form (N = 2^ceil(log2(2T - 1))),
+            // counted as 5 N log2 N flops per complex N-point FFT, two real signals per FFT, and 6 per
+            // complex product: forward B K (1 + d) / 2 FFTs + B K d (N/2 + 1) products, backward
+            // B K (d + 1) / 2 FFTs + the same products (H's spectrum is cached, as in training).
             double bytes = 4.0 * (nm + nu);
-            double flops = 2.0 * b * k * d * t * (t + 1) / 2.0;
+            double flops;
+            if (method == CudaLegendreConvolution.Method.FFT) {
+                cache.get(t); // H's spectrum outside the timing, as a layer's cache holds it
+                int log2 = ModelKernelGeometry.convFftLog2(t);
+                double n = 1 << log2;
+                flops = (double) b * k * ((1.0 + d) / 2 * 5 * n * log2 + 6.0 * d * (n / 2 + 1));
+            } else {
+                flops = 2.0 * b * k * d * t * (t + 1) / 2.0;
+            }
             double f = time(ctx, flush, repeats,
-                    () -> CudaLegendreConvolution.forward(ctx, m.ptr(), u.ptr(), h.ptr(), len.ptr(), b, t, k, d, t));
-            add(rows, new Row("lmu_conv_forward", shape, f, "GB/s", bytes / f / 1e6));
-            add(rows, new Row("lmu_conv_forward", shape, f, "TFLOP/s", flops / f / 1e9));
+                    () -> CudaLegendreConvolution.forward(ctx, cache, m.ptr(), u.ptr(), len.ptr(), b, t, k, method));
+            add(rows, new Row("lmu_conv_forward" + form, shape, f, "GB/s", bytes / f / 1e6));
+            add(rows, new Row("lmu_conv_forward" + form, shape, f, "TFLOP/s", flops / f / 1e9));
             double g = time(ctx, flush, repeats,
-                    () -> CudaLegendreConvolution.backward(ctx, du.ptr(), dm.ptr(), h.ptr(), len.ptr(), b, t, k, d, t));
-            add(rows, new Row("lmu_conv_backward", shape, g, "GB/s", bytes / g / 1e6));
-            add(rows, new Row("lmu_conv_backward", shape, g, "TFLOP/s", flops / g / 1e9));
+                    () -> CudaLegendreConvolution.backward(ctx, cache, du.ptr(), dm.ptr(), len.ptr(), b, t, k, method));
+            add(rows, new Row("lmu_conv_backward" + form, shape, g, "GB/s", bytes / g / 1e6));
+            add(rows, new Row("lmu_conv_backward" + form, shape, g, "TFLOP/s", flops / g / 1e9));
+            if (method == CudaLegendreConvolution.Method.FFT) {
+                // the spectrum of H (d real columns) when it is not cached: what a call without a cache adds
+                double sp = time(ctx, flush, repeats, () -> CudaLegendreConvolution.spectrum(ctx, h.ptr(), d, t, t).close());
+                add(rows, new Row("lmu_conv_fft_spectrum", "T" + t + "_d" + d, sp, "GB/s", 4.0 * t * d / sp / 1e6));
+            }
         }
     }
 
