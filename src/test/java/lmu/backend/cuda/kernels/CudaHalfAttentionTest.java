@@ -101,6 +101,22 @@ class CudaHalfAttentionTest {
         CudaHalfAttention.backward(null, DType.F16, null, null, null, P, P, P, P, P, P, null, 2, 10, 2, 64, 0.125f, -1e4f, 0, 1);
     }
 
+    /** CudaAttentionKernels picks the kernel file by the dtype q, k and v share (tensors of the simulated device). */
+    @Test
+    void theFamilyTakesOneDtypeForQKAndV() {
+        lmu.backend.sim.SimBackend sim = new lmu.backend.sim.SimBackend(lmu.tensor.Device.cuda(0));
+        lmu.tensor.Tensor h = sim.empty(DType.F16, 2, 3, 64), bh = sim.empty(DType.BF16, 2, 3, 64), f = sim.empty(DType.F32, 2, 3, 64);
+        assertEquals(DType.F16, CudaAttentionKernels.format(h, h, h));
+        assertEquals(DType.BF16, CudaAttentionKernels.format(bh, bh, bh));
+        assertEquals(DType.F32, CudaAttentionKernels.format(f, f, f));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> CudaAttentionKernels.format(h, bh, h));
+        assertTrue(e.getMessage().contains("CudaAttentionKernels: q, k and v must share a dtype, got F16, BF16 and F16"),
+                e.getMessage());
+        lmu.tensor.Tensor d = lmu.tensor.Tensor.zeros(DType.F64, 2, 3, 64);
+        e = assertThrows(IllegalArgumentException.class, () -> CudaAttentionKernels.format(d, d, d));
+        assertTrue(e.getMessage().contains("q must have dtype F32, F16 or BF16, got F64"), e.getMessage());
+    }
+
     @Test
     void checksCoverBothFormatsWithUniqueNames() {
         java.util.List<ParityCheck> all = HalfAttentionChecks.all();
