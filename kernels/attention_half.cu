@@ -261,7 +261,8 @@ __device__ void ah_backward_dot(float* dd, const X* dout, const X* o, int B, int
     if (lane == 0) dd[((size_t)b * H + h) * T + t] = s;
 }
 
-// dq. grid (CEIL_DIV(T, 64), H, B), block 128: rows as the forward. Per step of 32 keys: S and
+// dq. grid (CEIL_DIV(T, 64), H, B), block 128: rows as the forward (the warp's Q and dO fragments
+// stay in registers). Per step of 32 keys: S and
 // dP' = dO V^T (16 x 32 each, one after the other through the warp's scratch), lane pairs compute
 // ds for row r, 16 keys each, into the warp's dS tile in the format; dq (16 x Dh) accumulates
 // dS K in fp32 fragments across the steps.
@@ -289,12 +290,19 @@ __device__ void ah_backward_dq(X* dq, const X* q, const X* k, const X* v, const 
     FragC acc[D / 16];
 #pragma unroll
     for (int n = 0; n < D / 16; n++) wmma::fill_fragment(acc[n], 0.0f);
+    __syncthreads();
+    FragA<X> qa[D / 16], da[D / 16];  // the warp's rows of q and dO stay in registers
+#pragma unroll
+    for (int kk = 0; kk < D / 16; kk++) {
+        wmma::load_matrix_sync(qa[kk], qs + warp * 16 * LD + kk * 16, LD);
+        wmma::load_matrix_sync(da[kk], dos + warp * 16 * LD + kk * 16, LD);
+    }
     for (int k0 = 0; k0 < T; k0 += AH_KT) {
         __syncthreads();
         ah_load<X, D>(ks, LD, k, b, k0, AH_KT, h, T, H);
         ah_load<X, D>(vs, LD, v, b, k0, AH_KT, h, T, H);
         __syncthreads();
-        ah_scores<X, D, AH_KT / 16>(sw, SLD, qs + warp * 16 * LD, LD, ks, LD);
+        ah_scores<X, D, AH_KT / 16>(sw, SLD, nullptr, 0, ks, LD, qa);
         __syncwarp();
         float p[KH];
 #pragma unroll
@@ -303,7 +311,7 @@ __device__ void ah_backward_dq(X* dq, const X* q, const X* k, const X* v, const 
             p[i] = key < len && t < T ? expf((sw[r * SLD + kc0 + i] * scale - rm) - rl) : 0.0f;
         }
         __syncwarp();
-        ah_scores<X, D, AH_KT / 16>(sw, SLD, dos + warp * 16 * LD, LD, vs, LD);
+        ah_scores<X, D, AH_KT / 16>(sw, SLD, nullptr, 0, vs, LD, da);
         __syncwarp();
 #pragma unroll
         for (int i = 0; i < KH; i++) {
