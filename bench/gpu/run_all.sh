@@ -6,7 +6,7 @@
 #
 #   ./run_all.sh [--out DIR] [--skip STEP]...     STEP: environment gpu-environment cuda-selftest
 #                                                  check bench-backend bench-model-kernels
-#                                                  torch-kernels train memory scaling
+#                                                  torch-kernels bench-step train memory scaling
 #
 # Environment: JAVA_OPTS (default -Xmx16g), TRAIN_ARGS (default: a short run on the bundled test
 # split of the built-in corpus, "--debug --device cuda --data corpus/test.jsonl ..."),
@@ -94,8 +94,18 @@ step cuda-selftest 600 "${JVM[@]}" -cp "$JAR" lmu.backend.cuda.CudaSelfTest
 CHECK_ARGS=(check --parity)
 if "${JVM[@]}" -jar "$JAR" check --help 2>/dev/null | grep -- '--json' >/dev/null; then CHECK_ARGS+=(--json); fi
 step check 1800 "${JVM[@]}" -jar "$JAR" "${CHECK_ARGS[@]}"
-#                                                  check bench-backend bench-model-kernels
-#                                                  torch-kernels train
+# every CudaBackend op: CUDA-event timings, GB/s, % of the memory peak, matmul TFLOP/s
+step bench-backend 600 "${JVM[@]}" -cp "$JAR" lmu.backend.cuda.BackendBenchmark "$RES/bench-backend.json"
+# CTC, LMU recurrence and convolution, attention, log-mel: CUDA-event timings, model-kernels.json
+step bench-model-kernels 1200 "${JVM[@]}" -cp "$JAR" lmu.backend.cuda.kernels.ModelKernelBenchmark
+# the same shapes in PyTorch (torch-kernels.json), only where this machine's python3 has torch
+if python3 -c 'import torch' >/dev/null 2>&1; then
+    step torch-kernels 900 python3 "$HERE/torch_kernels.py"
+else
+    printf 'torch-kernels\tskipped\t0\tpython3 cannot import torch\n' >> "$SUMMARY"
+fi
+# whole training steps of configs/seed.yaml on the GPU (forward, backward, optimizer), batch 96
+step bench-step 900 "${JVM[@]}" -jar "$JAR" bench-step --device cuda --batch-size 96
 # shellcheck disable=SC2086 # TRAIN_ARGS is a list of flags
 step train "$TRAIN_TIMEOUT" "${JVM[@]}" -jar "$JAR" train $TRAIN_ARGS
 # device memory of one training step (allocator statistics: kept for backward and peak) against the estimate

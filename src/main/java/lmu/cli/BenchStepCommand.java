@@ -35,10 +35,16 @@ final class BenchStepCommand implements Callable<Integer> {
     @Option(names = "--device", paramLabel = "DEV", defaultValue = "cpu", description = "cpu, cuda, cuda:N or auto")
     String device;
 
+    @Option(names = "--mixed-precision", paramLabel = "MODE", description = "auto, off, fp16 or bf16 (default: the config's"
+            + " train.mixed_precision; auto is fp16 on a GPU and off on the CPU, where fp16/bf16 are emulated)")
+    String mixedPrecision;
+
     @Override
     public Integer call() {
         if (threads > 0) System.setProperty("lmu.threads", Integer.toString(threads));
-        TrainConfig cfg = TrainConfig.resolve(config == null ? TrainConfig.loadBuiltin("configs/seed.yaml") : TrainConfig.loadYaml(config));
+        java.util.Map<String, Object> root = config == null ? TrainConfig.loadBuiltin("configs/seed.yaml") : TrainConfig.loadYaml(config);
+        if (mixedPrecision != null) TrainConfig.override(root, "train.mixed_precision", mixedPrecision);
+        TrainConfig cfg = TrainConfig.resolve(root);
         lmu.tensor.Device target = TrainCommand.chooseDevice(device, 1, System.out);
         if (target.kind() == lmu.tensor.Device.Kind.CPU) {
             StepBenchmark.run(cfg, batch, frames, warmup, steps, profile, System.out);

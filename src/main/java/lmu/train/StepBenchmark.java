@@ -5,6 +5,9 @@ import java.lang.management.ManagementFactory;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Map;
+import lmu.amp.Autocast;
+import lmu.amp.DynamicLossScaler;
+import lmu.amp.Precision;
 import lmu.autograd.GradMode;
 import lmu.autograd.Profiler;
 import lmu.backend.Backends;
@@ -20,7 +23,8 @@ import lmu.util.Rng;
 
 /**
  * Times whole training steps (forward, CTC, backward, clipping, AdamW) of a config on random
- * features of a fixed shape: the number compared with the PyTorch reference model. Prints the
+ * features of a fixed shape, under the config's {@code train.mixed_precision} (auto: fp16 on a GPU,
+ * fp32 on the CPU; fp16 with a fixed loss scale): the number compared with the PyTorch reference model. Prints the
  * median wall time and, since the machines it runs on are often shared, the median process CPU
  * time per step (all threads together, JIT and GC included: on an idle machine about threads × wall
  * time) and the part of it spent on the calling thread (with {@code --threads 1}, all the step's
@@ -62,6 +66,10 @@ public final class StepBenchmark {
         int[] targetLengths = new int[batch];
         Arrays.fill(targetLengths, labels);
         Map<String, Tensor> params = model.namedParameters();
+        Precision precision = Precision.resolve(cfg.train().mixedPrecision(), device.kind() != Device.Kind.CPU);
+        // a fixed scale: the benchmark times the work of a scaled step, not the scaler's decisions
+        DynamicLossScaler scaler = DynamicLossScaler.forPrecision(precision, cfg.train().lossScale());
+        out.println("precision: " + precision.configName() + (scaler.isDynamic() ? " (loss scale " + scaler.scale() + ")" : ""));
         Adam opt = Adam.adamW(params, 0.9, 0.98, 1e-9, 0.01);
         double[] times = new double[steps];
         double[] cpu = new double[steps];
@@ -76,10 +84,14 @@ public final class StepBenchmark {
             long c0 = processCpuNanos();
             long m0 = threadsBean.getCurrentThreadCpuTime();
             long t0 = System.nanoTime();
-            CtcModel.Output o = model.forward(x, lengths);
-            Tensor loss = CtcLossFunction.apply(CtcLoss.batchMajor().withZeroInfinity(true), o.values(), o.lengths(), targets, targetLengths);
-            loss.backward();
+            Tensor loss;
+            try (Autocast ac = Autocast.enable(precision)) {
+                CtcModel.Output o = model.forward(x, lengths);
+                loss = CtcLossFunction.apply(CtcLoss.batchMajor().withZeroInfinity(true), o.values(), o.lengths(), targets, targetLengths);
+            }
+            (scaler.isDynamic() ? loss.mul(scaler.scale()) : loss).backward();
             long t1 = System.nanoTime();
+            scaler.unscale(model.parameters());
             GradClip.clipGlobalNorm(model.parameters(), 5.0);
             try (GradMode g = GradMode.off()) {
                 opt.step(1e-4);

@@ -213,18 +213,16 @@ public final class TrainSession {
     }
 
     /**
-     * The precision line of the session header on a GPU: fp32 (auto means off until half precision
-     * runs on the device).
-     *
-     * @throws IllegalArgumentException for fp16 or bf16, naming the key
+     * The precision line of the session header on a GPU (auto means fp16 there): what {@link
+     * lmu.amp.Autocast} stores in 16 bits on a device and what stays fp32.
      */
     static String describeDevicePrecision(TrainConfig.Train t, Device device) {
-        Precision p = Precision.resolve(t.mixedPrecision(), false);
-        if (p != Precision.OFF) {
-            throw new IllegalArgumentException("train.mixed_precision: " + p.configName() + " on " + device + " is not in this"
-                    + " build yet (half precision runs on the CPU only, emulated); use --mixed-precision off");
-        }
-        return t.mixedPrecision().equals("auto") ? "off (auto: fp32 on " + device + " until half precision runs on GPUs)" : "off";
+        Precision p = Precision.resolve(t.mixedPrecision(), true);
+        if (p == Precision.OFF) return "off (fp32 on " + device + ")";
+        String s = p.configName() + (t.mixedPrecision().equals("auto") ? " (auto on a GPU)" : "") + " on " + device
+                + ": matrix-product operands stored in " + p.configName() + ", products with fp32 accumulation and fp32 results;"
+                + " convolutions, the LMU layer, softmax, layer norm, CTC and master weights fp32";
+        return s + lossScaling(t, p);
     }
 
     /** The precision line of the session header (the CPU: auto means off, fp16/bf16 are emulated). */
@@ -233,10 +231,14 @@ public final class TrainSession {
         if (p == Precision.OFF) return t.mixedPrecision().equals("auto") ? "off (auto chooses fp16 on a GPU only)" : "off";
         String s = p.configName() + " emulated on the CPU (matrix products, attention, convolution and LMU activations rounded"
                 + " to " + p.configName() + ", fp32 accumulation; softmax, layer norm, CTC and master weights fp32)";
-        return s + (p.needsLossScaling()
+        return s + lossScaling(t, p);
+    }
+
+    private static String lossScaling(TrainConfig.Train t, Precision p) {
+        return p.needsLossScaling()
                 ? "; dynamic loss scale from " + number(t.lossScale().initial()) + ", x2 after " + t.lossScale().growthInterval()
                         + " clean steps, in [" + number(t.lossScale().min()) + ", " + number(t.lossScale().max()) + "]"
-                : "; no loss scaling");
+                : "; no loss scaling";
     }
 
     private static String number(double v) {

@@ -32,6 +32,10 @@ import lmu.util.Rng;
  * uninterrupted run would. With {@code train.mixed_precision} fp16 or bf16 the forward pass runs under
  * that {@link Autocast} policy (validation stays fp32) and fp16 gradients go through a {@link
  * DynamicLossScaler} (loss scaled before backward, gradients unscaled before clipping).
+ *
+ * <p>The step runs where the model's parameters are ({@link lmu.nn.Module#to}): each batch's
+ * features are copied there, the optimizer keeps its moments there, and only the loss, the gradient
+ * norm and the overflow flag come back to the host; checkpoints are written from host copies.
  */
 public final class Trainer {
     /** Why a run ended. */
@@ -84,7 +88,8 @@ public final class Trainer {
         this.device = model.device();
         this.optimizer = o.name().equals("adam") ? Adam.adam(params, o.beta1(), o.beta2(), o.eps(), o.weightDecay())
                 : Adam.adamW(params, o.beta1(), o.beta2(), o.eps(), o.weightDecay());
-        this.precision = Precision.resolve(cfg.train().mixedPrecision(), false); // the CPU: auto means off
+        // auto: fp16 on a GPU, off on the CPU
+        this.precision = Precision.resolve(cfg.train().mixedPrecision(), device.kind() != lmu.tensor.Device.Kind.CPU);
         this.scaler = DynamicLossScaler.forPrecision(precision, cfg.train().lossScale());
         this.schedule = switch (o.schedule()) {
             case "constant" -> LrSchedule.warmupConstant(o.lr(), o.warmup());

@@ -20,7 +20,11 @@ import lmu.tensor.Tensor;
 
 /**
  * A test-only stand-in for a GPU: a {@link Backend} for {@code Device.cuda(N)} whose tensors hold
- * their elements in {@link SimStorage} (float32 only, as on the CUDA backend). Every op is handed to
+ * their elements in {@link SimStorage}, with the CUDA backend's dtype contract: every op computes on
+ * F32 tensors; F16 and BF16 tensors (mixed-precision operands and their gradients, stored rounded
+ * to 16 bits) are taken by {@link #cast}, {@link #matmul} (both operands of one format, result F32
+ * or that format), {@link #fill}, {@link #addInPlace}, {@link #addNew} and {@link #sumAxes}, and
+ * refused elsewhere. Every op is handed to
  * {@link CpuBackend#INSTANCE} on zero-copy CPU aliases of the arrays, so results equal the CPU's bit
  * for bit, while code that treats a device tensor as a host array ({@code Tensor.f32()}) fails as it
  * would on a GPU, and passing a CPU tensor to a device op is refused as the CUDA backend refuses it.
@@ -36,6 +40,8 @@ import lmu.tensor.Tensor;
  */
 public final class SimBackend implements Backend, AutoCloseable {
     private final Device device;
+    private final java.util.concurrent.atomic.AtomicLongArray allocated =
+            new java.util.concurrent.atomic.AtomicLongArray(DType.values().length);
 
     public SimBackend(Device device) {
         if (device.kind() != Device.Kind.CUDA) {
@@ -61,6 +67,11 @@ public final class SimBackend implements Backend, AutoCloseable {
         return device;
     }
 
+    /** Elements of {@code dtype} allocated by {@link #empty} so far (what a precision policy stores). */
+    public long allocated(DType dtype) {
+        return allocated.get(dtype.ordinal());
+    }
+
     // ------------------------------------------------------------------ host <-> device
 
     /** A simulated-device tensor holding a float32 copy of a host tensor. */
@@ -72,10 +83,10 @@ public final class SimBackend implements Backend, AutoCloseable {
         return wrap(host.toFloatArray(), host.shape());
     }
 
-    /** A host float32 copy of a simulated-device tensor. */
+    /** A host float32 copy of a simulated-device tensor (16-bit values widened exactly). */
     @Override
     public Tensor toHost(Tensor t) {
-        return Tensor.of(storage(t, "toHost", "t").toHost(), t.shape());
+        return Tensor.of(storageAny(t, "toHost", "t").toHost(), t.shape());
     }
 
     /** A simulated-device tensor over {@code data} (not copied). */
@@ -86,6 +97,17 @@ public final class SimBackend implements Backend, AutoCloseable {
     // ------------------------------------------------------------------ aliases
 
     private SimStorage storage(Tensor t, String op, String arg) {
+        SimStorage s = storageAny(t, op, arg);
+        if (s.dtype() != DType.F32) {
+            throw new IllegalArgumentException("SimBackend." + op + ": " + arg + " must be an f32 tensor on " + device + ", got "
+                    + s.dtype().name().toLowerCase(java.util.Locale.ROOT) + " (16-bit tensors are taken by cast, matmul, fill,"
+                    + " addInPlace, addNew and sumAxes only)");
+        }
+        return s;
+    }
+
+    /** A tensor of this backend of any of its dtypes (F32, F16, BF16). */
+    private SimStorage storageAny(Tensor t, String op, String arg) {
         if (t == null) throw new IllegalArgumentException("SimBackend." + op + ": " + arg + " must not be null");
         if (!(t.storage() instanceof SimStorage s) || s.backend() != this) {
             throw new IllegalArgumentException("SimBackend." + op + ": " + arg + " must be an f32 tensor on " + device
@@ -95,9 +117,19 @@ public final class SimBackend implements Backend, AutoCloseable {
         return s;
     }
 
-    /** A CPU tensor sharing the elements of a simulated tensor. */
+    /** A CPU tensor sharing the elements of a simulated F32 tensor. */
     private Tensor cpu(Tensor t, String op, String arg) {
         return new Tensor(new F32Storage(storage(t, op, arg).data()), t.shape());
+    }
+
+    /** A CPU F32 tensor sharing the (decoded) elements of a simulated tensor of any dtype. */
+    private Tensor cpuAny(Tensor t, String op, String arg) {
+        return new Tensor(new F32Storage(storageAny(t, op, arg).data()), t.shape());
+    }
+
+    /** Rounds what a CPU op wrote into a 16-bit tensor's array to its format. */
+    private static void rounded(Tensor t) {
+        ((SimStorage) t.storage()).roundAll();
     }
 
     private Tensor cpuOrNull(Tensor t, String op, String arg) {
@@ -116,25 +148,31 @@ public final class SimBackend implements Backend, AutoCloseable {
 
     @Override
     public Tensor empty(DType dtype, int... shape) {
-        if (dtype != DType.F32) {
-            throw new IllegalArgumentException("SimBackend.empty: only f32 tensors live on " + device + ", got " + dtype);
+        if (dtype != DType.F32 && dtype != DType.F16 && dtype != DType.BF16) {
+            throw new IllegalArgumentException("SimBackend.empty: f32, f16 and bf16 tensors live on " + device + ", got " + dtype);
         }
-        return wrap(new float[Shape.numel(shape)], shape);
+        int n = Shape.numel(shape);
+        allocated.addAndGet(dtype.ordinal(), n);
+        return new Tensor(new SimStorage(this, dtype, new float[n]), shape, device);
     }
 
     @Override
     public void fill(Tensor t, double value) {
-        CPU.fill(cpu(t, "fill", "t"), value);
+        storageAny(t, "fill", "t").fill(value);
     }
 
     @Override
     public void addInPlace(Tensor acc, Tensor g) {
-        CPU.addInPlace(cpu(acc, "addInPlace", "acc"), cpu(g, "addInPlace", "g"));
+        CPU.addInPlace(cpuAny(acc, "addInPlace", "acc"), cpuAny(g, "addInPlace", "g"));
+        rounded(acc);
     }
 
     @Override
     public Tensor addNew(Tensor a, Tensor b) {
-        return fromCpu(CPU.addNew(cpu(a, "addNew", "a"), cpu(b, "addNew", "b")));
+        Tensor sum = CPU.addNew(cpuAny(a, "addNew", "a"), cpuAny(b, "addNew", "b"));
+        Tensor out = new Tensor(new SimStorage(this, a.dtype(), sum.f32()), a.shape(), device);
+        rounded(out);
+        return out;
     }
 
     @Override
@@ -161,7 +199,8 @@ public final class SimBackend implements Backend, AutoCloseable {
 
     @Override
     public void sumAxes(Tensor out, Tensor x, boolean[] reduce) {
-        CPU.sumAxes(cpu(out, "sumAxes", "out"), cpu(x, "sumAxes", "x"), reduce);
+        CPU.sumAxes(cpuAny(out, "sumAxes", "out"), cpuAny(x, "sumAxes", "x"), reduce);
+        rounded(out);
     }
 
     @Override
@@ -182,8 +221,14 @@ public final class SimBackend implements Backend, AutoCloseable {
     @Override
     public void matmul(Tensor out, Tensor a, Tensor b, int batch, int m, int n, int k, boolean transA, boolean transB,
             boolean broadcastA, boolean broadcastB, double beta) {
-        CPU.matmul(cpu(out, "matmul", "out"), cpu(a, "matmul", "a"), cpu(b, "matmul", "b"), batch, m, n, k, transA, transB,
-                broadcastA, broadcastB, beta);
+        if (a.dtype() != b.dtype() || (out.dtype() != DType.F32 && out.dtype() != a.dtype())) {
+            throw new IllegalArgumentException("SimBackend.matmul: a and b must share a dtype and out be f32 or that dtype, got "
+                    + a.dtype() + ", " + b.dtype() + " -> " + out.dtype());
+        }
+        // 16-bit operands hold exactly representable values: the product accumulates in fp32 as a tensor core does
+        CPU.matmul(cpuAny(out, "matmul", "out"), cpuAny(a, "matmul", "a"), cpuAny(b, "matmul", "b"), batch, m, n, k, transA,
+                transB, broadcastA, broadcastB, beta);
+        rounded(out);
     }
 
     @Override
@@ -234,7 +279,8 @@ public final class SimBackend implements Backend, AutoCloseable {
 
     @Override
     public void cast(Tensor out, Tensor x) {
-        CPU.cast(cpu(out, "cast", "out"), cpu(x, "cast", "x"));
+        CPU.cast(cpuAny(out, "cast", "out"), cpuAny(x, "cast", "x"));
+        rounded(out);
     }
 
     @Override

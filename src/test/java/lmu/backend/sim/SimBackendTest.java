@@ -95,4 +95,25 @@ class SimBackendTest {
     void kernelFamiliesTheCpuLacksAreRefused() {
         assertThrows(UnsupportedOperationException.class, () -> sim.kernels(Runnable.class));
     }
+
+    @Test
+    void sixteenBitTensorsHoldRoundedValuesAndOnlyTheMixedPrecisionOpsTakeThem() {
+        Tensor x = sim.toDevice(Tensor.of(new float[] {1f / 3, 1000.1f, -2.5f, 65519f}, 2, 2));
+        Tensor h = sim.empty(DType.F16, 2, 2);
+        sim.cast(h, x);
+        assertEquals(DType.F16, h.dtype());
+        float[] want = new float[4];
+        for (int i = 0; i < 4; i++) want[i] = lmu.tensor.HalfFloats.f16ToFloat(lmu.tensor.HalfFloats.floatToF16(x.toFloatArray()[i]));
+        assertArrayEquals(want, sim.toHost(h).f32(), 0f);
+        assertEquals(0.333251953125f, sim.toHost(h).f32()[0], 0f);
+        // a product of two f16 operands accumulates in fp32 into an f32 result
+        Tensor out = sim.empty(DType.F32, 2, 2);
+        sim.matmul(out, h, h, 1, 2, 2, 2, false, false, false, false, 0);
+        Tensor ref = Tensor.of(want, 2, 2).matmul(Tensor.of(want, 2, 2));
+        assertArrayEquals(ref.f32(), sim.toHost(out).f32(), 0f);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> sim.unary(lmu.backend.UnaryOp.TANH, sim.empty(DType.F32, 2, 2), h, 0));
+        assertTrue(e.getMessage().contains("SimBackend.unary: x must be an f32 tensor on cuda:0, got f16"), e.getMessage());
+        assertEquals(4, sim.allocated(DType.F16));
+    }
 }

@@ -5,11 +5,14 @@ import java.util.concurrent.atomic.AtomicLong;
 import lmu.tensor.DType;
 import lmu.tensor.Device;
 import lmu.tensor.DeviceStorage;
+import lmu.tensor.HalfFloats;
 import lmu.tensor.Storage;
 
 /**
- * float32 elements of the simulated device: a float[] behind a {@link DeviceStorage}, so that
+ * Elements of the simulated device: a float[] behind a {@link DeviceStorage}, so that
  * {@code Tensor.f32()} refuses it exactly as it refuses a GPU tensor and host-only code paths fail.
+ * F16 and BF16 storage keeps the float32 values its elements decode to: every write is rounded to
+ * the format (nearest even, {@link HalfFloats}), so what is stored is what 16 bits can hold.
  * The element accessors work (as on a GPU, where each copies one value across the bus) and are
  * counted, so a test can check that a training step reads only the scalars it needs.
  */
@@ -17,11 +20,29 @@ public final class SimStorage extends DeviceStorage {
     private static final AtomicLong ELEMENT_ACCESSES = new AtomicLong();
 
     private final SimBackend backend;
+    private final DType dtype;
     private final float[] data;
 
-    SimStorage(SimBackend backend, float[] data) {
+    /** Storage of dtype F32, F16 or BF16 over {@code data} (its values must already be representable). */
+    SimStorage(SimBackend backend, DType dtype, float[] data) {
         this.backend = backend;
+        this.dtype = dtype;
         this.data = data;
+    }
+
+    SimStorage(SimBackend backend, float[] data) {
+        this(backend, DType.F32, data);
+    }
+
+    /** {@code x} as this storage's format holds it. */
+    float round(double x) {
+        return dtype == DType.F32 ? (float) x : HalfFloats.decode(dtype, HalfFloats.encode(dtype, (float) x));
+    }
+
+    /** Rounds every element to the storage's format (after a CPU op wrote float32 values into the array). */
+    void roundAll() {
+        if (dtype == DType.F32) return;
+        for (int i = 0; i < data.length; i++) data[i] = round(data[i]);
     }
 
     /** Element reads and writes through {@link #get}/{@link #set}/{@link #add} since the JVM started. */
@@ -39,7 +60,7 @@ public final class SimStorage extends DeviceStorage {
     }
 
     @Override public Device device() { return backend.device(); }
-    @Override public DType dtype() { return DType.F32; }
+    @Override public DType dtype() { return dtype; }
     @Override public int size() { return data.length; }
 
     @Override
@@ -51,28 +72,28 @@ public final class SimStorage extends DeviceStorage {
     @Override
     public void set(int i, double v) {
         ELEMENT_ACCESSES.incrementAndGet();
-        data[i] = (float) v;
+        data[i] = round(v);
     }
 
     @Override
     public void add(int i, double v) {
         ELEMENT_ACCESSES.incrementAndGet();
-        data[i] += (float) v;
+        data[i] = round(data[i] + (float) v);
     }
 
     @Override
     public Storage like(int size) {
-        return new SimStorage(backend, new float[size]);
+        return new SimStorage(backend, dtype, new float[size]);
     }
 
     @Override
     public Storage copy() {
-        return new SimStorage(backend, data.clone());
+        return new SimStorage(backend, dtype, data.clone());
     }
 
     @Override
     public void fill(double v) {
-        Arrays.fill(data, (float) v);
+        Arrays.fill(data, round(v));
     }
 
     @Override
@@ -85,11 +106,11 @@ public final class SimStorage extends DeviceStorage {
         if (src.length != data.length) {
             throw new IllegalArgumentException("SimStorage.fromHost: " + src.length + " values for a storage of " + data.length);
         }
-        System.arraycopy(src, 0, data, 0, data.length);
+        for (int i = 0; i < data.length; i++) data[i] = round(src[i]);
     }
 
     @Override
     public String toString() {
-        return "SimStorage[" + data.length + " f32 on " + device() + "]";
+        return "SimStorage[" + data.length + " " + dtype.name().toLowerCase(java.util.Locale.ROOT) + " on " + device() + "]";
     }
 }

@@ -11,6 +11,7 @@ import lmu.backend.cuda.CudaContext;
 import lmu.backend.cuda.CudaKernels;
 import lmu.backend.cuda.CudaStorage;
 import lmu.backend.cuda.DeviceBuffer;
+import lmu.tensor.DType;
 import lmu.tensor.Tensor;
 
 /**
@@ -30,7 +31,7 @@ public final class CudaOptimizerKernels implements OptimizerKernels {
     }
 
     private CUdeviceptr ptr(Tensor t, String op, String arg) {
-        if (t == null || !(t.storage() instanceof CudaStorage s) || s.backend() != backend) {
+        if (t == null || !(t.storage() instanceof CudaStorage s) || s.backend() != backend || t.dtype() != DType.F32) {
             throw new IllegalArgumentException("OptimizerKernels." + op + ": " + arg + " must be an f32 tensor on "
                     + backend.device() + ", got " + (t == null ? "null" : t.dtype() + " on " + t.device()));
         }

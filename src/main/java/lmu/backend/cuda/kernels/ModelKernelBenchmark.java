@@ -22,9 +22,11 @@ import lmu.speech.features.FeatureConfig;
 /**
  * Kernel-only timings of the model kernels with CUDA events, L2 flushed before every timed launch
  * (a 256 MiB memset, more than any GPU's L2), on the seed model's shapes: CTC (B 96, T 400, V 29,
- * L 100), the LMU convolution (B 96, T 400, K 1, d 192), the LMU recurrence (B 96, T 400, H 384,
- * K 1, d 192), attention (B 96, T 200, 6 heads x 64) and log-mel features (96 utterances of 15 s). Reports the median of the timed runs with
- * GB/s (memory-bound kernels) or TFLOP/s (attention) and writes the same as JSON to {@code
+ * L 100), the LMU convolution in both forms (B 96, K 1, d 192, T 192, 256 and 320 around the
+ * crossover, 1500 and 3000 as the seed's sequences after downsampling), the LMU recurrence (B 96,
+ * T 400, H 384, K 1, d 192), attention (B 96, T 200, 6 heads x 64; fp32, and fp16/bf16 on
+ * tensor cores with dropout 0.1) and log-mel features (96 utterances of 15 s). Reports the median
+ * of the timed runs with GB/s (memory-bound kernels) or TFLOP/s (attention) and writes the same as JSON to {@code
  * model-kernels.json} in the working directory. {@code bench/gpu/torch_kernels.py} times PyTorch on
  * the same shapes for the side-by-side.
  *
@@ -89,6 +91,8 @@ public final class ModelKernelBenchmark {
             recurrent(ctx, dev, r, flush, repeats, rows);
             attention(ctx, dev, r, flush, repeats, rows, 64);
             attention(ctx, dev, r, flush, repeats, rows, 32);
+            halfAttention(ctx, dev, r, flush, repeats, rows, lmu.tensor.DType.F16);
+            halfAttention(ctx, dev, r, flush, repeats, rows, lmu.tensor.DType.BF16);
             logMel(ctx, dev, r, flush, repeats, rows);
         }
         return rows;
@@ -134,26 +138,58 @@ public final class ModelKernelBenchmark {
     }
 
     private static void conv(CudaContext ctx, DeviceArrays dev, Random r, DeviceBuffer flush, int repeats, List<Row> rows) {
-        int b = 96, t = 400, k = 1, d = 192;
+        // around the crossover (CudaLegendreConvolution.FFT_MIN_FRAMES = 320) in both forms, then the
+        // seed's lengths after downsampling (1500 and 3000 frames) in both forms
+        for (int t : new int[] {192, 256, 320}) {
+            conv(ctx, dev, r, flush, repeats, rows, t, CudaLegendreConvolution.Method.DIRECT);
+            conv(ctx, dev, r, flush, repeats, rows, t, CudaLegendreConvolution.Method.FFT);
+        }
+        for (int t : new int[] {1500, 3000}) {
+            conv(ctx, dev, r, flush, repeats, rows, t, CudaLegendreConvolution.Method.FFT);
+            conv(ctx, dev, r, flush, repeats, rows, t, CudaLegendreConvolution.Method.DIRECT);
+        }
+    }
+
+    private static void conv(CudaContext ctx, DeviceArrays dev, Random r, DeviceBuffer flush, int repeats, List<Row> rows, int t,
+            CudaLegendreConvolution.Method method) {
+        int b = 96, k = 1, d = 192;
         int[] lengths = new int[b];
         java.util.Arrays.fill(lengths, t);
         String shape = "B" + b + "_T" + t + "_K" + k + "_d" + d;
+        String form = method == CudaLegendreConvolution.Method.FFT ? "_fft" : "_direct";
         LegendreImpulseResponse ir = new LegendreImpulseResponse(new LegendreStateSpace(d, 200, Discretizer.ZOH), t);
         long nu = (long) b * t * k, nm = nu * d;
         try (DeviceBuffer u = dev.floats(random(r, nu, 1)); DeviceBuffer m = dev.empty(nm); DeviceBuffer dm = dev.floats(random(r, nm, 1));
-                DeviceBuffer du = dev.empty(nu); DeviceBuffer h = dev.floats(ir.response(t)); DeviceBuffer len = dev.ints(lengths)) {
-            // napkin: the floor is writing m (forward) or reading dm (backward), B T K d floats;
-            // the work is B K d T (T + 1) / 2 multiply-adds (direct form)
+                DeviceBuffer du = dev.empty(nu); DeviceBuffer h = dev.floats(ir.response(t)); DeviceBuffer len = dev.ints(lengths);
+                CudaLegendreConvolution.SpectrumCache cache = new CudaLegendreConvolution.SpectrumCache(ctx, h.ptr(), d, t)) {
+            // napkin: the floor is writing m (forward) or reading dm (backward), B T K d floats, plus u / du.
+            // Direct form: B K d T (T + 1) / 2 multiply-adds. FFT form (N = 2^ceil(log2(2T - 1))),
+            // counted as 5 N log2 N flops per complex N-point FFT, two real signals per FFT, and 6 per
+            // complex product: forward B K (1 + d) / 2 FFTs + B K d (N/2 + 1) products, backward
+            // B K (d + 1) / 2 FFTs + the same products (H's spectrum is cached, as in training).
             double bytes = 4.0 * (nm + nu);
-            double flops = 2.0 * b * k * d * t * (t + 1) / 2.0;
+            double flops;
+            if (method == CudaLegendreConvolution.Method.FFT) {
+                cache.get(t); // H's spectrum outside the timing, as a layer's cache holds it
+                int log2 = ModelKernelGeometry.convFftLog2(t);
+                double n = 1 << log2;
+                flops = (double) b * k * ((1.0 + d) / 2 * 5 * n * log2 + 6.0 * d * (n / 2 + 1));
+            } else {
+                flops = 2.0 * b * k * d * t * (t + 1) / 2.0;
+            }
             double f = time(ctx, flush, repeats,
-                    () -> CudaLegendreConvolution.forward(ctx, m.ptr(), u.ptr(), h.ptr(), len.ptr(), b, t, k, d, t));
-            add(rows, new Row("lmu_conv_forward", shape, f, "GB/s", bytes / f / 1e6));
-            add(rows, new Row("lmu_conv_forward", shape, f, "TFLOP/s", flops / f / 1e9));
+                    () -> CudaLegendreConvolution.forward(ctx, cache, m.ptr(), u.ptr(), len.ptr(), b, t, k, method));
+            add(rows, new Row("lmu_conv_forward" + form, shape, f, "GB/s", bytes / f / 1e6));
+            add(rows, new Row("lmu_conv_forward" + form, shape, f, "TFLOP/s", flops / f / 1e9));
             double g = time(ctx, flush, repeats,
-                    () -> CudaLegendreConvolution.backward(ctx, du.ptr(), dm.ptr(), h.ptr(), len.ptr(), b, t, k, d, t));
-            add(rows, new Row("lmu_conv_backward", shape, g, "GB/s", bytes / g / 1e6));
-            add(rows, new Row("lmu_conv_backward", shape, g, "TFLOP/s", flops / g / 1e9));
+                    () -> CudaLegendreConvolution.backward(ctx, cache, du.ptr(), dm.ptr(), len.ptr(), b, t, k, method));
+            add(rows, new Row("lmu_conv_backward" + form, shape, g, "GB/s", bytes / g / 1e6));
+            add(rows, new Row("lmu_conv_backward" + form, shape, g, "TFLOP/s", flops / g / 1e9));
+            if (method == CudaLegendreConvolution.Method.FFT) {
+                // the spectrum of H (d real columns) when it is not cached: what a call without a cache adds
+                double sp = time(ctx, flush, repeats, () -> CudaLegendreConvolution.spectrum(ctx, h.ptr(), d, t, t).close());
+                add(rows, new Row("lmu_conv_fft_spectrum", "T" + t + "_d" + d, sp, "GB/s", 4.0 * t * d / sp / 1e6));
+            }
         }
     }
 
@@ -225,6 +261,59 @@ public final class ModelKernelBenchmark {
                         len.ptr(), b, t, heads, headDim, scale, mask, 0.1, 12345L);
             });
             add(rows, new Row("attention_forward_backward_dropout0.1", shape, fgd, "TFLOP/s", (fwdFlops + bwdFlops) / fgd / 1e9));
+        }
+    }
+
+    /** n normal values in a 16-bit format on the device (2 bytes each). */
+    private static DeviceBuffer halfs(DeviceArrays dev, Random r, long n, lmu.tensor.DType format) {
+        short[] h = new short[(int) n];
+        for (int i = 0; i < h.length; i++) h[i] = lmu.tensor.HalfFloats.encode(format, (float) r.nextGaussian());
+        DeviceBuffer b = dev.ctx().allocator().allocate(Math.max(4L, 2L * n));
+        dev.ctx().synchronize();
+        JCudaDriver.cuMemcpyHtoD(b.ptr(), jcuda.Pointer.to(h), 2L * n);
+        return b;
+    }
+
+    /**
+     * The tensor-core attention ({@code attention_half.cu}) on the seed shape (B 96, T 200, 6 heads
+     * x 64) in a 16-bit format with the training configuration's dropout 0.1, forward, backward and
+     * both: the rows to set beside PyTorch's scaled_dot_product_attention in that format
+     * ({@code torch_kernels.py} sdpa_f16 / sdpa_bf16).
+     */
+    private static void halfAttention(CudaContext ctx, DeviceArrays dev, Random r, DeviceBuffer flush, int repeats, List<Row> rows,
+            lmu.tensor.DType format) {
+        int b = 96, t = 200, headDim = 64, heads = 384 / headDim;
+        int[] lengths = new int[b];
+        for (int i = 0; i < b; i++) lengths[i] = t - r.nextInt(t / 4);
+        String fmt = format.name().toLowerCase(Locale.ROOT);
+        String shape = "B" + b + "_T" + t + "_H" + heads + "_D" + headDim;
+        long n = (long) b * t * heads * headDim;
+        try (DeviceBuffer q = halfs(dev, r, n, format); DeviceBuffer k = halfs(dev, r, n, format);
+                DeviceBuffer v = halfs(dev, r, n, format); DeviceBuffer dout = halfs(dev, r, n, format);
+                DeviceBuffer o = halfs(dev, r, n, format); DeviceBuffer stats = dev.empty(2L * b * heads * t);
+                DeviceBuffer dq = halfs(dev, r, n, format); DeviceBuffer dk = halfs(dev, r, n, format);
+                DeviceBuffer dv = halfs(dev, r, n, format); DeviceBuffer len = dev.ints(lengths)) {
+            // napkin: as the fp32 rows, forward 4 B H T^2 Dh flops, backward 2.5 x forward
+            double fwdFlops = 4.0 * b * heads * (double) t * t * headDim;
+            double bwdFlops = 2.5 * fwdFlops;
+            float scale = CudaAttention.scale(headDim), mask = (float) lmu.nn.MultiHeadAttention.MASK_VALUE;
+            double p = 0.1;
+            long seed = 12345L;
+            Body fwd = () -> CudaHalfAttention.forward(ctx, format, o.ptr(), stats.ptr(), q.ptr(), k.ptr(), v.ptr(), len.ptr(), b, t,
+                    heads, headDim, scale, mask, p, seed);
+            Body bwd = () -> CudaHalfAttention.backward(ctx, format, dq.ptr(), dk.ptr(), dv.ptr(), dout.ptr(), q.ptr(), k.ptr(),
+                    v.ptr(), o.ptr(), stats.ptr(), len.ptr(), b, t, heads, headDim, scale, mask, p, seed);
+            double f = time(ctx, flush, repeats, fwd);
+            add(rows, new Row("attention_" + fmt + "_forward_dropout0.1", shape, f, "TFLOP/s", fwdFlops / f / 1e9));
+            fwd.run();
+            double g = time(ctx, flush, repeats, bwd);
+            add(rows, new Row("attention_" + fmt + "_backward_dropout0.1", shape, g, "TFLOP/s", bwdFlops / g / 1e9));
+            double fg = time(ctx, flush, repeats, () -> {
+                fwd.run();
+                bwd.run();
+            });
+            add(rows, new Row("attention_" + fmt + "_forward_backward_dropout0.1", shape, fg, "TFLOP/s",
+                    (fwdFlops + bwdFlops) / fg / 1e9));
         }
     }
 

@@ -93,6 +93,22 @@ public final class ModelKernelChecks {
         add(c, "lmu-conv B4 T13 K3 d7", (d, r, s) -> conv(d, r, s, 4, 13, 3, 7, new int[] {13, 0, 5, 1}));
         add(c, "lmu-conv B3 T130 K2 d64", (d, r, s) -> conv(d, r, s, 3, 130, 2, 64, new int[] {130, 65, 64}));
         add(c, "lmu-conv B2 T207 K1 d192", (d, r, s) -> conv(d, r, s, 2, 207, 1, 192, new int[] {207, 100}));
+        add(c, "lmu-conv B2 T1500 K1 d16", (d, r, s) -> conv(d, r, s, 2, 1500, 1, 16, new int[] {1500, 999})); // the benchmark's long direct form
+        // convolution, FFT form: the smallest N (16, 512 lanes per block), an empty sequence, odd d,
+        // T around the crossover (N 1024) and the next N, H longer than N/2, one spectrum for two T
+        // of the same N, the seed's 3000 frames (N 8192) with a padded sequence, the longest T
+        var fft = CudaLegendreConvolution.Method.FFT;
+        add(c, "lmu-conv fft B2 T1 K1 d1", (d, r, s) -> conv(d, r, s, 2, 1, 1, 1, new int[] {1, 0}, fft, 1));
+        add(c, "lmu-conv fft B4 T13 K3 d7", (d, r, s) -> conv(d, r, s, 4, 13, 3, 7, new int[] {13, 0, 5, 1}, fft, 13));
+        add(c, "lmu-conv fft B3 T130 K2 d65 hLength 200", (d, r, s) -> conv(d, r, s, 3, 130, 2, 65, new int[] {130, 65, 64}, fft,
+                200));
+        add(c, "lmu-conv fft B3 T319 K1 d192", (d, r, s) -> conv(d, r, s, 3, 319, 1, 192, new int[] {319, 200, 0}, fft, 319));
+        add(c, "lmu-conv auto B2 T320 K1 d192", (d, r, s) -> conv(d, r, s, 2, 320, 1, 192, new int[] {320, 77},
+                CudaLegendreConvolution.Method.AUTO, 320));
+        add(c, "lmu-conv fft B2 T513 K2 d33", (d, r, s) -> conv(d, r, s, 2, 513, 2, 33, new int[] {400, 513}, fft, 513));
+        add(c, "lmu-conv fft cached B2 T1100 and T2048 d64", (d, r, s) -> convCached(d, r, s, 2, new int[] {1100, 2048}, 64));
+        add(c, "lmu-conv fft B2 T3000 K1 d192", (d, r, s) -> conv(d, r, s, 2, 3000, 1, 192, new int[] {3000, 1733}, fft, 3000));
+        add(c, "lmu-conv fft B1 T4096 K1 d6", (d, r, s) -> conv(d, r, s, 1, 4096, 1, 6, new int[] {4096}, fft, 4096));
         // attention: head dims 32 and 64, tails of the 32- and 64-row tiles, padded keys, an all-padded sequence
         add(c, "attention hd64 B2 T1 H2", (d, r, s) -> attention(d, r, s, 2, 1, 2, 64, new int[] {1, 1}));
         add(c, "attention hd64 B3 T77 H3", (d, r, s) -> attention(d, r, s, 3, 77, 3, 64, new int[] {77, 40, 0}));
@@ -303,20 +319,59 @@ public final class ModelKernelChecks {
     // ---------------------------------------------------------------- convolution
 
     private static void conv(DeviceArrays dev, Random r, Sink sink, int batch, int frames, int channels, int order, int[] lengths) {
+        conv(dev, r, sink, batch, frames, channels, order, lengths, CudaLegendreConvolution.Method.DIRECT, frames);
+    }
+
+    /** One convolution, forward and backward, in {@code method}'s form with H of {@code hRows} rows. */
+    private static void conv(DeviceArrays dev, Random r, Sink sink, int batch, int frames, int channels, int order, int[] lengths,
+            CudaLegendreConvolution.Method method, int hRows) {
         LegendreStateSpace ss = new LegendreStateSpace(order, Math.max(order, 8), Discretizer.ZOH);
-        LegendreImpulseResponse ir = new LegendreImpulseResponse(ss, frames);
+        LegendreImpulseResponse ir = new LegendreImpulseResponse(ss, Math.max(frames, hRows));
         double[] u = gaussianD(r, batch * frames * channels, 1);
         double[] dm = gaussianD(r, batch * frames * channels * order, 1);
         double[] mRef = LegendreConvolution.forward(ir, u, batch, frames, channels, lengths, LegendreConvolution.Method.AUTO);
         double[] duRef = LegendreConvolution.backward(ir, dm, batch, frames, channels, lengths, LegendreConvolution.Method.AUTO);
         int nm = batch * frames * channels * order, nu = batch * frames * channels;
-        try (DeviceBuffer gu = dev.floats(u); DeviceBuffer gdm = dev.floats(dm); DeviceBuffer h = dev.floats(ir.response(frames));
+        try (DeviceBuffer gu = dev.floats(u); DeviceBuffer gdm = dev.floats(dm); DeviceBuffer h = dev.floats(ir.response(hRows));
                 DeviceBuffer len = dev.ints(lengths); DeviceBuffer gm = dev.empty(nm); DeviceBuffer gdu = dev.empty(nu)) {
-            CudaLegendreConvolution.forward(dev.ctx(), gm.ptr(), gu.ptr(), h.ptr(), len.ptr(), batch, frames, channels, order, frames);
+            CudaLegendreConvolution.forward(dev.ctx(), gm.ptr(), gu.ptr(), h.ptr(), len.ptr(), batch, frames, channels, order, hRows,
+                    method);
             CudaLegendreConvolution.backward(dev.ctx(), gdu.ptr(), gdm.ptr(), h.ptr(), len.ptr(), batch, frames, channels, order,
-                    frames);
+                    hRows, method);
             sink.compare("m", dev.download(gm, nm), mRef, frames);
             sink.compare("du", dev.download(gdu, nu), duRef, frames * order);
+        }
+    }
+
+    /**
+     * The FFT form through one {@link CudaLegendreConvolution.SpectrumCache} at two padded lengths
+     * of the same FFT length (the spectrum computed once serves both), K = 1, B sequences of each.
+     */
+    private static void convCached(DeviceArrays dev, Random r, Sink sink, int batch, int[] frameCounts, int order) {
+        int hRows = java.util.Arrays.stream(frameCounts).max().getAsInt();
+        LegendreStateSpace ss = new LegendreStateSpace(order, Math.max(order, 8), Discretizer.ZOH);
+        LegendreImpulseResponse ir = new LegendreImpulseResponse(ss, hRows);
+        try (DeviceBuffer h = dev.floats(ir.response(hRows));
+                CudaLegendreConvolution.SpectrumCache cache = new CudaLegendreConvolution.SpectrumCache(dev.ctx(), h.ptr(), order, hRows)) {
+            for (int frames : frameCounts) {
+                int[] lengths = new int[batch];
+                for (int b = 0; b < batch; b++) lengths[b] = b == 0 ? frames : 1 + r.nextInt(frames);
+                double[] u = gaussianD(r, batch * frames, 1);
+                double[] dm = gaussianD(r, batch * frames * order, 1);
+                double[] mRef = LegendreConvolution.forward(ir, u, batch, frames, 1, lengths, LegendreConvolution.Method.AUTO);
+                double[] duRef = LegendreConvolution.backward(ir, dm, batch, frames, 1, lengths, LegendreConvolution.Method.AUTO);
+                int nm = batch * frames * order, nu = batch * frames;
+                try (DeviceBuffer gu = dev.floats(u); DeviceBuffer gdm = dev.floats(dm); DeviceBuffer len = dev.ints(lengths);
+                        DeviceBuffer gm = dev.empty(nm); DeviceBuffer gdu = dev.empty(nu)) {
+                    CudaLegendreConvolution.forward(dev.ctx(), cache, gm.ptr(), gu.ptr(), len.ptr(), batch, frames, 1,
+                            CudaLegendreConvolution.Method.FFT);
+                    CudaLegendreConvolution.backward(dev.ctx(), cache, gdu.ptr(), gdm.ptr(), len.ptr(), batch, frames, 1,
+                            CudaLegendreConvolution.Method.FFT);
+                    sink.compare("m T" + frames, dev.download(gm, nm), mRef, frames);
+                    sink.compare("du T" + frames, dev.download(gdu, nu), duRef, frames * order);
+                }
+            }
+            sink.compare("spectra cached", new float[] {cache.size()}, new double[] {1}, 1);
         }
     }
 
@@ -331,7 +386,36 @@ public final class ModelKernelChecks {
         long seed = r.nextLong();
         int c = heads * headDim, n = batch * frames * c;
         double[] q = gaussianD(r, n, 1), k = gaussianD(r, n, 1), v = gaussianD(r, n, 1), dout = gaussianD(r, n, 1);
-        // the CPU module's computation, float64 with autograd
+        double[][] want = attentionReference(q, k, v, dout, batch, frames, heads, headDim, lengths, p, seed);
+        try (DeviceBuffer gq = dev.floats(q); DeviceBuffer gk = dev.floats(k); DeviceBuffer gv = dev.floats(v);
+                DeviceBuffer gdo = dev.floats(dout); DeviceBuffer go = dev.empty(n);
+                DeviceBuffer stats = dev.empty(2L * batch * heads * frames); DeviceBuffer dq = dev.empty(n);
+                DeviceBuffer dk = dev.empty(n); DeviceBuffer dv = dev.empty(n);
+                DeviceBuffer len = lengths == null ? null : dev.ints(lengths)) {
+            float scale = CudaAttention.scale(headDim), mask = (float) MultiHeadAttention.MASK_VALUE;
+            CudaAttention.forward(dev.ctx(), go.ptr(), stats.ptr(), gq.ptr(), gk.ptr(), gv.ptr(), ptr(len), batch, frames, heads,
+                    headDim, scale, mask, p, seed);
+            CudaAttention.backward(dev.ctx(), dq.ptr(), dk.ptr(), dv.ptr(), gdo.ptr(), gq.ptr(), gk.ptr(), gv.ptr(), go.ptr(),
+                    stats.ptr(), ptr(len), batch, frames, heads, headDim, scale, mask, p, seed);
+            int sums = frames * headDim;
+            sink.compare("o", dev.download(go, n), want[0], sums);
+            sink.compare("dq", dev.download(dq, n), want[1], sums);
+            sink.compare("dk", dev.download(dk, n), want[2], sums);
+            sink.compare("dv", dev.download(dv, n), want[3], sums);
+        }
+    }
+
+    /**
+     * The CPU module's attention core ({@link MultiHeadAttention#forwardComposed}'s ops: scale,
+     * MatMul, MaskedFill with the mask value, softmax, Dropout with the seed, MatMul) in float64
+     * with autograd, on inputs of shape (B, T, H·Dh).
+     *
+     * @param lengths valid keys per sequence, or null
+     * @return {o, dq, dk, dv}, each (B, T, H·Dh) row-major, for the gradient {@code dout} of o
+     */
+    static double[][] attentionReference(double[] q, double[] k, double[] v, double[] dout, int batch, int frames, int heads,
+            int headDim, int[] lengths, double p, long seed) {
+        int c = heads * headDim;
         Tensor tq = Tensor.of(q.clone(), batch, frames, c).requiresGrad(true);
         Tensor tk = Tensor.of(k.clone(), batch, frames, c).requiresGrad(true);
         Tensor tv = Tensor.of(v.clone(), batch, frames, c).requiresGrad(true);
@@ -345,22 +429,8 @@ public final class ModelKernelChecks {
         Tensor o = MatMul.apply(weights, split(tv, batch, frames, heads, headDim), false, false)
                 .reshape(batch, heads, frames, headDim).permute(0, 2, 1, 3).reshape(batch, frames, c);
         o.backward(Tensor.of(dout.clone(), batch, frames, c));
-        try (DeviceBuffer gq = dev.floats(q); DeviceBuffer gk = dev.floats(k); DeviceBuffer gv = dev.floats(v);
-                DeviceBuffer gdo = dev.floats(dout); DeviceBuffer go = dev.empty(n);
-                DeviceBuffer stats = dev.empty(2L * batch * heads * frames); DeviceBuffer dq = dev.empty(n);
-                DeviceBuffer dk = dev.empty(n); DeviceBuffer dv = dev.empty(n);
-                DeviceBuffer len = lengths == null ? null : dev.ints(lengths)) {
-            float scale = CudaAttention.scale(headDim), mask = (float) MultiHeadAttention.MASK_VALUE;
-            CudaAttention.forward(dev.ctx(), go.ptr(), stats.ptr(), gq.ptr(), gk.ptr(), gv.ptr(), ptr(len), batch, frames, heads,
-                    headDim, scale, mask, p, seed);
-            CudaAttention.backward(dev.ctx(), dq.ptr(), dk.ptr(), dv.ptr(), gdo.ptr(), gq.ptr(), gk.ptr(), gv.ptr(), go.ptr(),
-                    stats.ptr(), ptr(len), batch, frames, heads, headDim, scale, mask, p, seed);
-            int sums = frames * headDim;
-            sink.compare("o", dev.download(go, n), o.toDoubleArray(), sums);
-            sink.compare("dq", dev.download(dq, n), tq.grad().toDoubleArray(), sums);
-            sink.compare("dk", dev.download(dk, n), tk.grad().toDoubleArray(), sums);
-            sink.compare("dv", dev.download(dv, n), tv.grad().toDoubleArray(), sums);
-        }
+        return new double[][] {o.toDoubleArray(), tq.grad().toDoubleArray(), tk.grad().toDoubleArray(),
+            tv.grad().toDoubleArray()};
     }
 
     /**

@@ -94,4 +94,65 @@ class ModelKernelGeometryTest {
         assertEquals(0.125f, CudaAttention.scale(64));
         assertEquals((float) (1 / Math.sqrt(32)), CudaAttention.scale(32));
     }
+
+    @Test
+    void convFftLengthIsTheSmallestPowerOfTwoAtLeast2TMinus1() {
+        assertEquals(4, ModelKernelGeometry.convFftLog2(1)); // N 16 at least
+        assertEquals(4, ModelKernelGeometry.convFftLog2(8));
+        assertEquals(5, ModelKernelGeometry.convFftLog2(9)); // 2T - 1 = 17
+        assertEquals(12, ModelKernelGeometry.convFftLog2(1500));
+        assertEquals(12, ModelKernelGeometry.convFftLog2(2048)); // 4095
+        assertEquals(13, ModelKernelGeometry.convFftLog2(2049));
+        assertEquals(13, ModelKernelGeometry.convFftLog2(3000));
+        assertEquals(13, ModelKernelGeometry.convFftLog2(4096));
+        for (int t = 9; t <= 4096; t++) {
+            long n = 1L << ModelKernelGeometry.convFftLog2(t);
+            assertTrue(n >= 2L * t - 1 && n / 2 < 2L * t - 1, "T " + t + " -> N " + n);
+            // H cut at N/2 rows keeps every lag < T and wraps onto no frame < T
+            int rows = ModelKernelGeometry.convFftResponseRows(1 << 20, ModelKernelGeometry.convFftLog2(t));
+            assertTrue(rows >= t && rows + t <= n, "T " + t + ": " + rows + " rows of H for N " + n);
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ModelKernelGeometry.convFftLog2(4097));
+        assertTrue(e.getMessage().contains("frames : 4097 (expected: 1 to 4096)"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> ModelKernelGeometry.convFftLog2(0));
+        assertThrows(IllegalArgumentException.class, () -> ModelKernelGeometry.convFftLanes(14));
+        assertThrows(IllegalArgumentException.class, () -> ModelKernelGeometry.convFftLanes(3));
+    }
+
+    @Test
+    void convFftBuffersFitTheSharedMemoryOfSm80AndSm90() {
+        int optin = LaunchGeometry.Limits.SM80_SM90.maxSharedPerBlockOptin();
+        for (int log2 = ModelKernelGeometry.CONV_FFT_MIN_LOG2; log2 <= 13; log2++) {
+            int lanes = ModelKernelGeometry.convFftLanes(log2);
+            assertEquals(ModelKernelGeometry.CONV_FFT_BUFFER, lanes << log2);
+            // the highest padded index: a = lanes (N + 1) - 1 at a + a / 16
+            int last = lanes * ((1 << log2) + 1) - 1;
+            assertTrue(ModelKernelGeometry.convFftSharedBytes(log2, false) >= 8 * (last + last / 16 + 1), "N 2^" + log2);
+            assertEquals(ModelKernelGeometry.convFftSharedBytes(log2, false) + 8 * ((1 << log2) / 2 + 1),
+                    ModelKernelGeometry.convFftSharedBytes(log2, true));
+            assertTrue(ModelKernelGeometry.convFftSharedBytes(log2, true) <= optin, "N 2^" + log2);
+        }
+        assertEquals(8 * (8193 + 512 + 1), ModelKernelGeometry.convFftSharedBytes(13, false)); // 68 KiB
+        assertEquals(8 * (8704 + 544 + 1), ModelKernelGeometry.convFftSharedBytes(4, false)); // 512 lanes of 17
+        assertEquals(8 * (8193 + 512 + 1 + 4097), ModelKernelGeometry.convFftSharedBytes(13, true)); // 100 KiB
+    }
+
+    @Test
+    void convFftSlicesCoverEveryColumnPairOnce() {
+        for (int log2 = ModelKernelGeometry.CONV_FFT_MIN_LOG2; log2 <= 13; log2++) {
+            int lanes = ModelKernelGeometry.convFftLanes(log2);
+            int pps = ModelKernelGeometry.convFftPairsPerSlice(log2);
+            assertEquals(0, pps % lanes, "whole rounds of lanes");
+            assertTrue(pps >= ModelKernelGeometry.CONV_FFT_PAIRS_PER_SLICE && pps < ModelKernelGeometry.CONV_FFT_PAIRS_PER_SLICE + lanes);
+            for (int d : new int[] {1, 2, 7, 33, 64, 192, 193}) {
+                int pairs = (d + 1) / 2, slices = ModelKernelGeometry.convFftSlices(d, log2);
+                assertTrue(slices * pps >= pairs && (slices - 1) * pps < pairs, "d " + d + " N 2^" + log2);
+            }
+        }
+        assertEquals(6, ModelKernelGeometry.convFftSlices(192, 13)); // seed: 96 pairs, 16 per block
+        assertEquals(48, ModelKernelGeometry.convFftBlocks(192, 12)); // 2 lanes: 4 columns per block
+        assertEquals(96, ModelKernelGeometry.convFftBlocks(192, 13));
+        assertEquals(200, ModelKernelGeometry.convFftResponseRows(200, 13));
+        assertEquals(4096, ModelKernelGeometry.convFftResponseRows(5000, 13));
+    }
 }
