@@ -72,16 +72,25 @@ public final class Encoder extends Module {
         Masks.checkLengths("Encoder", lengths, features.dim(0), features.dim(1), 1);
         Tensor x = dropout.forward(input.forward(features));
         int[] lens = lengths.clone();
-        for (Module stage : stages) {
-            if (stage instanceof EncoderBlock b) {
-                x = b.forward(x, lens);
+        Tensor normed = null; // pre-LN: the next stage's first norm of x, computed fused with the residual add before it
+        for (int i = 0; i < stages.size(); i++) {
+            if (stages.get(i) instanceof EncoderBlock b) {
+                LayerNorm next = null;
+                if (config.preNorm()) {
+                    next = i + 1 == stages.size() ? finalNorm
+                            : stages.get(i + 1) instanceof EncoderBlock nb ? nb.firstNorm() : null;
+                }
+                Tensor[] out = b.forward(x, normed, lens, next);
+                x = out[0];
+                normed = out[1];
             } else {
-                EncoderOutput o = ((Downsample) stage).forward(x, lens);
+                EncoderOutput o = ((Downsample) stages.get(i)).forward(x, lens);
                 x = o.features();
                 lens = o.lengths();
+                normed = null;
             }
         }
-        if (finalNorm != null) x = finalNorm.forward(x);
+        if (finalNorm != null) x = normed != null ? normed : finalNorm.forward(x);
         return new EncoderOutput(x, lens);
     }
 

@@ -13,7 +13,8 @@ import lmu.util.Rng;
  * {@code dropout(lmu(norm(x)))} (pre-LN) or {@code norm(dropout(lmu(x)))} (post-LN). The order of
  * the attention and LMU sub-blocks is configurable; the feed-forward sub-block comes last. Each
  * residual add runs fused with the layer norm that follows it ({@link LayerNorm#forwardResidual}):
- * the sub-block's own norm (post-LN) or the next sub-block's (pre-LN).
+ * the sub-block's own norm (post-LN) or the next sub-block's (pre-LN; for the last sub-block, the
+ * norm after the block when the encoder passes it in).
  *
  * <p>Parameter names: {@code attention.*}, {@code attention_norm.*}, {@code lmu.*}, {@code lmu_norm.*},
  * {@code feed_forward.*}, {@code feed_forward_norm.*}.
@@ -77,8 +78,28 @@ public final class EncoderBlock extends Module {
      * @throws IllegalArgumentException if x is not (B, T, C) or a length is out of range
      */
     public Tensor forward(Tensor x, int[] lengths) {
+        return forward(x, null, lengths, null)[0];
+    }
+
+    /**
+     * The block with the layer norms around it fused into its residual adds (pre-LN): its input's
+     * norm may come precomputed, and the norm that follows the block (the next block's first, or
+     * the encoder's final one) runs fused with its last residual add. Post-LN blocks take neither.
+     *
+     * @param x input, shape (B, T, C)
+     * @param normed {@link #firstNorm()} of x as the previous stage computed it, shape (B, T, C), or null
+     * @param lengths valid frames per sequence, length B, each in [0, T]
+     * @param next the layer norm applied to the block's output next, or null
+     * @return {output (B, T, C), next's norm of the output or null without next}
+     * @throws IllegalArgumentException if x is not (B, T, C), a length is out of range, or a norm is passed to a post-LN block
+     */
+    public Tensor[] forward(Tensor x, Tensor normed, int[] lengths, LayerNorm next) {
         Checks.shape(x.rank() == 3 && x.dim(2) == channels, "EncoderBlock", "input", "(B, T, " + channels + ")", x.shape());
         Masks.checkLengths("EncoderBlock", lengths, x.dim(0), x.dim(1), 0);
+        if (!preNorm && (normed != null || next != null)) {
+            throw new IllegalArgumentException("EncoderBlock: a post-LN block takes no norms from around it, got "
+                    + (normed != null ? "a normed input" : "a next norm"));
+        }
         int n = feedForward != null ? 3 : 2;
         SubBlock[] order = new SubBlock[n];
         order[lmuFirst ? 0 : 1] = SubBlock.LMU;
@@ -89,24 +110,31 @@ public final class EncoderBlock extends Module {
                 Tensor r = dropout.forward(run(sb, x, lengths));
                 x = residual(sb) ? norm(sb).forwardResidual(x, r)[1] : norm(sb).forward(r);
             }
-            return x;
+            return new Tensor[] {x, null};
         }
-        // x ← x + dropout(f(norm(x))): each residual add runs fused with the next sub-block's norm
-        Tensor normed = norm(order[0]).forward(x);
+        // x ← x + dropout(f(norm(x))): each residual add runs fused with the norm that comes next
+        if (normed == null) normed = norm(order[0]).forward(x);
         for (int i = 0; i < n; i++) {
             Tensor r = dropout.forward(run(order[i], normed, lengths));
-            if (i + 1 == n) {
+            LayerNorm following = i + 1 < n ? norm(order[i + 1]) : next;
+            normed = null;
+            if (following == null) {
                 x = residual(order[i]) ? x.add(r) : r;
             } else if (residual(order[i])) {
-                Tensor[] sy = norm(order[i + 1]).forwardResidual(x, r);
+                Tensor[] sy = following.forwardResidual(x, r);
                 x = sy[0];
                 normed = sy[1];
             } else {
                 x = r;
-                normed = norm(order[i + 1]).forward(r);
+                normed = following.forward(r);
             }
         }
-        return x;
+        return new Tensor[] {x, normed};
+    }
+
+    /** The layer norm a pre-LN block applies to its input first (its first sub-block's). */
+    public LayerNorm firstNorm() {
+        return lmuFirst ? lmuNorm : attentionNorm;
     }
 
     private enum SubBlock { ATTENTION, LMU, FEED_FORWARD }
