@@ -76,6 +76,21 @@ extern "C" __global__ void adamw_update_kernel_fp16(float* param, __half* param_
     }
 }
 
+// as adamw_update_kernel with the per-step values read from the device-side step state
+// (lmu.backend.OptimizerKernels slots): lr = state[0], bias corrections state[1], state[2]; the
+// whole update is skipped when state[4] (found inf) is not 0 or state[5] (sum of squares) is not
+// finite. Its arguments stay the same from step to step, so a captured launch can be replayed.
+extern "C" __global__ void adamw_update_state_kernel(float* param, const float* grad, float* m, float* v, int n,
+                                                     const float* state, float beta1, float beta2, float eps,
+                                                     float weight_decay, int decoupled) {
+    if (state[4] != 0.0f || !isfinite(state[5])) return;  // uniform across the grid
+    const float lr = state[0], bias_correction1 = state[1], bias_correction2 = state[2];
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {
+        adamw_step(param, grad, m, v, i, lr, beta1, beta2, bias_correction1, bias_correction2, eps, weight_decay, 1.0f,
+                   decoupled);
+    }
+}
+
 // ----------------------------------------------------------------------------
 // launch geometry: 1-D grid-stride loop; block (256), grid min(CEIL_DIV(n, 256), 32 x SMs);
 // no shared memory. Memory-bound: 16 bytes read and 12 written per element (18 with a half copy).

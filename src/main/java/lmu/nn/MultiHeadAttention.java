@@ -92,8 +92,12 @@ public final class MultiHeadAttention extends Module {
         Tensor q = query.forward(x), k = key.forward(x), v = value.forward(x);
         boolean drop = dropout.active();
         int[] keyLengths = lengths == null || Masks.allFull(lengths, frames) ? null : lengths;
-        Tensor context = ScaledDotProductAttention.apply(q, k, v, heads, 1 / Math.sqrt(d), keyLengths, MASK_VALUE,
-                drop ? dropout.p() : 0, drop ? dropout.nextMaskSeed() : 0);
+        MaskSeeds table = drop ? MaskSeeds.active() : null;
+        Tensor context = table != null && table.onDevice()
+                ? ScaledDotProductAttention.apply(q, k, v, heads, 1 / Math.sqrt(d), keyLengths, MASK_VALUE, dropout.p(),
+                        table.table(), dropout.nextMaskSlot())
+                : ScaledDotProductAttention.apply(q, k, v, heads, 1 / Math.sqrt(d), keyLengths, MASK_VALUE,
+                        drop ? dropout.p() : 0, drop ? dropout.nextMaskSeed() : 0);
         return output.forward(context);
     }
 

@@ -848,6 +848,24 @@ public final class CudaBackend implements Backend, AutoCloseable {
         elementwise("elementwise", "dropout_kernel", n).ptr(po).ptr(px).i32(n).i64(seed).i64(threshold).f32(scale).run();
     }
 
+    /** {@link #dropout(Tensor, Tensor, double, long)} with the seed read on the device from a {@link lmu.backend.SeedTable} slot. */
+    @Override
+    public void dropout(Tensor out, Tensor x, double p, Tensor seeds, int slot) {
+        CUdeviceptr po = ptr(out, "dropout", "out"), px = ptr(x, "dropout", "x"), ps = ptr(seeds, "dropout", "seeds");
+        sameNumel("dropout", "out", out, x.numel());
+        if (!(p >= 0 && p < 1)) throw new IllegalArgumentException("CudaBackend.dropout: p : " + p + " (expected: 0 <= p < 1)");
+        if (slot < 0 || lmu.backend.SeedTable.FLOATS_PER_SEED * (slot + 1) > seeds.numel()) {
+            throw new IllegalArgumentException("CudaBackend.dropout: slot must be in [0, "
+                    + seeds.numel() / lmu.backend.SeedTable.FLOATS_PER_SEED + "), got " + slot);
+        }
+        int n = x.numel();
+        if (n == 0) return;
+        long threshold = (long) Math.ceil(p * 0x1.0p53);
+        float scale = (float) (1 / (1 - p));
+        elementwise("elementwise", "dropout_table_kernel", n).ptr(po).ptr(px).i32(n).ptr(ps).i32(slot).i64(threshold)
+                .f32(scale).run();
+    }
+
     @Override
     public void maskedFill(Tensor out, Tensor x, boolean[] mask, int[] maskShape, double value) {
         CUdeviceptr po = ptr(out, "maskedFill", "out"), px = ptr(x, "maskedFill", "x");

@@ -28,6 +28,7 @@ public final class SimStorage extends DeviceStorage {
         this.backend = backend;
         this.dtype = dtype;
         this.data = data;
+        backend.created(this);
     }
 
     SimStorage(SimBackend backend, float[] data) {
@@ -65,6 +66,7 @@ public final class SimStorage extends DeviceStorage {
 
     @Override
     public double get(int i) {
+        backend.hostRead("an element of " + this);
         ELEMENT_ACCESSES.incrementAndGet();
         return data[i];
     }
@@ -72,13 +74,13 @@ public final class SimStorage extends DeviceStorage {
     @Override
     public void set(int i, double v) {
         ELEMENT_ACCESSES.incrementAndGet();
-        data[i] = round(v);
+        backend.run(() -> data[i] = round(v));
     }
 
     @Override
     public void add(int i, double v) {
         ELEMENT_ACCESSES.incrementAndGet();
-        data[i] = round(data[i] + (float) v);
+        backend.run(() -> data[i] = round(data[i] + (float) v));
     }
 
     @Override
@@ -88,16 +90,20 @@ public final class SimStorage extends DeviceStorage {
 
     @Override
     public Storage copy() {
-        return new SimStorage(backend, dtype, data.clone());
+        SimStorage c = new SimStorage(backend, dtype, data.clone());
+        backend.run(() -> System.arraycopy(data, 0, c.data, 0, data.length));
+        return c;
     }
 
     @Override
     public void fill(double v) {
-        Arrays.fill(data, round(v));
+        float x = round(v);
+        backend.run(() -> Arrays.fill(data, x));
     }
 
     @Override
     public float[] toHost() {
+        backend.hostRead(toString());
         return data.clone();
     }
 
@@ -106,7 +112,9 @@ public final class SimStorage extends DeviceStorage {
         if (src.length != data.length) {
             throw new IllegalArgumentException("SimStorage.fromHost: " + src.length + " values for a storage of " + data.length);
         }
-        for (int i = 0; i < data.length; i++) data[i] = round(src[i]);
+        float[] values = new float[data.length];
+        for (int i = 0; i < data.length; i++) values[i] = round(src[i]);
+        backend.run(() -> System.arraycopy(values, 0, data, 0, values.length)); // captured: the values of now
     }
 
     @Override
