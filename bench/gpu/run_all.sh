@@ -6,7 +6,8 @@
 #
 #   ./run_all.sh [--out DIR] [--skip STEP]...     STEP: environment gpu-environment cuda-selftest
 #                                                  check bench-backend bench-model-kernels
-#                                                  torch-kernels bench-step train memory scaling
+#                                                  torch-kernels bench-step bench-step-graphs train memory
+#                                                  scaling
 #
 # Environment: JAVA_OPTS (default -Xmx16g), TRAIN_ARGS (default: a short run on the bundled test
 # split of the built-in corpus, "--debug --device cuda --data corpus/test.jsonl ..."),
@@ -106,6 +107,10 @@ else
 fi
 # whole training steps of configs/seed.yaml on the GPU (forward, backward, optimizer), batch 96
 step bench-step 900 "${JVM[@]}" -jar "$JAR" bench-step --device cuda --batch-size 96
+# the trainer's device step launched eagerly, then captured as a CUDA graph and replayed (launch overhead);
+# a capture that fails says why in the output and the step runs eagerly
+step bench-step-graphs 900 bash -c '"$@" --cuda-graphs off && "$@" --cuda-graphs on' _ "${JVM[@]}" -jar "$JAR" bench-step \
+    --device cuda --batch-size 96 --steps 10
 # shellcheck disable=SC2086 # TRAIN_ARGS is a list of flags
 step train "$TRAIN_TIMEOUT" "${JVM[@]}" -jar "$JAR" train $TRAIN_ARGS
 # device memory of one training step (allocator statistics: kept for backward and peak) against the estimate

@@ -34,6 +34,11 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--mixed-precision", paramLabel = "MODE", description = "fp16, bf16 or off (default: from the config)")
     String mixedPrecision;
 
+    @Option(names = "--cuda-graphs", paramLabel = "MODE", description = "auto, on or off: capture the training step of a single GPU"
+            + " as a CUDA graph per batch shape and replay it, eager launches where it cannot be (default: from the config"
+            + " train.cuda_graphs, auto)")
+    String cudaGraphs;
+
     @Option(names = "--data", paramLabel = "PATH", description = "training data: builtin, a .jsonl manifest, a LibriSpeech or GigaSpeech directory (default: from the config, else builtin)")
     String data;
 
@@ -116,6 +121,7 @@ final class TrainCommand implements Callable<Integer> {
         if (lr != null) TrainConfig.override(root, "optim.lr", lr);
         if (epochs != null) TrainConfig.override(root, "train.epochs", epochs);
         if (mixedPrecision != null) TrainConfig.override(root, "train.mixed_precision", mixedPrecision);
+        if (cudaGraphs != null) TrainConfig.override(root, "train.cuda_graphs", cudaGraphs);
         if (data != null) {
             TrainConfig.override(root, "data.train", data);
             if (validData == null && !data.equals("builtin")) TrainConfig.override(root, "data.valid", "");

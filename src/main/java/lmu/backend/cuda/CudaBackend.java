@@ -141,6 +141,45 @@ public final class CudaBackend implements Backend, AutoCloseable {
         ctx.synchronize();
     }
 
+    // ------------------------------------------------------------------ graph capture
+
+    private CudaGraph.Capture capture;
+
+    @Override
+    public boolean canCapture() {
+        return true;
+    }
+
+    /**
+     * Starts capturing the work enqueued on the context's stream into a {@link CudaGraph}
+     * (allocations from a private pool, uploads from pinned buffers of their own).
+     *
+     * @throws IllegalStateException when a capture is under way already
+     */
+    @Override
+    public void beginCapture() {
+        ensureOpen();
+        if (capture != null) throw new IllegalStateException("CudaBackend: a capture is under way already on " + ctx);
+        drainFrees();
+        capture = CudaGraph.begin(ctx, staging);
+    }
+
+    @Override
+    public lmu.backend.StepGraph endCapture() {
+        if (capture == null) throw new IllegalStateException("CudaBackend: no capture is under way on " + ctx);
+        CudaGraph.Capture c = capture;
+        capture = null;
+        return c.end();
+    }
+
+    @Override
+    public void abortCapture() {
+        if (capture == null) return;
+        CudaGraph.Capture c = capture;
+        capture = null;
+        c.abort();
+    }
+
     // ------------------------------------------------------------------ storage and transfers
 
     Queue<DeviceBuffer> pendingFrees() {
