@@ -110,7 +110,10 @@ public final class StepBenchmark {
             long t0 = System.nanoTime();
             if (deviceStep != null) {
                 long t1 = System.nanoTime();
-                DeviceStep.Outcome o = deviceStep.microBatch(hostBatch, 1e-4, true, () -> {});
+                long dropoutSeed = i + 1; // new masks every step, drawn as the trainer draws them
+                lmu.nn.Dropout.reseed(model, dropoutSeed);
+                DeviceStep.Outcome o = deviceStep.microBatch(hostBatch, 1e-4, true,
+                        () -> lmu.nn.Dropout.reseed(model, dropoutSeed));
                 opt.zeroGrad();
                 if (!o.overflow() && Double.isFinite(o.norm())) opt.countStep();
                 long t2 = System.nanoTime();

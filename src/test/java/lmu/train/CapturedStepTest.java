@@ -170,4 +170,19 @@ class CapturedStepTest {
         assertEquals(failed.log().indexOf(marker), failed.log().lastIndexOf(marker), "reported once");
         assertTrue(failed.log().contains("cannot be captured (failNextCaptureAfter)"), failed.log());
     }
+
+    @Test
+    void benchStepWithCudaGraphsWarmsUpCapturesAndReplaysTheTrainersDeviceStep() {
+        ByteArrayOutputStream text = new ByteArrayOutputStream();
+        try (SimBackend sim = SimBackend.install(0)) {
+            sim.enableCapture(true);
+            double median = StepBenchmark.run(config(1, "off", "auto"), 2, 24, 2, 3, false, GPU, "on",
+                    new PrintStream(text, true, StandardCharsets.UTF_8));
+            assertTrue(median > 0);
+            assertEquals(1, sim.capturedGraphs(), text.toString(StandardCharsets.UTF_8));
+        }
+        String out = text.toString(StandardCharsets.UTF_8);
+        assertTrue(out.contains("step: the trainer's device step, cuda graphs on"), out);
+        assertTrue(out.contains("cuda graphs: 1 captured, 3 steps replayed"), out);
+    }
 }
