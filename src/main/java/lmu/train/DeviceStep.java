@@ -219,6 +219,8 @@ final class DeviceStep {
         }
         e.infeasible = infeasible - infeasibleBefore;
         captures++;
+        log.println("cuda graphs: captured the step of batch " + key.batch() + " x " + key.frames() + " (" + e.graph
+                + "); later batches with the same key replay it");
         e.graph.replay();
         losses.add(e.loss);
         return finish();
