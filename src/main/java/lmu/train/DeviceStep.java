@@ -46,7 +46,8 @@ import lmu.tensor.Tensor;
  * key is the batch shape (B, T) together with the frame lengths and the labels, because those still
  * reach the kernels as host arrays (masks, CTC targets) whose values a graph freezes. A step whose
  * capture fails runs eagerly, the reason is printed once, and capture is not tried again. On a
- * replayed step the loss is not measured (NaN): the CTC loss is still reduced on the host.
+ * replayed step the loss is not measured (NaN), nor on a GPU on the captured one: the CTC loss is
+ * still reduced on the host (its gradient is computed on the device).
  */
 final class DeviceStep {
     /** What the host learns after a step. */

@@ -164,6 +164,11 @@ public final class CudaBackend implements Backend, AutoCloseable {
         capture = CudaGraph.begin(ctx, staging);
     }
 
+    /** Whether a capture is under way (host reads of device values are not allowed then). */
+    public boolean capturing() {
+        return capture != null;
+    }
+
     @Override
     public lmu.backend.StepGraph endCapture() {
         if (capture == null) throw new IllegalStateException("CudaBackend: no capture is under way on " + ctx);

@@ -12,7 +12,8 @@ import lmu.tensor.Tensor;
  * {@link CtcKernels} on one GPU: {@link CudaCtcLoss}'s kernels (log-softmax fused, raw logits in,
  * gradient of the logits out) on f32 tensors of a {@link CudaBackend}, either layout. Arguments are
  * checked on the host by {@link CtcLoss#check} before any launch; lengths and labels are copied to
- * the device per call. The B per-utterance losses are copied back (the call waits for them); the
+ * the device per call. The B per-utterance losses are copied back (the call waits for them; while a
+ * CUDA graph is being captured they are not, and the losses reported are NaN); the
  * infeasible utterances, the reduction and its warning come from {@link CtcLoss#resultOf}, exactly
  * as on the CPU. The gradient (upstream gradient 1, the reduction's per-utterance scale) stays on the
  * device.
@@ -48,9 +49,13 @@ public final class CudaCtcKernels implements CtcKernels {
                         tg.ptr(), maxLabels, tl.ptr(), ptr(losses), null, loss.reduction(), loss.zeroInfinity());
             }
         } // scratch freed in stream order
-        float[] host = backend.toHost(losses).f32();
         double[] perUtterance = new double[batch];
-        for (int b = 0; b < batch; b++) perUtterance[b] = host[b];
+        if (backend.capturing()) { // a CUDA graph being captured: no host read; the gradient is computed on the device
+            java.util.Arrays.fill(perUtterance, Double.NaN);
+        } else {
+            float[] host = backend.toHost(losses).f32();
+            for (int b = 0; b < batch; b++) perUtterance[b] = host[b];
+        }
         return new Result(loss.resultOf(perUtterance, inputLengths, targets, targetLengths), dx);
     }
 
