@@ -48,7 +48,8 @@ import org.bytedeco.javacpp.Pointer;
  *
  * <p>The array methods of {@link Communicator} stage host arrays through pinned host memory and a
  * device buffer (both kept and grown as needed) on this rank's stream: copy in, collective, copy
- * out, one wait. Gradients already on the GPU use {@link #allReduceDevice}.
+ * out, one wait. Gradients already on the GPU use {@link #allReduce(List, Op)} (in place on the
+ * device, on the stream of their backend) or {@link #allReduceDevice}.
  */
 public final class NcclCommunicator implements Communicator {
     /** Size of an NCCL unique id in bytes (NCCL_UNIQUE_ID_BYTES). */
@@ -317,6 +318,73 @@ public final class NcclCommunicator implements Communicator {
                 ncclOp(op), comm, stream));
     }
 
+    /**
+     * In-place all-reduce of float32 tensors in this rank's GPU memory ({@code CudaStorage}), one
+     * NCCL group call, enqueued on the stream of the tensors' backend, so it runs after the kernels
+     * that produced them and before any launched later; nothing is copied to the host. Returns once
+     * the stream has finished it (a bounded wait: {@link #timeout()}, NCCL's asynchronous error,
+     * the group's failure). Host tensors go through {@link Communicator#allReduce(List, Op) the
+     * staged array path}.
+     *
+     * @throws IllegalArgumentException when a tensor is not float32, or on another GPU than this rank's
+     * @throws CommunicatorException as for {@link #allReduce(float[], int, int, Op)}
+     */
+    @Override
+    public void allReduce(List<lmu.tensor.Tensor> tensors, Op op) {
+        if (tensors.isEmpty()) return;
+        if (!(tensors.get(0).storage() instanceof lmu.backend.cuda.CudaStorage first)) {
+            Communicator.super.allReduce(tensors, op);
+            return;
+        }
+        long[] addresses = new long[tensors.size()];
+        long total = 0;
+        for (int i = 0; i < addresses.length; i++) {
+            lmu.tensor.Tensor t = tensors.get(i);
+            if (!(t.storage() instanceof lmu.backend.cuda.CudaStorage c) || c.dtype() != lmu.tensor.DType.F32
+                    || c.backend() != first.backend()) {
+                throw new IllegalArgumentException("NcclCommunicator.allReduce: tensor " + i + " must be float32 on " + first.device()
+                        + " like tensor 0, got " + t.dtype() + " on " + t.device());
+            }
+            if (c.device().index() != device) {
+                throw new IllegalArgumentException("NcclCommunicator.allReduce: rank " + rank + " runs on device " + device
+                        + ", got a tensor on " + c.device());
+            }
+            addresses[i] = c.address();
+            total += t.numel();
+        }
+        CUstream_st onto = new CUstream_st(new Pointer() {
+            {
+                address = first.backend().streamHandle();
+            }
+        });
+        String what = "allReduce(" + tensors.size() + " float32 tensors, " + total + " values on the device)";
+        lock.lock();
+        try {
+            throwIfBroken(what);
+            setDevice();
+            long deadline = System.nanoTime() + timeout.toNanos();
+            check(what + ": ncclGroupStart", nccl.ncclGroupStart());
+            int failed = nccl.ncclSuccess;
+            for (int i = 0; i < addresses.length; i++) {
+                long a = addresses[i];
+                Pointer p = new Pointer() {
+                    {
+                        address = a;
+                    }
+                };
+                int r = nccl.ncclAllReduce(p, p, tensors.get(i).numel(), nccl.ncclFloat32, ncclOp(op), comm, onto);
+                if (r != nccl.ncclSuccess && r != nccl.ncclInProgress && failed == nccl.ncclSuccess) failed = r;
+            }
+            int end = nccl.ncclGroupEnd();
+            check(what, failed);
+            check(what + ": ncclGroupEnd", end);
+            awaitEnqueued(what, deadline);
+            awaitStream(what, onto, deadline);
+        } finally {
+            lock.unlock();
+        }
+    }
+
     @Override
     public void allReduce(float[] buf, int off, int len, Op op) {
         Communicator.checkRange("allReduce", buf.length, off, len);
@@ -528,9 +596,14 @@ public final class NcclCommunicator implements Communicator {
 
     /** Waits for this rank's stream, watching NCCL's asynchronous error, the group and the deadline. */
     private void awaitStream(String what, long deadline) {
+        awaitStream(what, stream, deadline);
+    }
+
+    /** As {@link #awaitStream(String, long)} for another stream (a backend's). */
+    private void awaitStream(String what, CUstream_st on, long deadline) {
         int[] state = new int[1];
         for (int polls = 0; ; polls++) {
-            int q = cudart.cudaStreamQuery(stream);
+            int q = cudart.cudaStreamQuery(on);
             if (q == cudart.cudaSuccess) return;
             if (q != cudart.cudaErrorNotReady) fail(what + " failed on the stream: " + cudart.cudaGetErrorString(q).getString(), rank);
             nccl.ncclCommGetAsyncError(comm, state);

@@ -101,6 +101,11 @@ public final class CudaBackend implements Backend, AutoCloseable {
         return ctx;
     }
 
+    /** The native handle ({@code cudaStream_t}) of the stream every op of this backend runs on, for libraries bound through JavaCPP (NCCL). */
+    public long streamHandle() {
+        return DevicePointers.handle(ctx.stream());
+    }
+
     /** What computes matrix products (cuBLAS or the fallback kernel, and why). */
     public String matmulImplementation() {
         return matmul.implementation();
@@ -1004,7 +1009,10 @@ public final class CudaBackend implements Backend, AutoCloseable {
             staging.close();
         } finally {
             closed = true;
-            if (ownsContext) ctx.close();
+            if (ownsContext) {
+                Backends.unregisterCuda(this); // registered by open
+                ctx.close();
+            }
         }
     }
 
