@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.IntSupplier;
+import org.bytedeco.cuda.cudart.CUevent_st;
 import org.bytedeco.cuda.cudart.CUstream_st;
 import org.bytedeco.cuda.global.cudart;
 import org.bytedeco.cuda.global.nccl;
@@ -322,8 +323,9 @@ public final class NcclCommunicator implements Communicator {
      * In-place all-reduce of float32 tensors in this rank's GPU memory ({@code CudaStorage}), one
      * NCCL group call, enqueued on the stream of the tensors' backend, so it runs after the kernels
      * that produced them and before any launched later; nothing is copied to the host. Returns once
-     * the stream has finished it (a bounded wait: {@link #timeout()}, NCCL's asynchronous error,
-     * the group's failure). Host tensors go through {@link Communicator#allReduce(List, Op) the
+     * the reduction has finished on the device (an event recorded after it; kernels queued behind it
+     * meanwhile are not waited for), a wait bounded by {@link #timeout()}, NCCL's asynchronous
+     * error and the group's failure. Host tensors go through {@link Communicator#allReduce(List, Op) the
      * staged array path}.
      *
      * @throws IllegalArgumentException when a tensor is not float32, or on another GPU than this rank's
@@ -379,7 +381,15 @@ public final class NcclCommunicator implements Communicator {
             check(what, failed);
             check(what + ": ncclGroupEnd", end);
             awaitEnqueued(what, deadline);
-            awaitStream(what, onto, deadline);
+            // wait for the reduction itself, not for the kernels the rank's thread queues behind it meanwhile
+            CUevent_st done = new CUevent_st();
+            cuda(what + ": cudaEventCreateWithFlags", cudart.cudaEventCreateWithFlags(done, cudart.cudaEventDisableTiming));
+            try {
+                cuda(what + ": cudaEventRecord", cudart.cudaEventRecord(done, onto));
+                awaitEvent(what, done, deadline);
+            } finally {
+                cudart.cudaEventDestroy(done);
+            }
         } finally {
             lock.unlock();
         }
@@ -596,14 +606,19 @@ public final class NcclCommunicator implements Communicator {
 
     /** Waits for this rank's stream, watching NCCL's asynchronous error, the group and the deadline. */
     private void awaitStream(String what, long deadline) {
-        awaitStream(what, stream, deadline);
+        awaitCompletion(what, () -> cudart.cudaStreamQuery(stream), deadline);
     }
 
-    /** As {@link #awaitStream(String, long)} for another stream (a backend's). */
-    private void awaitStream(String what, CUstream_st on, long deadline) {
+    /** As {@link #awaitStream(String, long)} until {@code event} (recorded on a backend's stream) has happened. */
+    private void awaitEvent(String what, CUevent_st event, long deadline) {
+        awaitCompletion(what, () -> cudart.cudaEventQuery(event), deadline);
+    }
+
+    /** Polls {@code query} (cudaSuccess: done, cudaErrorNotReady: pending) with the checks of {@link #pollChecks}. */
+    private void awaitCompletion(String what, IntSupplier query, long deadline) {
         int[] state = new int[1];
         for (int polls = 0; ; polls++) {
-            int q = cudart.cudaStreamQuery(on);
+            int q = query.getAsInt();
             if (q == cudart.cudaSuccess) return;
             if (q != cudart.cudaErrorNotReady) fail(what + " failed on the stream: " + cudart.cudaGetErrorString(q).getString(), rank);
             nccl.ncclCommGetAsyncError(comm, state);
