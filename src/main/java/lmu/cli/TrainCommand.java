@@ -52,7 +52,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--seed", paramLabel = "N", description = "random seed for weights, data order and augmentation (default: from the config)")
     Long seed;
 
-    @Option(names = "--device", paramLabel = "DEV", defaultValue = "auto", description = "auto, cpu, cuda or cuda:N")
+    @Option(names = "--device", paramLabel = "DEV", defaultValue = "auto", description = "auto, cpu, cuda (every visible GPU, one data-parallel rank each; see --ranks) or cuda:N (that GPU alone); auto is cuda when CUDA is available, else cpu")
     String device;
 
     @Option(names = "--threads", paramLabel = "N", defaultValue = "0", description = "CPU threads, 0 = all cores")
@@ -61,7 +61,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--set", paramLabel = "KEY=VALUE", description = "override any config key, e.g. --set optim.warmup=500 (repeatable)")
     List<String> overrides = new ArrayList<>();
 
-    @Option(names = "--ranks", paramLabel = "N", description = "data-parallel ranks in this process (per node), each training on its slice of every global batch (--batch-size is global, at least all ranks): with --device cuda one rank (thread, NCCL communicator) per GPU on GPUs 0..N-1, default every visible GPU (CUDA_VISIBLE_DEVICES); on the CPU N threads, default 1 (with --device auto, N > 1 means the CPU). Several processes (nodes) come from SLURM (srun, one task per node) or NNODES/NODE_RANK/MASTER_ADDR/MASTER_PORT: GPUs each drive their --ranks GPUs, CPU processes one rank each (slurm/README.md)")
+    @Option(names = "--ranks", paramLabel = "N", description = "data-parallel ranks in this process (per node), each training on its slice of every global batch (--batch-size is global, at least all ranks): with --device cuda one rank (thread, NCCL communicator) per GPU on GPUs 0..N-1, default every visible GPU (CUDA_VISIBLE_DEVICES); on the CPU N threads, default 1 (with --device auto, N > 1 means the CPU). Several processes (nodes) come from SLURM (srun, one task per node) or NNODES/NODE_RANK/MASTER_ADDR/MASTER_PORT: on GPUs each process drives its GPUs as above, on the CPU each process is one rank (slurm/README.md)")
     Integer ranks;
 
     @Option(names = "--dry-run", description = "print the resolved config, model, parameter count, data summary and memory estimate and the resolved world (nodes, GPUs, ranks, batch per rank), then exit")
