@@ -41,18 +41,31 @@ final class CudaRanks implements DeviceRanks {
         if (world.nodes() == 1) return NcclCommunicator.forLocalDevices(gpus, timeout);
         log.println("rendezvous: node " + world.node() + " of " + world.nodes() + " with node 0 at " + world.masterAddr() + ":"
                 + world.masterPort() + " for the NCCL unique id (timeout " + timeout.toSeconds() + " s)");
-        byte[] id = world.node() == 0 ? NcclCommunicator.createUniqueId() : null;
+        byte[] shared = uniqueIdFromNodeZero(world, NcclCommunicator::createUniqueId, timeout);
+        int[] devices = new int[gpus];
+        for (int i = 0; i < gpus; i++) devices[i] = i;
+        return NcclCommunicator.forDevices(devices, shared, world.rank(0), world.size(), timeout);
+    }
+
+    /**
+     * The NCCL unique id of the job: node 0 creates it ({@code create}) and hands it to every other
+     * node over the {@link TcpRendezvous} at {@code world.masterAddr():world.masterPort()}; the
+     * connections close afterwards (NCCL carries everything from then on).
+     *
+     * @throws lmu.distributed.CommunicatorException when the nodes do not meet within the timeout
+     * @throws IllegalStateException when node 0 handed out something else than an id
+     */
+    static byte[] uniqueIdFromNodeZero(World world, java.util.function.Supplier<byte[]> create, Duration timeout) {
+        byte[] id = world.node() == 0 ? create.get() : null;
         TcpRendezvous.Connection c = TcpRendezvous.rendezvous(world.masterAddr(), world.masterPort(), world.node(), world.nodes(),
                 id, timeout);
         byte[] shared = c.shared();
-        close(c); // NCCL carries everything from here on
+        close(c);
         if (shared.length != NcclCommunicator.UNIQUE_ID_BYTES) {
             throw new IllegalStateException("CudaRanks: node 0 handed out " + shared.length + " bytes, expected an NCCL unique id of "
                     + NcclCommunicator.UNIQUE_ID_BYTES);
         }
-        int[] devices = new int[gpus];
-        for (int i = 0; i < gpus; i++) devices[i] = i;
-        return NcclCommunicator.forDevices(devices, shared, world.rank(0), world.size(), timeout);
+        return shared;
     }
 
     private static void close(TcpRendezvous.Connection c) {
