@@ -49,8 +49,8 @@ public interface Communicator extends AutoCloseable {
     /**
      * Replaces each float32 tensor of {@code tensors} by its element-wise reduction over ranks, in
      * place, in the memory where it lives, with no copy through the host: a GPU tensor on the GPU
-     * ({@link NcclCommunicator}: NCCL on the device pointer, enqueued on the stream of the tensor's
-     * backend after the kernels that produced it, so later kernels on that stream see the result);
+     * ({@link NcclCommunicator}: NCCL on the device pointer, ordered after the kernels enqueued so
+     * far on the stream of the tensor's backend, finished when this returns);
      * a host tensor, or one of a simulated device ({@link HostAddressable}), through its array.
      * Every rank passes the same shapes in the same order.
      *

@@ -50,7 +50,7 @@ import org.bytedeco.javacpp.Pointer;
  * <p>The array methods of {@link Communicator} stage host arrays through pinned host memory and a
  * device buffer (both kept and grown as needed) on this rank's stream: copy in, collective, copy
  * out, one wait. Gradients already on the GPU use {@link #allReduce(List, Op)} (in place on the
- * device, on the stream of their backend) or {@link #allReduceDevice}.
+ * device, after the kernels that produced them on their backend's stream) or {@link #allReduceDevice}.
  */
 public final class NcclCommunicator implements Communicator {
     /** Size of an NCCL unique id in bytes (NCCL_UNIQUE_ID_BYTES). */
@@ -321,12 +321,14 @@ public final class NcclCommunicator implements Communicator {
 
     /**
      * In-place all-reduce of float32 tensors in this rank's GPU memory ({@code CudaStorage}), one
-     * NCCL group call, enqueued on the stream of the tensors' backend, so it runs after the kernels
-     * that produced them and before any launched later; nothing is copied to the host. Returns once
-     * the reduction has finished on the device (an event recorded after it; kernels queued behind it
-     * meanwhile are not waited for), a wait bounded by {@link #timeout()}, NCCL's asynchronous
-     * error and the group's failure. Host tensors go through {@link Communicator#allReduce(List, Op) the
-     * staged array path}.
+     * NCCL group call; nothing is copied to the host. Ordering: an event recorded on the stream of
+     * the tensors' backend marks the kernels enqueued there so far (those that produced the
+     * tensors); this communicator's own stream waits for it and runs the reduction, so the kernels
+     * the rank's thread queues on the backend's stream meanwhile (the rest of the backward pass)
+     * overlap it. Returns once the reduction has finished on the device (an event after it), a
+     * wait bounded by {@link #timeout()}, NCCL's asynchronous error and the group's failure; kernels
+     * enqueued after the return therefore see the result. Host tensors go through {@link
+     * Communicator#allReduce(List, Op) the staged array path}.
      *
      * @throws IllegalArgumentException when a tensor is not float32, or on another GPU than this rank's
      * @throws CommunicatorException as for {@link #allReduce(float[], int, int, Op)}
@@ -354,7 +356,7 @@ public final class NcclCommunicator implements Communicator {
             addresses[i] = c.address();
             total += t.numel();
         }
-        CUstream_st onto = new CUstream_st(new Pointer() {
+        CUstream_st producer = new CUstream_st(new Pointer() {
             {
                 address = first.backend().streamHandle();
             }
@@ -365,6 +367,13 @@ public final class NcclCommunicator implements Communicator {
             throwIfBroken(what);
             setDevice();
             long deadline = System.nanoTime() + timeout.toNanos();
+            CUevent_st produced = event(what);
+            try {
+                cuda(what + ": cudaEventRecord on the backend's stream", cudart.cudaEventRecord(produced, producer));
+                cuda(what + ": cudaStreamWaitEvent", cudart.cudaStreamWaitEvent(stream, produced, 0));
+            } finally {
+                cudart.cudaEventDestroy(produced); // released once recorded work completes
+            }
             check(what + ": ncclGroupStart", nccl.ncclGroupStart());
             int failed = nccl.ncclSuccess;
             for (int i = 0; i < addresses.length; i++) {
@@ -374,18 +383,16 @@ public final class NcclCommunicator implements Communicator {
                         address = a;
                     }
                 };
-                int r = nccl.ncclAllReduce(p, p, tensors.get(i).numel(), nccl.ncclFloat32, ncclOp(op), comm, onto);
+                int r = nccl.ncclAllReduce(p, p, tensors.get(i).numel(), nccl.ncclFloat32, ncclOp(op), comm, stream);
                 if (r != nccl.ncclSuccess && r != nccl.ncclInProgress && failed == nccl.ncclSuccess) failed = r;
             }
             int end = nccl.ncclGroupEnd();
             check(what, failed);
             check(what + ": ncclGroupEnd", end);
             awaitEnqueued(what, deadline);
-            // wait for the reduction itself, not for the kernels the rank's thread queues behind it meanwhile
-            CUevent_st done = new CUevent_st();
-            cuda(what + ": cudaEventCreateWithFlags", cudart.cudaEventCreateWithFlags(done, cudart.cudaEventDisableTiming));
+            CUevent_st done = event(what);
             try {
-                cuda(what + ": cudaEventRecord", cudart.cudaEventRecord(done, onto));
+                cuda(what + ": cudaEventRecord", cudart.cudaEventRecord(done, stream));
                 awaitEvent(what, done, deadline);
             } finally {
                 cudart.cudaEventDestroy(done);
@@ -393,6 +400,13 @@ public final class NcclCommunicator implements Communicator {
         } finally {
             lock.unlock();
         }
+    }
+
+    /** A new event without timing. */
+    private CUevent_st event(String what) {
+        CUevent_st e = new CUevent_st();
+        cuda(what + ": cudaEventCreateWithFlags", cudart.cudaEventCreateWithFlags(e, cudart.cudaEventDisableTiming));
+        return e;
     }
 
     @Override
@@ -609,7 +623,7 @@ public final class NcclCommunicator implements Communicator {
         awaitCompletion(what, () -> cudart.cudaStreamQuery(stream), deadline);
     }
 
-    /** As {@link #awaitStream(String, long)} until {@code event} (recorded on a backend's stream) has happened. */
+    /** As {@link #awaitStream(String, long)} until {@code event} has happened. */
     private void awaitEvent(String what, CUevent_st event, long deadline) {
         awaitCompletion(what, () -> cudart.cudaEventQuery(event), deadline);
     }

@@ -44,8 +44,9 @@ import lmu.tensor.Tensor;
  * {@link AsyncCommunicator}, so they reach the group in program order. On the CPU a bucket's
  * gradients are packed into one array and reduced there. On an accelerator they never leave the
  * device: a bucket is the list of its gradient tensors, reduced in place by {@link
- * Communicator#allReduce(java.util.List, Communicator.Op)} (NCCL on the GPU's memory, enqueued on
- * the stream of the device's backend; on a simulated device through its host array), then scaled
+ * Communicator#allReduce(java.util.List, Communicator.Op)} (NCCL on the GPU's memory, after the
+ * kernels that produced them on the backend's stream and on a stream of its own, so the rest of the
+ * backward pass overlaps it; on a simulated device through its host array), then scaled
  * by the device's backend. Only the start (rank 0's weights and optimizer state) goes through the host.
  */
 public final class DataParallel {
