@@ -160,6 +160,38 @@ class MultiDeviceTrainingTest {
         check(6, 4, 512); // slices of 1, 2, 1, 2 utterances; many buckets
     }
 
+    /**
+     * Stopped after 2 steps and resumed by rank 0 alone (the others start from other weights and
+     * zero moments): the broadcast must carry rank 0's weights and Adam moments into every device,
+     * so the end equals the uninterrupted run bit for bit.
+     */
+    @Test
+    void resumeOnRankZeroAloneContinuesExactlyOnDevices() {
+        int batch = 4, n = 2;
+        float[] straight = devices(batch, n, DataParallel.DEFAULT_BUCKET_BYTES).get(0).weights();
+        Path out = dir.resolve("resumed");
+        Map<String, Object> root = TrainConfig.parseYaml(new StringReader(config(batch).toYaml()), "test");
+        TrainConfig.override(root, "train.max_steps", 2);
+        TrainConfig first = TrainConfig.resolve(root);
+        TrainConfig cfg = config(batch);
+        for (TrainConfig c : List.of(first, cfg)) {
+            List<float[]> w = Ranks.run(n, Duration.ofSeconds(60), "multi-device", comm -> {
+                try (SimBackend sim = SimBackend.install(comm.rank())) {
+                    CtcModel m = model(c, comm.rank() == 0 ? 7 : 55);
+                    m.to(sim.device());
+                    Trainer tr = new Trainer(c, m, DataParallelTest.slice(batches(batch), comm.rank(), n), null, out, quiet(), false);
+                    if (c == cfg && comm.rank() == 0) tr.resume(Checkpoints.latestGood(out, new ArrayList<>()));
+                    tr.dataParallel(new DataParallel(comm, m.parameters(), DataParallel.DEFAULT_BUCKET_BYTES));
+                    tr.run(null);
+                    return weights(m);
+                }
+            });
+            if (c == cfg) {
+                for (float[] x : w) assertEquals(0.0, maxDiff(straight, x), "resumed replicas equal the uninterrupted run");
+            }
+        }
+    }
+
     @Test
     void aRankThatThrowsOnItsDeviceEndsTheOthersWithItsError() {
         TrainConfig cfg = config(4);
