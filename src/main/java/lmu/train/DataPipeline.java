@@ -149,22 +149,44 @@ public final class DataPipeline {
         return b.build();
     }
 
-    /** Settings shared by training and evaluation loaders: frame cap, normalisation, feature cache and store. */
+    /**
+     * Settings shared by training and evaluation loaders: frame cap, normalisation, feature cache
+     * and store; with {@code data.features_on: device} the loader delivers audio instead of
+     * features, and the cache and store are not used.
+     */
     private static void common(TrainConfig cfg, DataLoader.Builder b) {
         if (cfg.train().maxFrames() > 0) b.maxFramesPerBatch(cfg.train().maxFrames());
         if (cfg.data().cmvn().equals("none")) b.noCmvn();
         else b.utteranceCmvn();
+        if (featuresOnDevice(cfg)) {
+            b.signals();
+            return;
+        }
         if (featureCache(cfg) != null) b.featureCache(featureCache(cfg));
         b.featureStore(featureStore(cfg));
+    }
+
+    /** Whether the trainer computes the features on the model's device ({@code data.features_on: device}). */
+    static boolean featuresOnDevice(TrainConfig cfg) {
+        return cfg.data().featuresOn().equals("device");
+    }
+
+    /** The line that says where features are computed, for the start of a run. */
+    static String describeFeatures(TrainConfig cfg, lmu.tensor.Device device) {
+        if (!featuresOnDevice(cfg)) return "features: log-mel, CMVN and SpecAugment on " + cfg.data().loaderThreads() + " loader thread(s)";
+        return "features: log-mel, CMVN and SpecAugment on " + device + " (data.features_on: device; loader threads decode"
+                + " audio only; data.feature_cache and data.features are not used)";
     }
 
     /** The loader as the training loop's batch source. */
     public static BatchSource source(DataLoader loader) {
         Map<String, String> texts = texts(loader.utterances());
+        DeviceFeatures onDevice = loader.deliversSignals() ? DeviceFeatures.of(loader) : null;
+        boolean augment = loader.mode() == DataLoader.Mode.TRAIN;
         return new BatchSource() {
             @Override
             public Iterator<TrainBatch> epoch(int epoch, int skip) {
-                return adapt(loader.iterator(epoch, skip), texts);
+                return adapt(loader.iterator(epoch, skip), texts, onDevice, augment);
             }
 
             @Override
@@ -177,7 +199,8 @@ public final class DataPipeline {
     /** One pass over an evaluation loader. */
     public static Supplier<Iterator<TrainBatch>> evalSource(DataLoader loader) {
         Map<String, String> texts = texts(loader.utterances());
-        return () -> adapt(loader.iterator(1, 0), texts);
+        DeviceFeatures onDevice = loader.deliversSignals() ? DeviceFeatures.of(loader) : null;
+        return () -> adapt(loader.iterator(1, 0), texts, onDevice, false);
     }
 
     private static Map<String, String> texts(List<Utterance> utts) {
@@ -186,7 +209,7 @@ public final class DataPipeline {
         return m;
     }
 
-    private static Iterator<TrainBatch> adapt(Iterator<Batch> it, Map<String, String> texts) {
+    private static Iterator<TrainBatch> adapt(Iterator<Batch> it, Map<String, String> texts, DeviceFeatures onDevice, boolean augment) {
         return new Iterator<>() {
             @Override
             public boolean hasNext() {
@@ -195,15 +218,24 @@ public final class DataPipeline {
 
             @Override
             public TrainBatch next() {
-                return toTrainBatch(it.next(), texts);
+                return toTrainBatch(it.next(), texts, onDevice, augment);
             }
         };
     }
 
-    static TrainBatch toTrainBatch(Batch b, Map<String, String> texts) {
+    /**
+     * @param onDevice what computes the features of a batch of signals (null: the batch holds features)
+     * @param augment whether SpecAugment applies to a batch of signals
+     */
+    static TrainBatch toTrainBatch(Batch b, Map<String, String> texts, DeviceFeatures onDevice, boolean augment) {
         String[] ids = b.ids().toArray(new String[0]);
         String[] refs = new String[ids.length];
         for (int i = 0; i < ids.length; i++) refs[i] = texts.getOrDefault(ids[i], "");
+        if (b.signals() != null) {
+            if (onDevice == null) throw new IllegalStateException("DataPipeline: a batch of signals needs DeviceFeatures");
+            return new TrainBatch(null, b.frameLengths(), b.labels(), b.labelLengths(), ids, refs, b.index() + 1,
+                    device -> onDevice.compute(b.signals(), b.ids(), b.epoch(), augment, device));
+        }
         Tensor x = Tensor.of(b.features(), b.size(), b.frames(), b.bins());
         return new TrainBatch(x, b.frameLengths(), b.labels(), b.labelLengths(), ids, refs, b.index() + 1);
     }

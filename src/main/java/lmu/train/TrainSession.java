@@ -81,6 +81,7 @@ public final class TrainSession {
         out.println("train data: " + cfg.data().train() + ": " + trainList.summary(5).strip()
                 + (dropped[0] > 0 ? "; " + dropped[0] + " longer than " + cfg.data().maxDuration() + " s left out" : ""));
         if (validList != null) out.println("valid data: " + cfg.data().valid() + ": " + validList.summary(5).strip());
+        if (DataPipeline.featuresOnDevice(cfg)) out.println(DataPipeline.describeFeatures(cfg, opt.device()));
         if (trainUtts.isEmpty()) {
             throw new IllegalArgumentException("no usable training utterances in " + cfg.data().train() + ": "
                     + trainList.summary(10).strip() + (dropped[0] > 0 ? "; " + dropped[0] + " longer than data.max_duration" : ""));
