@@ -58,7 +58,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--threads", paramLabel = "N", defaultValue = "0", description = "CPU threads, 0 = all cores")
     int threads;
 
-    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "override any config key, e.g. --set optim.warmup=500 (repeatable)")
+    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "override any config key, e.g. --set optim.warmup=500, or --set data.features_on=device to compute the features on the model's device (repeatable)")
     List<String> overrides = new ArrayList<>();
 
     @Option(names = "--ranks", paramLabel = "N", defaultValue = "1", description = "CPU data parallel: N replicas in this process (threads), each training on its slice of every global batch (--batch-size is global, at least N); several processes instead come from SLURM (srun) or NNODES/NODE_RANK/MASTER_ADDR/MASTER_PORT, one rank each (slurm/README.md)")
