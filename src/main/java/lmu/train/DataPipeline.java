@@ -178,15 +178,25 @@ public final class DataPipeline {
                 + " audio only; data.feature_cache and data.features are not used)";
     }
 
-    /** The loader as the training loop's batch source. */
+    /** The loader as the training loop's batch source (features of a loader of audio computed on the CPU). */
     public static BatchSource source(DataLoader loader) {
+        return source(loader, lmu.tensor.Device.CPU);
+    }
+
+    /**
+     * The loader as the training loop's batch source. A loader of audio ({@code data.features_on:
+     * device}) gets each batch's features computed on {@code device} (the model's) as the trainer
+     * takes the batch, on its thread ({@link DeviceFeatures}); a loader of features delivers host
+     * tensors.
+     */
+    public static BatchSource source(DataLoader loader, lmu.tensor.Device device) {
         Map<String, String> texts = texts(loader.utterances());
         DeviceFeatures onDevice = loader.deliversSignals() ? DeviceFeatures.of(loader) : null;
         boolean augment = loader.mode() == DataLoader.Mode.TRAIN;
         return new BatchSource() {
             @Override
             public Iterator<TrainBatch> epoch(int epoch, int skip) {
-                return adapt(loader.iterator(epoch, skip), texts, onDevice, augment);
+                return adapt(loader.iterator(epoch, skip), texts, onDevice, augment, device);
             }
 
             @Override
@@ -196,11 +206,16 @@ public final class DataPipeline {
         };
     }
 
-    /** One pass over an evaluation loader. */
+    /** One pass over an evaluation loader (features of a loader of audio computed on the CPU). */
     public static Supplier<Iterator<TrainBatch>> evalSource(DataLoader loader) {
+        return evalSource(loader, lmu.tensor.Device.CPU);
+    }
+
+    /** One pass over an evaluation loader; a loader of audio gets its features computed on {@code device}. */
+    public static Supplier<Iterator<TrainBatch>> evalSource(DataLoader loader, lmu.tensor.Device device) {
         Map<String, String> texts = texts(loader.utterances());
         DeviceFeatures onDevice = loader.deliversSignals() ? DeviceFeatures.of(loader) : null;
-        return () -> adapt(loader.iterator(1, 0), texts, onDevice, false);
+        return () -> adapt(loader.iterator(1, 0), texts, onDevice, false, device);
     }
 
     private static Map<String, String> texts(List<Utterance> utts) {
@@ -209,7 +224,8 @@ public final class DataPipeline {
         return m;
     }
 
-    private static Iterator<TrainBatch> adapt(Iterator<Batch> it, Map<String, String> texts, DeviceFeatures onDevice, boolean augment) {
+    private static Iterator<TrainBatch> adapt(Iterator<Batch> it, Map<String, String> texts, DeviceFeatures onDevice, boolean augment,
+            lmu.tensor.Device device) {
         return new Iterator<>() {
             @Override
             public boolean hasNext() {
@@ -218,7 +234,7 @@ public final class DataPipeline {
 
             @Override
             public TrainBatch next() {
-                return toTrainBatch(it.next(), texts, onDevice, augment);
+                return toTrainBatch(it.next(), texts, onDevice, augment, device);
             }
         };
     }
@@ -226,15 +242,17 @@ public final class DataPipeline {
     /**
      * @param onDevice what computes the features of a batch of signals (null: the batch holds features)
      * @param augment whether SpecAugment applies to a batch of signals
+     * @param device where the features of a batch of signals are computed
      */
-    static TrainBatch toTrainBatch(Batch b, Map<String, String> texts, DeviceFeatures onDevice, boolean augment) {
+    static TrainBatch toTrainBatch(Batch b, Map<String, String> texts, DeviceFeatures onDevice, boolean augment,
+            lmu.tensor.Device device) {
         String[] ids = b.ids().toArray(new String[0]);
         String[] refs = new String[ids.length];
         for (int i = 0; i < ids.length; i++) refs[i] = texts.getOrDefault(ids[i], "");
         if (b.signals() != null) {
             if (onDevice == null) throw new IllegalStateException("DataPipeline: a batch of signals needs DeviceFeatures");
-            return new TrainBatch(null, b.frameLengths(), b.labels(), b.labelLengths(), ids, refs, b.index() + 1,
-                    device -> onDevice.compute(b.signals(), b.ids(), b.epoch(), augment, device));
+            Tensor x = onDevice.compute(b.signals(), b.ids(), b.epoch(), augment, device);
+            return new TrainBatch(x, b.frameLengths(), b.labels(), b.labelLengths(), ids, refs, b.index() + 1);
         }
         Tensor x = Tensor.of(b.features(), b.size(), b.frames(), b.bins());
         return new TrainBatch(x, b.frameLengths(), b.labels(), b.labelLengths(), ids, refs, b.index() + 1);

@@ -31,7 +31,10 @@ import lmu.tensor.Tensor;
  *   <li>frames past an utterance's length are 0, as in a loader's padded batch.
  * </ul>
  *
- * No gradient is recorded. Speed perturbation stays on the loader (it changes the signal).
+ * No gradient is recorded. Speed perturbation stays on the loader (it changes the signal). The
+ * training loop's batch source ({@link DataPipeline#source(DataLoader, Device)}) calls this on the
+ * trainer's thread as it hands over each batch, so the step receives features already on its
+ * device, and the CPU loader path and this one feed the trainer the same {@link TrainBatch}.
  *
  * <pre>{@code
  * DeviceFeatures df = DeviceFeatures.of(loader);

@@ -84,7 +84,7 @@ public final class Evaluator {
         try (GradMode g = GradMode.off()) {
             while (batches.hasNext()) {
                 TrainBatch b = batches.next();
-                CtcModel.Output out = model.forward(b.input(model.device()), b.frames());
+                CtcModel.Output out = model.forward(Backends.to(b.features(), model.device()), b.frames());
                 CtcLossFunction f = new CtcLossFunction(ctc, out.lengths(), b.labels(), b.labelLengths());
                 Tensor lossTensor = f.apply(out.values());
                 double[] losses = Backends.of(lossTensor).toHost(lossTensor).toDoubleArray();

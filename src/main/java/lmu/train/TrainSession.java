@@ -174,8 +174,8 @@ public final class TrainSession {
                 : DataPipeline.evalLoader(cfg, validUtts, model.vocabulary(), rank, size, perDevice);
         Trainer.Summary s;
         try {
-            Trainer trainer = new Trainer(cfg, model, DataPipeline.source(trainLoader),
-                    validLoader == null ? null : DataPipeline.evalSource(validLoader), opt.outputDir(), log, root && Progress.isTerminal());
+            Trainer trainer = new Trainer(cfg, model, DataPipeline.source(trainLoader, model.device()),
+                    validLoader == null ? null : DataPipeline.evalSource(validLoader, model.device()), opt.outputDir(), log, root && Progress.isTerminal());
             if (root) resume(trainer, opt, out);
             if (comm != null) {
                 DataParallel dp = new DataParallel(comm, model.parameters(), DataParallel.DEFAULT_BUCKET_BYTES);

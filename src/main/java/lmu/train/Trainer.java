@@ -299,7 +299,7 @@ public final class Trainer {
         }
         CtcModel.Output o;
         try (Autocast ac = Autocast.enable(precision)) {
-            o = model.forward(b.input(device), b.frames());
+            o = model.forward(lmu.backend.Backends.to(b.features(), device), b.frames());
         }
         CtcLossFunction f = new CtcLossFunction(ctc, o.lengths(), b.labels(), b.labelLengths());
         Tensor loss = f.apply(o.values());

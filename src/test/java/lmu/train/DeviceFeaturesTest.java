@@ -2,7 +2,6 @@ package lmu.train;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -100,8 +99,7 @@ class DeviceFeaturesTest {
             assertArrayEquals(a.ids(), b.ids());
             assertArrayEquals(a.frames(), b.frames());
             assertArrayEquals(a.labels(), b.labels());
-            assertNull(b.features(), "a batch of audio has no host features");
-            Tensor x = b.input(device);
+            Tensor x = b.features();
             assertEquals(device, x.device());
             assertArrayEquals(a.features().shape(), x.shape());
             float[] ref = a.features().f32(), got = Backends.to(x, Device.CPU).f32();
@@ -128,7 +126,7 @@ class DeviceFeaturesTest {
                 DataLoader audio = DataPipeline.trainLoader(config("data.features_on=device"), utts, v, 0, 1, 4)) {
             assertTrue(audio.deliversSignals());
             for (int e = 1; e <= 2; e++) { // epochs draw other speeds and masks
-                assertSameBatches(epoch(DataPipeline.source(host), e), epoch(DataPipeline.source(audio), e), inverseStd(audio, e),
+                assertSameBatches(epoch(DataPipeline.source(host), e), epoch(DataPipeline.source(audio, Device.CPU), e), inverseStd(audio, e),
                         Device.CPU);
             }
         }
@@ -143,11 +141,11 @@ class DeviceFeaturesTest {
                 DataLoader audio = DataPipeline.trainLoader(config("data.features_on=device"), utts, v, 0, 1, 4);
                 DataLoader hostEval = DataPipeline.evalLoader(config(), utts, v, 0, 1, 4);
                 DataLoader audioEval = DataPipeline.evalLoader(config("data.features_on=device"), utts, v, 0, 1, 4)) {
-            assertSameBatches(epoch(DataPipeline.source(host), 3), epoch(DataPipeline.source(audio), 3), inverseStd(audio, 3),
+            assertSameBatches(epoch(DataPipeline.source(host), 3), epoch(DataPipeline.source(audio, Device.cuda(0)), 3), inverseStd(audio, 3),
                     Device.cuda(0));
             List<TrainBatch> a = new ArrayList<>(), b = new ArrayList<>();
             DataPipeline.evalSource(hostEval).get().forEachRemaining(a::add);
-            DataPipeline.evalSource(audioEval).get().forEachRemaining(b::add);
+            DataPipeline.evalSource(audioEval, Device.cuda(0)).get().forEachRemaining(b::add);
             assertSameBatchesNoMasks(a, b, inverseStd(audioEval, 1), Device.cuda(0));
         }
     }
@@ -184,7 +182,8 @@ class DeviceFeaturesTest {
     private static void assertSameBatchesNoMasks(List<TrainBatch> cpu, List<TrainBatch> dev, List<double[]> inverseStd, Device device) {
         assertEquals(cpu.size(), dev.size());
         for (int i = 0; i < cpu.size(); i++) {
-            Tensor x = dev.get(i).input(device);
+            Tensor x = dev.get(i).features();
+            assertEquals(device, x.device());
             float[] ref = cpu.get(i).features().f32(), got = Backends.to(x, Device.CPU).f32();
             assertEquals(ref.length, got.length);
             int t = x.dim(1), c = x.dim(2);
