@@ -58,7 +58,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--threads", paramLabel = "N", defaultValue = "0", description = "CPU threads, 0 = all cores")
     int threads;
 
-    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "override any config key, e.g. --set optim.warmup=500 (repeatable)")
+    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "override any config key, e.g. --set optim.warmup=500, or --set data.features_on=device to compute the features on the model's device (repeatable)")
     List<String> overrides = new ArrayList<>();
 
     @Option(names = "--ranks", paramLabel = "N", description = "data-parallel ranks in this process (per node), each training on its slice of every global batch (--batch-size is global, at least all ranks): with --device cuda one rank (thread, NCCL communicator) per GPU on GPUs 0..N-1, default every visible GPU (CUDA_VISIBLE_DEVICES); on the CPU N threads, default 1 (with --device auto, N > 1 means the CPU). Several processes (nodes) come from SLURM (srun, one task per node) or NNODES/NODE_RANK/MASTER_ADDR/MASTER_PORT: on GPUs each process drives its GPUs as above, on the CPU each process is one rank (slurm/README.md)")

@@ -89,6 +89,7 @@ public final class TrainSession {
         out.println("train data: " + cfg.data().train() + ": " + trainList.summary(5).strip()
                 + (dropped[0] > 0 ? "; " + dropped[0] + " longer than " + cfg.data().maxDuration() + " s left out" : ""));
         if (validList != null) out.println("valid data: " + cfg.data().valid() + ": " + validList.summary(5).strip());
+        if (DataPipeline.featuresOnDevice(cfg)) out.println(DataPipeline.describeFeatures(cfg, opt.device()));
         if (trainUtts.isEmpty()) {
             throw new IllegalArgumentException("no usable training utterances in " + cfg.data().train() + ": "
                     + trainList.summary(10).strip() + (dropped[0] > 0 ? "; " + dropped[0] + " longer than data.max_duration" : ""));
@@ -194,8 +195,8 @@ public final class TrainSession {
                 : DataPipeline.evalLoader(cfg, validUtts, model.vocabulary(), rank, size, perDevice);
         Trainer.Summary s;
         try {
-            Trainer trainer = new Trainer(cfg, model, DataPipeline.source(trainLoader),
-                    validLoader == null ? null : DataPipeline.evalSource(validLoader), opt.outputDir(), log, root && Progress.isTerminal());
+            Trainer trainer = new Trainer(cfg, model, DataPipeline.source(trainLoader, model.device()),
+                    validLoader == null ? null : DataPipeline.evalSource(validLoader, model.device()), opt.outputDir(), log, root && Progress.isTerminal());
             if (root) resume(trainer, opt, out);
             if (comm != null) {
                 DataParallel dp = new DataParallel(comm, model.parameters(), DataParallel.DEFAULT_BUCKET_BYTES);

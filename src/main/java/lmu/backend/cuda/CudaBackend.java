@@ -979,6 +979,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
     // ------------------------------------------------------------------ fused kernel families
 
     private lmu.backend.cuda.kernels.CudaOptimizerKernels optimizerKernels;
+    private lmu.backend.cuda.kernels.CudaFeatureKernels featureKernels;
 
     @Override
     public <T> T kernels(Class<T> type) {
@@ -989,6 +990,10 @@ public final class CudaBackend implements Backend, AutoCloseable {
         }
         if (type == lmu.backend.AttentionKernels.class) return type.cast(new lmu.backend.cuda.kernels.CudaAttentionKernels(this));
         if (type == lmu.backend.CtcKernels.class) return type.cast(new lmu.backend.cuda.kernels.CudaCtcKernels(this));
+        if (type == lmu.backend.FeatureKernels.class) {
+            if (featureKernels == null) featureKernels = new lmu.backend.cuda.kernels.CudaFeatureKernels(this);
+            return type.cast(featureKernels);
+        }
         return Backend.super.kernels(type);
     }
 
@@ -1004,6 +1009,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
         if (closed) return;
         try {
             ctx.synchronize();
+            if (featureKernels != null) featureKernels.close();
             drainFrees();
             matmul.close();
             staging.close();
