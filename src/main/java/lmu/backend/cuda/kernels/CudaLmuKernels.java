@@ -1,6 +1,5 @@
 package lmu.backend.cuda.kernels;
 
-import java.lang.ref.Reference;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.Map;
@@ -11,6 +10,7 @@ import lmu.backend.LmuKernelArguments;
 import lmu.backend.LmuKernels;
 import lmu.backend.cuda.CudaBackend;
 import lmu.backend.cuda.CudaStorage;
+import lmu.backend.cuda.DeviceBuffer;
 import lmu.nn.lmu.Activation;
 import lmu.nn.lmu.LegendreImpulseResponse;
 import lmu.nn.lmu.LegendreStateSpace;
@@ -26,7 +26,8 @@ import lmu.tensor.Tensor;
  * (maxLength rows, shape (maxLength, d)) per {@link LegendreImpulseResponse} instance, and Āᵀ, Ā
  * (d, d) and B̄ (d) per {@link LegendreStateSpace} instance, held in a cache with weak keys (a
  * layer that is dropped frees its copies with its tensors). Sequence lengths go to the device as
- * int32 with every call (B values, ordered on the stream like the launch).
+ * int32 with every call ({@link CudaBackend#uploadInts}: B values, ordered on the stream like the
+ * launch, freed in stream order after it).
  */
 public final class CudaLmuKernels implements LmuKernels {
     /** Device copies by system object (identity, weak) and backend. */
@@ -51,11 +52,11 @@ public final class CudaLmuKernels implements LmuKernels {
         int batch = s[0], frames = s[1], channels = s[2], d = ir.order();
         ptr(op, "u", u);
         Tensor h = response(ir);
-        Tensor len = lengths(lengths);
         Tensor m = backend.empty(DType.F32, batch, frames, channels * d);
-        CudaLegendreConvolution.forward(backend.context(), ptr(op, "m", m), ptr(op, "u", u), ptr(op, "H", h),
-                ptr(op, "lengths", len), batch, frames, channels, d, ir.maxLength());
-        Reference.reachabilityFence(len);
+        try (DeviceBuffer len = backend.uploadInts(lengths)) {
+            CudaLegendreConvolution.forward(backend.context(), ptr(op, "m", m), ptr(op, "u", u), ptr(op, "H", h), len.ptr(),
+                    batch, frames, channels, d, ir.maxLength());
+        } // freed in stream order
         return m;
     }
 
@@ -66,11 +67,11 @@ public final class CudaLmuKernels implements LmuKernels {
         int batch = s[0], frames = s[1], channels = s[2], d = ir.order();
         ptr(op, "dm", dm);
         Tensor h = response(ir);
-        Tensor len = lengths(lengths);
         Tensor du = backend.empty(DType.F32, batch, frames, channels);
-        CudaLegendreConvolution.backward(backend.context(), ptr(op, "du", du), ptr(op, "dm", dm), ptr(op, "H", h),
-                ptr(op, "lengths", len), batch, frames, channels, d, ir.maxLength());
-        Reference.reachabilityFence(len);
+        try (DeviceBuffer len = backend.uploadInts(lengths)) {
+            CudaLegendreConvolution.backward(backend.context(), ptr(op, "du", du), ptr(op, "dm", dm), ptr(op, "H", h),
+                    len.ptr(), batch, frames, channels, d, ir.maxLength());
+        }
         return du;
     }
 
@@ -83,15 +84,15 @@ public final class CudaLmuKernels implements LmuKernels {
         CudaLmuRecurrent.Shape shape = new CudaLmuRecurrent.Shape(hidden, channels, ss.order(), f);
         ptr(op, "ux", ux);
         Tensor[] sys = system(ss);
-        Tensor len = lengths(lengths);
         Tensor[] out = new Tensor[2];
         out[FORWARD_H] = backend.empty(DType.F32, batch, frames, hidden);
         out[FORWARD_M] = backend.empty(DType.F32, batch, frames, channels * ss.order());
-        CudaLmuRecurrent.forward(backend.context(), ptr(op, "h", out[FORWARD_H]), ptr(op, "m", out[FORWARD_M]),
-                ptr(op, "ux", ux), ptr(op, "ax", ax), ptr(op, "Abar^T", sys[0]), ptr(op, "Bbar", sys[2]),
-                ptrOrNull(op, "eh", eh), ptrOrNull(op, "em", em), ptrOrNull(op, "wh", wh), ptr(op, "wm", wm),
-                ptr(op, "lengths", len), batch, frames, shape);
-        Reference.reachabilityFence(len);
+        try (DeviceBuffer len = backend.uploadInts(lengths)) {
+            CudaLmuRecurrent.forward(backend.context(), ptr(op, "h", out[FORWARD_H]), ptr(op, "m", out[FORWARD_M]),
+                    ptr(op, "ux", ux), ptr(op, "ax", ax), ptr(op, "Abar^T", sys[0]), ptr(op, "Bbar", sys[2]),
+                    ptrOrNull(op, "eh", eh), ptrOrNull(op, "em", em), ptrOrNull(op, "wh", wh), ptr(op, "wm", wm), len.ptr(),
+                    batch, frames, shape);
+        }
         return out;
     }
 
@@ -104,15 +105,15 @@ public final class CudaLmuKernels implements LmuKernels {
         CudaLmuRecurrent.Shape shape = new CudaLmuRecurrent.Shape(hidden, channels, ss.order(), f);
         ptr(op, "dh", dh);
         Tensor[] sys = system(ss);
-        Tensor len = lengths(lengths);
         Tensor[] out = new Tensor[2];
         out[BACKWARD_DZ] = backend.empty(DType.F32, batch, frames, hidden);
         out[BACKWARD_DU] = backend.empty(DType.F32, batch, frames, channels);
-        CudaLmuRecurrent.backward(backend.context(), ptr(op, "dz", out[BACKWARD_DZ]), ptr(op, "du", out[BACKWARD_DU]),
-                ptr(op, "dh", dh), ptr(op, "h", h), ptr(op, "Abar", sys[1]), ptr(op, "Bbar", sys[2]),
-                ptrOrNull(op, "eh", eh), ptrOrNull(op, "em", em), ptrOrNull(op, "wh", wh), ptr(op, "wm", wm),
-                ptr(op, "lengths", len), batch, frames, shape);
-        Reference.reachabilityFence(len);
+        try (DeviceBuffer len = backend.uploadInts(lengths)) {
+            CudaLmuRecurrent.backward(backend.context(), ptr(op, "dz", out[BACKWARD_DZ]), ptr(op, "du", out[BACKWARD_DU]),
+                    ptr(op, "dh", dh), ptr(op, "h", h), ptr(op, "Abar", sys[1]), ptr(op, "Bbar", sys[2]),
+                    ptrOrNull(op, "eh", eh), ptrOrNull(op, "em", em), ptrOrNull(op, "wh", wh), ptr(op, "wm", wm), len.ptr(),
+                    batch, frames, shape);
+        }
         return out;
     }
 
@@ -139,16 +140,6 @@ public final class CudaLmuKernels implements LmuKernels {
             Map<CudaBackend, Tensor[]> byBackend = CONSTANTS.computeIfAbsent(key, k -> new IdentityHashMap<>());
             return byBackend.computeIfAbsent(backend, b -> upload.get());
         }
-    }
-
-    /**
-     * lengths as int32 on this device. The staging path copies 4-byte words unchanged, so the int
-     * bit patterns travel as floats (non-negative ints below 2^23 are subnormal floats, never NaN).
-     */
-    private Tensor lengths(int[] lengths) {
-        float[] bits = new float[lengths.length];
-        for (int b = 0; b < bits.length; b++) bits[b] = Float.intBitsToFloat(lengths[b]);
-        return backend.fromHost(bits, bits.length);
     }
 
     private static float[] floats(double[] a) {
