@@ -1,10 +1,5 @@
 package lmu.backend.cuda.kernels;
 
-import java.util.Collections;
-import java.util.IdentityHashMap;
-import java.util.Map;
-import java.util.WeakHashMap;
-import java.util.function.Supplier;
 import jcuda.driver.CUdeviceptr;
 import lmu.backend.LmuKernelArguments;
 import lmu.backend.LmuKernels;
@@ -23,16 +18,32 @@ import lmu.tensor.Tensor;
  * kernels/lmu_recurrent.cu}), both fp32 and asynchronous on the backend's stream.
  *
  * <p>The system of a layer is uploaded once and kept on the device: the impulse response H
- * (maxLength rows, shape (maxLength, d)) per {@link LegendreImpulseResponse} instance, and Āᵀ, Ā
- * (d, d) and B̄ (d) per {@link LegendreStateSpace} instance, held in a cache with weak keys (a
- * layer that is dropped frees its copies with its tensors). Sequence lengths go to the device as
+ * (maxLength rows, shape (maxLength, d)) with its {@link CudaLegendreConvolution.SpectrumCache} (the
+ * FFT form's spectra of H, computed once per FFT length) per {@link LegendreImpulseResponse}
+ * instance, and Āᵀ, Ā (d, d) and B̄ (d) per {@link LegendreStateSpace} instance, held in caches with
+ * weak keys ({@link DeviceConstants}): a layer that is dropped frees its copies, H and the spectra
+ * through {@link CudaBackend#releaseLater} on the backend's thread. Sequence lengths go to the device as
  * int32 with every call ({@link CudaBackend#uploadInts}: B values, ordered on the stream like the
  * launch, freed in stream order after it).
  */
 public final class CudaLmuKernels implements LmuKernels {
-    /** Device copies by system object (identity, weak) and backend. */
-    private static final Map<Object, Map<CudaBackend, Tensor[]>> CONSTANTS =
-            Collections.synchronizedMap(new WeakHashMap<>());
+    /** H and its spectra by impulse response (identity, weak) and backend; released on the backend's thread once dropped. */
+    private static final DeviceConstants<CudaBackend, Response> RESPONSES =
+            new DeviceConstants<>((backend, r) -> backend.releaseLater(r::release));
+    /** Āᵀ, Ā, B̄ by state space (identity, weak) and backend; tensors, freed by their own cleaners once dropped. */
+    private static final DeviceConstants<CudaBackend, Tensor[]> SYSTEMS = new DeviceConstants<>(null);
+
+    /**
+     * A layer's impulse response on one device: H, shape (maxLength, d), and the cache of its FFT
+     * spectra (one per FFT length the layer meets, computed once each).
+     */
+    private record Response(Tensor h, CudaLegendreConvolution.SpectrumCache spectra) {
+        /** Frees the spectra and H (on the backend's thread, after the launches that read them were enqueued). */
+        void release() {
+            spectra.close();
+            ((CudaStorage) h.storage()).release();
+        }
+    }
 
     private final CudaBackend backend;
 
@@ -51,11 +62,11 @@ public final class CudaLmuKernels implements LmuKernels {
         int[] s = LmuKernelArguments.convolution(op, ir, u, false, lengths);
         int batch = s[0], frames = s[1], channels = s[2], d = ir.order();
         ptr(op, "u", u);
-        Tensor h = response(ir);
+        Response r = response(ir);
         Tensor m = backend.empty(DType.F32, batch, frames, channels * d);
         try (DeviceBuffer len = backend.uploadInts(lengths)) {
-            CudaLegendreConvolution.forward(backend.context(), ptr(op, "m", m), ptr(op, "u", u), ptr(op, "H", h), len.ptr(),
-                    batch, frames, channels, d, ir.maxLength());
+            CudaLegendreConvolution.forward(backend.context(), r.spectra(), ptr(op, "m", m), ptr(op, "u", u), len.ptr(), batch,
+                    frames, channels, CudaLegendreConvolution.Method.AUTO);
         } // freed in stream order
         return m;
     }
@@ -66,11 +77,11 @@ public final class CudaLmuKernels implements LmuKernels {
         int[] s = LmuKernelArguments.convolution(op, ir, dm, true, lengths);
         int batch = s[0], frames = s[1], channels = s[2], d = ir.order();
         ptr(op, "dm", dm);
-        Tensor h = response(ir);
+        Response r = response(ir);
         Tensor du = backend.empty(DType.F32, batch, frames, channels);
         try (DeviceBuffer len = backend.uploadInts(lengths)) {
-            CudaLegendreConvolution.backward(backend.context(), ptr(op, "du", du), ptr(op, "dm", dm), ptr(op, "H", h),
-                    len.ptr(), batch, frames, channels, d, ir.maxLength());
+            CudaLegendreConvolution.backward(backend.context(), r.spectra(), ptr(op, "du", du), ptr(op, "dm", dm), len.ptr(),
+                    batch, frames, channels, CudaLegendreConvolution.Method.AUTO);
         }
         return du;
     }
@@ -117,15 +128,19 @@ public final class CudaLmuKernels implements LmuKernels {
         return out;
     }
 
-    /** H of the layer, shape (maxLength, d), on this device (uploaded on first use). */
-    private Tensor response(LegendreImpulseResponse ir) {
-        return constants(ir, () -> new Tensor[] {backend.fromHost(floats(ir.response(ir.maxLength())), ir.maxLength(),
-                ir.order())})[0];
+    /** H of the layer, shape (maxLength, d), and its spectrum cache on this device (uploaded on first use). */
+    private Response response(LegendreImpulseResponse ir) {
+        int rows = ir.maxLength(), d = ir.order();
+        return RESPONSES.get(ir, backend, () -> {
+            Tensor h = backend.fromHost(floats(ir.response(rows)), rows, d);
+            return new Response(h, new CudaLegendreConvolution.SpectrumCache(backend.context(), ((CudaStorage) h.storage()).ptr(),
+                    d, rows));
+        });
     }
 
     /** {Āᵀ (d, d), Ā (d, d), B̄ (d)} of the system on this device (uploaded on first use). */
     private Tensor[] system(LegendreStateSpace ss) {
-        return constants(ss, () -> {
+        return SYSTEMS.get(ss, backend, () -> {
             int d = ss.order();
             double[] a = ss.aBar();
             double[] at = new double[d * d];
@@ -133,13 +148,6 @@ public final class CudaLmuKernels implements LmuKernels {
             return new Tensor[] {backend.fromHost(floats(at), d, d), backend.fromHost(floats(a), d, d),
                     backend.fromHost(floats(ss.bBar()), d)};
         });
-    }
-
-    private Tensor[] constants(Object key, Supplier<Tensor[]> upload) {
-        synchronized (CONSTANTS) {
-            Map<CudaBackend, Tensor[]> byBackend = CONSTANTS.computeIfAbsent(key, k -> new IdentityHashMap<>());
-            return byBackend.computeIfAbsent(backend, b -> upload.get());
-        }
     }
 
     private static float[] floats(double[] a) {
