@@ -7,6 +7,7 @@ import lmu.backend.cuda.CudaBackend;
 import lmu.backend.cuda.CudaStorage;
 import lmu.backend.cuda.DeviceBuffer;
 import lmu.nn.lmu.Activation;
+import lmu.nn.lmu.LegendreConvolution.Method;
 import lmu.nn.lmu.LegendreImpulseResponse;
 import lmu.nn.lmu.LegendreStateSpace;
 import lmu.tensor.DType;
@@ -15,7 +16,10 @@ import lmu.tensor.Tensor;
 /**
  * {@link LmuKernels} on one {@link CudaBackend}: the convolution is {@link CudaLegendreConvolution}
  * ({@code kernels/lmu_conv.cu}), the recurrence {@link CudaLmuRecurrent} ({@code
- * kernels/lmu_recurrent.cu}), both fp32 and asynchronous on the backend's stream.
+ * kernels/lmu_recurrent.cu}), both fp32 and asynchronous on the backend's stream. The convolution
+ * runs in the form the layer asks for ({@link #cudaMethod}): AUTO takes the FFT form from {@link
+ * CudaLegendreConvolution#FFT_MIN_FRAMES} to {@link CudaLegendreConvolution#FFT_MAX_FRAMES} frames;
+ * a forced FFT takes at most FFT_MAX_FRAMES.
  *
  * <p>The system of a layer is uploaded once and kept on the device: the impulse response H
  * (maxLength rows, shape (maxLength, d)) with its {@link CudaLegendreConvolution.SpectrumCache} (the
@@ -57,31 +61,33 @@ public final class CudaLmuKernels implements LmuKernels {
     }
 
     @Override
-    public Tensor convolutionForward(LegendreImpulseResponse ir, Tensor u, int[] lengths) {
+    public Tensor convolutionForward(LegendreImpulseResponse ir, Tensor u, int[] lengths, Method method) {
         String op = "CudaLmuKernels.convolutionForward";
         int[] s = LmuKernelArguments.convolution(op, ir, u, false, lengths);
         int batch = s[0], frames = s[1], channels = s[2], d = ir.order();
+        CudaLegendreConvolution.Method form = form(op, method, frames);
         ptr(op, "u", u);
         Response r = response(ir);
         Tensor m = backend.empty(DType.F32, batch, frames, channels * d);
         try (DeviceBuffer len = backend.uploadInts(lengths)) {
             CudaLegendreConvolution.forward(backend.context(), r.spectra(), ptr(op, "m", m), ptr(op, "u", u), len.ptr(), batch,
-                    frames, channels, CudaLegendreConvolution.Method.AUTO);
+                    frames, channels, form);
         } // freed in stream order
         return m;
     }
 
     @Override
-    public Tensor convolutionBackward(LegendreImpulseResponse ir, Tensor dm, int[] lengths) {
+    public Tensor convolutionBackward(LegendreImpulseResponse ir, Tensor dm, int[] lengths, Method method) {
         String op = "CudaLmuKernels.convolutionBackward";
         int[] s = LmuKernelArguments.convolution(op, ir, dm, true, lengths);
-        int batch = s[0], frames = s[1], channels = s[2], d = ir.order();
+        int batch = s[0], frames = s[1], channels = s[2];
+        CudaLegendreConvolution.Method form = form(op, method, frames);
         ptr(op, "dm", dm);
         Response r = response(ir);
         Tensor du = backend.empty(DType.F32, batch, frames, channels);
         try (DeviceBuffer len = backend.uploadInts(lengths)) {
             CudaLegendreConvolution.backward(backend.context(), r.spectra(), ptr(op, "du", du), ptr(op, "dm", dm), len.ptr(),
-                    batch, frames, channels, CudaLegendreConvolution.Method.AUTO);
+                    batch, frames, channels, form);
         }
         return du;
     }
@@ -126,6 +132,32 @@ public final class CudaLmuKernels implements LmuKernels {
                     batch, frames, shape);
         }
         return out;
+    }
+
+    /**
+     * The CUDA form of a layer's convolution method: AUTO, DIRECT and FFT map to the same-named
+     * {@link CudaLegendreConvolution.Method} (AUTO chooses by T with the device's own crossover,
+     * {@link CudaLegendreConvolution#FFT_MIN_FRAMES}).
+     *
+     * @throws IllegalArgumentException if method is null
+     */
+    static CudaLegendreConvolution.Method cudaMethod(Method method) {
+        if (method == null) throw new IllegalArgumentException("CudaLmuKernels: method must be AUTO, DIRECT or FFT, got null");
+        return switch (method) {
+            case AUTO -> CudaLegendreConvolution.Method.AUTO;
+            case DIRECT -> CudaLegendreConvolution.Method.DIRECT;
+            case FFT -> CudaLegendreConvolution.Method.FFT;
+        };
+    }
+
+    /** The CUDA form for T frames, refused before any allocation when forced FFT cannot take T. */
+    private static CudaLegendreConvolution.Method form(String op, Method method, int frames) {
+        CudaLegendreConvolution.Method form = cudaMethod(method);
+        if (form == CudaLegendreConvolution.Method.FFT && frames > CudaLegendreConvolution.FFT_MAX_FRAMES) {
+            throw new IllegalArgumentException(op + ": method FFT takes T <= " + CudaLegendreConvolution.FFT_MAX_FRAMES
+                    + " frames on a GPU, got T = " + frames + " (use AUTO or DIRECT)");
+        }
+        return form;
     }
 
     /** H of the layer, shape (maxLength, d), and its spectrum cache on this device (uploaded on first use). */
