@@ -3,7 +3,6 @@ package lmu.backend.cuda.kernels;
 import jcuda.driver.CUdeviceptr;
 import lmu.backend.AttentionKernels;
 import lmu.backend.cuda.CudaBackend;
-import lmu.backend.cuda.CudaStorage;
 import lmu.backend.cuda.DeviceBuffer;
 import lmu.tensor.DType;
 import lmu.tensor.Tensor;
@@ -31,11 +30,12 @@ public final class CudaAttentionKernels implements AttentionKernels {
     public Saved forward(Tensor q, Tensor k, Tensor v, int heads, double scale, int[] lengths, double maskValue, double p,
             long seed) {
         int batch = q.dim(0), frames = q.dim(1), c = q.dim(2), d = c / heads;
-        CUdeviceptr pq = ptr(q, "q"), pk = ptr(k, "k"), pv = ptr(v, "v");
+        String op = "CudaAttentionKernels.forward";
+        CUdeviceptr pq = ptr(op, q, "q"), pk = ptr(op, k, "k"), pv = ptr(op, v, "v");
         Tensor out = backend.empty(DType.F32, q.shape());
         Tensor stats = backend.empty(DType.F32, batch, heads, frames, 2);
         try (DeviceBuffer len = lengths == null ? null : backend.uploadInts(lengths)) {
-            CudaAttention.forward(backend.context(), ptr(out, "out"), ptr(stats, "stats"), pq, pk, pv,
+            CudaAttention.forward(backend.context(), ptr(op, out, "out"), ptr(op, stats, "stats"), pq, pk, pv,
                     len == null ? null : len.ptr(), batch, frames, heads, d, (float) scale, (float) maskValue, p, seed);
         }
         return new Saved(out, stats);
@@ -45,26 +45,24 @@ public final class CudaAttentionKernels implements AttentionKernels {
     public Tensor[] backward(Tensor dOut, Tensor q, Tensor k, Tensor v, Saved saved, int heads, double scale,
             int[] lengths, double maskValue, double p, long seed, boolean needQ, boolean needK, boolean needV) {
         int batch = q.dim(0), frames = q.dim(1), c = q.dim(2), d = c / heads;
-        CUdeviceptr pq = ptr(q, "q"), pk = ptr(k, "k"), pv = ptr(v, "v"), pg = ptr(dOut, "dOut");
-        CUdeviceptr po = ptr(saved.out(), "saved.out"), ps = ptr(saved.state(), "saved.state");
+        String op = "CudaAttentionKernels.backward";
+        CUdeviceptr pq = ptr(op, q, "q"), pk = ptr(op, k, "k"), pv = ptr(op, v, "v"), pg = ptr(op, dOut, "dOut");
+        CUdeviceptr po = ptr(op, saved.out(), "saved.out"), ps = ptr(op, saved.state(), "saved.state");
         Tensor dq = needQ ? backend.empty(DType.F32, q.shape()) : null;
         // dk and dv come from one kernel: both are written when either is needed
         Tensor dk = needK || needV ? backend.empty(DType.F32, q.shape()) : null;
         Tensor dv = needK || needV ? backend.empty(DType.F32, q.shape()) : null;
         if (dq == null && dk == null) return new Tensor[] {null, null, null};
         try (DeviceBuffer len = lengths == null ? null : backend.uploadInts(lengths)) {
-            CudaAttention.backward(backend.context(), dq == null ? null : ptr(dq, "dq"), dk == null ? null : ptr(dk, "dk"),
-                    dv == null ? null : ptr(dv, "dv"), pg, pq, pk, pv, po, ps, len == null ? null : len.ptr(), batch, frames,
+            CudaAttention.backward(backend.context(), dq == null ? null : ptr(op, dq, "dq"),
+                    dk == null ? null : ptr(op, dk, "dk"), dv == null ? null : ptr(op, dv, "dv"), pg, pq, pk, pv, po, ps, len == null ? null : len.ptr(), batch, frames,
                     heads, d, (float) scale, (float) maskValue, p, seed);
         }
         return new Tensor[] {dq, needK ? dk : null, needV ? dv : null};
     }
 
-    private CUdeviceptr ptr(Tensor t, String arg) {
-        if (!(t.storage() instanceof CudaStorage s) || s.backend() != backend) {
-            throw new IllegalArgumentException("CudaAttentionKernels: " + arg + " must be an f32 tensor of " + backend.device()
-                    + ", got " + t.dtype() + " on " + t.device());
-        }
-        return s.ptr();
+    /** The pointer of an f32 tensor of this backend ({@link DeviceTensors#f32}: other dtypes are refused). */
+    private CUdeviceptr ptr(String op, Tensor t, String arg) {
+        return DeviceTensors.f32(backend, op, arg, t);
     }
 }

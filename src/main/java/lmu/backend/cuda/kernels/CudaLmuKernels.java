@@ -188,13 +188,9 @@ public final class CudaLmuKernels implements LmuKernels {
         return f;
     }
 
+    /** The pointer of an f32 tensor of this backend ({@link DeviceTensors#f32}: other dtypes are refused). */
     private CUdeviceptr ptr(String op, String name, Tensor t) {
-        if (t == null) throw new IllegalArgumentException(op + ": " + name + " must not be null");
-        if (!(t.storage() instanceof CudaStorage s) || s.backend() != backend) {
-            throw new IllegalArgumentException(op + ": " + name + " must be an f32 tensor on " + backend.device()
-                    + " of this backend, got " + t.dtype() + " on " + t.device());
-        }
-        return s.ptr();
+        return DeviceTensors.f32(backend, op, name, t);
     }
 
     private CUdeviceptr ptrOrNull(String op, String name, Tensor t) {
