@@ -53,7 +53,9 @@ public final class CpuLmuKernels implements LmuKernels {
     }
 
     private static Method method(Method method, String op) {
-        if (method == null) throw new IllegalArgumentException("CpuLmuKernels." + op + ": method must be AUTO, DIRECT or FFT, got null");
+        if (method == null) {
+            throw new IllegalArgumentException("CpuLmuKernels." + op + ": method must be AUTO, DIRECT or FFT, got null");
+        }
         return method;
     }
 

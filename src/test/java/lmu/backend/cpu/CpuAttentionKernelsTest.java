@@ -112,8 +112,8 @@ class CpuAttentionKernelsTest {
         assertTrue(CpuAttentionKernels.keepsMaskFor(s.state()));
         long[] drawn = CpuAttention.drawKeep(B * H, T, p, seed);
         assertArrayEquals(drawn, CpuAttentionKernels.keep(s.state(), B * H, T, p, seed), "forward's mask is the drawn one");
-        assertArrayEquals(CpuAttention.drawKeep(B * H, T, p, seed + 1), CpuAttentionKernels.keep(s.state(), B * H, T, p, seed + 1),
-                "another seed: drawn for that seed");
+        assertArrayEquals(CpuAttention.drawKeep(B * H, T, p, seed + 1),
+                CpuAttentionKernels.keep(s.state(), B * H, T, p, seed + 1), "another seed: drawn for that seed");
         Tensor[] kept = CpuAttentionKernels.INSTANCE.backward(g, q, k, v, s, H, SCALE, LENGTHS, MASK, p, seed, true, true, true);
 
         Tensor copy = Tensor.of(s.state().f32().clone(), s.state().shape());
@@ -123,7 +123,8 @@ class CpuAttentionKernelsTest {
                 true);
         for (int i = 0; i < 3; i++) assertArrayEquals(kept[i].f32(), redrawn[i].f32(), 0f, "gradient " + i);
         // and the mask matters: without dropout the gradients differ
-        Tensor[] none = CpuAttentionKernels.INSTANCE.backward(g, q, k, v, s, H, SCALE, LENGTHS, MASK, 0, seed, false, false, true);
+        Tensor[] none = CpuAttentionKernels.INSTANCE.backward(g, q, k, v, s, H, SCALE, LENGTHS, MASK, 0, seed, false, false,
+                true);
         assertTrue(!java.util.Arrays.equals(kept[2].f32(), none[2].f32()));
     }
 

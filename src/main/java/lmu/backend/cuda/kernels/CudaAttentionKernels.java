@@ -30,12 +30,11 @@ public final class CudaAttentionKernels implements AttentionKernels {
     public Saved forward(Tensor q, Tensor k, Tensor v, int heads, double scale, int[] lengths, double maskValue, double p,
             long seed) {
         int batch = q.dim(0), frames = q.dim(1), c = q.dim(2), d = c / heads;
-        String op = "CudaAttentionKernels.forward";
-        CUdeviceptr pq = ptr(op, q, "q"), pk = ptr(op, k, "k"), pv = ptr(op, v, "v");
+        CUdeviceptr pq = ptr(q, "q"), pk = ptr(k, "k"), pv = ptr(v, "v");
         Tensor out = backend.empty(DType.F32, q.shape());
         Tensor stats = backend.empty(DType.F32, batch, heads, frames, 2);
         try (DeviceBuffer len = lengths == null ? null : backend.uploadInts(lengths)) {
-            CudaAttention.forward(backend.context(), ptr(op, out, "out"), ptr(op, stats, "stats"), pq, pk, pv,
+            CudaAttention.forward(backend.context(), ptr(out, "out"), ptr(stats, "stats"), pq, pk, pv,
                     len == null ? null : len.ptr(), batch, frames, heads, d, (float) scale, (float) maskValue, p, seed);
         }
         return new Saved(out, stats);
@@ -45,24 +44,23 @@ public final class CudaAttentionKernels implements AttentionKernels {
     public Tensor[] backward(Tensor dOut, Tensor q, Tensor k, Tensor v, Saved saved, int heads, double scale,
             int[] lengths, double maskValue, double p, long seed, boolean needQ, boolean needK, boolean needV) {
         int batch = q.dim(0), frames = q.dim(1), c = q.dim(2), d = c / heads;
-        String op = "CudaAttentionKernels.backward";
-        CUdeviceptr pq = ptr(op, q, "q"), pk = ptr(op, k, "k"), pv = ptr(op, v, "v"), pg = ptr(op, dOut, "dOut");
-        CUdeviceptr po = ptr(op, saved.out(), "saved.out"), ps = ptr(op, saved.state(), "saved.state");
+        CUdeviceptr pq = ptr(q, "q"), pk = ptr(k, "k"), pv = ptr(v, "v"), pg = ptr(dOut, "dOut");
+        CUdeviceptr po = ptr(saved.out(), "saved.out"), ps = ptr(saved.state(), "saved.state");
         Tensor dq = needQ ? backend.empty(DType.F32, q.shape()) : null;
         // dk and dv come from one kernel: both are written when either is needed
         Tensor dk = needK || needV ? backend.empty(DType.F32, q.shape()) : null;
         Tensor dv = needK || needV ? backend.empty(DType.F32, q.shape()) : null;
         if (dq == null && dk == null) return new Tensor[] {null, null, null};
         try (DeviceBuffer len = lengths == null ? null : backend.uploadInts(lengths)) {
-            CudaAttention.backward(backend.context(), dq == null ? null : ptr(op, dq, "dq"),
-                    dk == null ? null : ptr(op, dk, "dk"), dv == null ? null : ptr(op, dv, "dv"), pg, pq, pk, pv, po, ps, len == null ? null : len.ptr(), batch, frames,
+            CudaAttention.backward(backend.context(), dq == null ? null : ptr(dq, "dq"), dk == null ? null : ptr(dk, "dk"),
+                    dv == null ? null : ptr(dv, "dv"), pg, pq, pk, pv, po, ps, len == null ? null : len.ptr(), batch, frames,
                     heads, d, (float) scale, (float) maskValue, p, seed);
         }
         return new Tensor[] {dq, needK ? dk : null, needV ? dv : null};
     }
 
     /** The pointer of an f32 tensor of this backend ({@link DeviceTensors#f32}: other dtypes are refused). */
-    private CUdeviceptr ptr(String op, Tensor t, String arg) {
-        return DeviceTensors.f32(backend, op, arg, t);
+    private CUdeviceptr ptr(Tensor t, String arg) {
+        return DeviceTensors.f32(backend, "CudaAttentionKernels", arg, t);
     }
 }

@@ -33,7 +33,7 @@ final class DeviceArrays {
         return ctx.allocator().allocate(Math.max(4L, 4L * n));
     }
 
-    /** A device copy of int32 values {@code a} (at least 4 bytes even when empty), enqueued on the stream like {@link #floats}. */
+    /** A device copy of int32 values {@code a} (at least 4 bytes even when empty), enqueued like {@link #floats}. */
     DeviceBuffer ints(int[] a) {
         DeviceBuffer b = ctx.allocator().allocate(Math.max(4L, 4L * a.length));
         if (a.length > 0) io.upload(a, 0, a.length, b.ptr());
