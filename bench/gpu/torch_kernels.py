@@ -4,7 +4,11 @@
 Kernel time with CUDA events, L2 flushed (256 MiB write) before every timed run, median of N runs:
   attention: torch.nn.functional.scaled_dot_product_attention, B 96, T 200, 6 heads x 64 (and
              12 x 32), fp32, with the key padding mask as a boolean attn_mask (the engine's case)
-             and without a mask (lets PyTorch pick its fastest kernel); forward, backward, both
+             and without a mask (lets PyTorch pick its fastest kernel); forward, backward, both;
+             and in fp16 and bf16 (what autocast runs, flash / memory-efficient kernels on tensor
+             cores) with dropout_p 0.1, heads x 64, q, k, v as (B, T, H, Dh) transposed views (the
+             engine's layout): rows sdpa_{f16,bf16}_{mask,nomask}_dropout0.1_*, beside the engine's
+             attention_{f16,bf16}_*_dropout0.1 rows
   ctc:       torch.nn.functional.ctc_loss on log_softmax(logits), B 96, T 400, V 29, L 100, fp32,
              reduction mean; forward + backward (log-softmax included, as the engine fuses it)
   lmu conv:  the parallel LMU's causal convolution by FFT (rfft of u and H zero-padded to 2T,
@@ -71,6 +75,34 @@ def attention(head_dim):
         add(name + "_forward_backward", shape, fb, "TFLOP/s", 3.5 * fwd_flops / fb / 1e9)
 
 
+def attention_half(dtype, name):
+    b, t, head_dim = 96, 200, 64
+    heads = 384 // head_dim
+    g = torch.Generator(device="cpu").manual_seed(1)
+    lengths = t - torch.randint(0, t // 4, (b,), generator=g)
+    shape = f"B{b}_T{t}_H{heads}_D{head_dim}"
+    # (B, T, H, Dh) storage as the projections write it, seen as (B, H, T, Dh)
+    q, k, v = (torch.randn(b, t, heads, head_dim, device=dev, dtype=dtype).transpose(1, 2).requires_grad_(True)
+               for _ in range(3))
+    dout = torch.randn(b, t, heads, head_dim, device=dev, dtype=dtype).transpose(1, 2)
+    keep = (torch.arange(t)[None, :] < lengths[:, None]).to(dev)[:, None, None, :]
+    fwd_flops = 4.0 * b * heads * t * t * head_dim
+    for variant, mask in (("mask", keep), ("nomask", None)):
+        row = f"sdpa_{name}_{variant}_dropout0.1"
+        sdpa = lambda: F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=0.1)
+        out = sdpa()
+        f = timed(sdpa)
+        add(row + "_forward", shape, f, "TFLOP/s", fwd_flops / f / 1e9)
+        bw = timed(lambda: torch.autograd.grad(out, (q, k, v), dout, retain_graph=True))
+        add(row + "_backward", shape, bw, "TFLOP/s", 2.5 * fwd_flops / bw / 1e9)
+
+        def both():
+            torch.autograd.grad(sdpa(), (q, k, v), dout)
+
+        fb = timed(both)
+        add(row + "_forward_backward", shape, fb, "TFLOP/s", 3.5 * fwd_flops / fb / 1e9)
+
+
 def ctc():
     b, t, v, l = 96, 400, 29, 100
     g = torch.Generator(device="cpu").manual_seed(1)
@@ -129,6 +161,9 @@ if __name__ == "__main__":
     if hasattr(F, "scaled_dot_product_attention"):  # PyTorch 2.0 and later
         for hd in (64, 32):
             attention(hd)
+        attention_half(torch.float16, "f16")
+        if torch.cuda.is_bf16_supported():
+            attention_half(torch.bfloat16, "bf16")
     else:
         print(f"attention: skipped, torch {torch.__version__} has no scaled_dot_product_attention")
     ctc()

@@ -7,7 +7,7 @@ HERE="$(cd "$(dirname "$0")" && pwd)"
 KERNELS="$(cd "$HERE/../.." && pwd)"
 OUT="${OUT:-/tmp/lmu-emu}"
 mkdir -p "$OUT"
-for op in "${@:-ctc_loss lmu_recurrent lmu_conv attention logmel}"; do
+for op in "${@:-ctc_loss lmu_recurrent lmu_conv attention attention_half logmel}"; do
   for o in $op; do
     src="$OUT/$o.cpp"
     sed 's/extern __shared__ float smem\[\];/float* smem = (float*)emu::dyn_smem;/' "$KERNELS/$o.cu" > "$src"
@@ -15,6 +15,11 @@ for op in "${@:-ctc_loss lmu_recurrent lmu_conv attention logmel}"; do
     if [ "$o" = attention ]; then
       for d in 32 64; do names="$names attention_forward_kernel_hd$d attention_backward_dot_kernel_hd$d attention_backward_dq_kernel_hd$d attention_backward_dkdv_kernel_hd$d"; done
       names="$(echo "$names" | tr ' ' '\n' | grep -v '^$' | grep -v '##' | grep hd || true)"
+    fi
+    if [ "$o" = attention_half ]; then
+      names=""
+      for d in 32 64; do for f in f16 bf16; do for k in forward backward_dot backward_dq backward_dkdv; do
+        names="$names attention_half_${k}_kernel_hd${d}_$f"; done; done; done
     fi
     for n in $names; do echo "EMU_EXPORT($n)" >> "$src"; done
     g++ -std=c++17 -O1 -g -shared -fPIC -Wno-unknown-pragmas -I "$HERE" -I "$KERNELS" -o "$OUT/lib$o.so" "$src"

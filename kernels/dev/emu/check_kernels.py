@@ -3,7 +3,7 @@
 references written with PyTorch autograd / numpy, with the launch geometry and argument order of the
 Java launchers in lmu.backend.cuda.kernels. Development only (no GPU needed, slow):
 
-    kernels/dev/emu/build.sh && /usr/bin/python3 kernels/dev/emu/check_kernels.py [ctc|rec|conv|fft|fft-seed|att]...
+    kernels/dev/emu/build.sh && /usr/bin/python3 kernels/dev/emu/check_kernels.py [ctc|rec|conv|fft|fft-seed|att|atth]...
 
 The real parity check runs on a GPU against the engine's CPU reference: ModelKernelChecks.
 """
@@ -71,9 +71,10 @@ def nan(*shape):
     return np.full(shape, np.nan, dtype=np.float32)
 
 
-def compare(name, got, want, n):
-    """|got - want| <= 1e-5 sqrt(n) (1 + |want|), n the longest sum behind a value (ModelKernelChecks' formula)."""
-    tol = 1e-5 * math.sqrt(max(1, n))
+def compare(name, got, want, n, eps=1e-5):
+    """|got - want| <= eps sqrt(n) (1 + |want|), n the longest sum behind a value (ModelKernelChecks' formula;
+    eps as lmu.backend.cuda.Tolerance: 1e-5 for fp32, 8 2^-11 for fp16, 4 2^-8 for bf16)."""
+    tol = eps * math.sqrt(max(1, n))
     got, want = np.asarray(got, dtype=np.float64).ravel(), np.asarray(want, dtype=np.float64).ravel()
     special = ~np.isfinite(want)
     bad = np.zeros(want.shape, bool)
@@ -483,10 +484,93 @@ def check_att():
     att_case(2, 1, 1, 64, None, 56, pdrop=0.3)
 
 
+# ---------------------------------------------------------------- attention, fp16 / bf16 (attention_half.cu)
+
+def to_half_bits(a, fmt):
+    """float32 array -> uint16 bits of fp16 or bf16, rounded to nearest even."""
+    a = np.asarray(a, dtype=np.float32)
+    if fmt == "f16":
+        return a.astype(np.float16).view(np.uint16)
+    u = a.view(np.uint32).astype(np.uint64)
+    return ((u + 0x7FFF + ((u >> 16) & 1)) >> 16).astype(np.uint16)
+
+
+def from_half_bits(h, fmt):
+    if fmt == "f16":
+        return h.view(np.float16).astype(np.float32)
+    return (h.astype(np.uint32) << 16).view(np.float32)
+
+
+def atth_case(fmt, B, T, Hh, D, lengths, seed, pdrop=0.0, mask_value=-1e4):
+    """attention_half.cu against float64 on the same half-rounded q, k, v, dO (Tolerance of the format)."""
+    r = np.random.default_rng(seed)
+    C = Hh * D
+    bits = [to_half_bits(r.standard_normal((B, T, C)), fmt) for _ in range(4)]
+    q, k, v, do = (from_half_bits(x, fmt) for x in bits)
+    lens = None if lengths is None else np.array(lengths, dtype=np.int32)
+    tq, tk, tv = (torch.tensor(a, dtype=torch.float64, requires_grad=True) for a in (q, k, v))
+    split = lambda t: t.view(B, T, Hh, D).permute(0, 2, 1, 3)
+    scale = np.float32(1 / math.sqrt(D))
+    s = (split(tq) @ split(tk).transpose(-1, -2)) * float(scale)  # (B, H, T, T)
+    if lens is not None:
+        pad = torch.arange(T)[None, :] >= torch.tensor(lens, dtype=torch.int64)[:, None]
+        s = s.masked_fill(pad[:, None, None, :], mask_value)
+    w = torch.softmax(s, -1)
+    drop_seed = int(r.integers(0, 2**63)) * 2 + 1
+    threshold = math.ceil(pdrop * 2.0**53)
+    if pdrop > 0:
+        keep = (rng_bits(drop_seed, np.arange(B * Hh * T * T)) >> np.uint64(11)) >= np.uint64(threshold)
+        w = w * torch.tensor(keep.reshape(B, Hh, T, T), dtype=torch.float64) * float(np.float32(1 / (1 - pdrop)))
+    o = (w @ split(tv)).permute(0, 2, 1, 3).reshape(B, T, C)
+    o.backward(torch.tensor(do, dtype=torch.float64))
+    keep_scale = np.float32(1 / (1 - pdrop))
+    drop = (i64(signed64(drop_seed)), i64(threshold), f32(keep_scale))
+    hnan = lambda *shape: np.full(shape, 0x7E00 if fmt == "f16" else 0x7FC0, dtype=np.uint16)
+    od, dq, dk, dv = hnan(B, T, C), hnan(B, T, C), hnan(B, T, C), hnan(B, T, C)
+    lse, dd = nan(B, Hh, T, 2), nan(B, Hh, T)
+    hq, hk, hv, hdo = bits
+    sfx = f"hd{D}_{fmt}"
+    launch("attention_half", "attention_half_forward_kernel_" + sfx, ((T + 63) // 64, Hh, B), 128, 0, ptr(od), ptr(lse),
+           ptr(hq), ptr(hk), ptr(hv), ptr(lens), i32(T), i32(Hh), f32(scale), f32(mask_value), *drop)
+    launch("attention_half", "attention_half_backward_dot_kernel_" + sfx, ((B * T * Hh + 3) // 4,), 128, 0, ptr(dd),
+           ptr(hdo), ptr(od), i32(B), i32(T), i32(Hh))
+    launch("attention_half", "attention_half_backward_dq_kernel_" + sfx, ((T + 63) // 64, Hh, B), 128, 0, ptr(dq), ptr(hq),
+           ptr(hk), ptr(hv), ptr(hdo), ptr(lse), ptr(dd), ptr(lens), i32(T), i32(Hh), f32(scale), *drop)
+    launch("attention_half", "attention_half_backward_dkdv_kernel_" + sfx, ((T + 63) // 64, Hh, B), 128, 0, ptr(dk), ptr(dv),
+           ptr(hq), ptr(hk), ptr(hv), ptr(hdo), ptr(lse), ptr(dd), ptr(lens), i32(T), i32(Hh), f32(scale), f32(mask_value),
+           *drop)
+    eps = 8 * 2.0**-11 if fmt == "f16" else 4 * 2.0**-8
+    # n = T: the weights of a row sum to 1, so the rounding of p', ds and the output to the format adds errors
+    # that grow with the number of keys, not with T Dh (a wrong dropout mask on one kernel fails this bound)
+    # statistics against float64 (the row max and log-sum-exp of the scores before dropout)
+    sd = s.detach()
+    want_m = sd.max(-1).values
+    want_stats = torch.stack([want_m, torch.log(torch.exp(sd - want_m[..., None]).sum(-1))], -1).numpy()
+    compare(f"{fmt} stats", lse, want_stats, T, eps)
+    compare(f"{fmt} o", from_half_bits(od, fmt), o.detach().numpy(), T, eps)
+    compare(f"{fmt} dq", from_half_bits(dq, fmt), tq.grad.numpy(), T, eps)
+    compare(f"{fmt} dk", from_half_bits(dk, fmt), tk.grad.numpy(), T, eps)
+    compare(f"{fmt} dv", from_half_bits(dv, fmt), tv.grad.numpy(), T, eps)
+
+
+def check_atth():
+    for fmt in ("f16", "bf16"):
+        print(f"attention {fmt} hd64 T=1")
+        atth_case(fmt, 2, 1, 2, 64, [1, 1], 60)
+        print(f"attention {fmt} hd64 T=77 padded, one all-padded")
+        atth_case(fmt, 3, 77, 2, 64, [77, 40, 0], 61)
+        print(f"attention {fmt} hd32 T=70 no mask")
+        atth_case(fmt, 2, 70, 1, 32, None, 62)
+        print(f"attention {fmt} hd64 T=77 padded, dropout 0.1")
+        atth_case(fmt, 3, 77, 2, 64, [77, 40, 0], 63, pdrop=0.1)
+        print(f"attention {fmt} hd32 T=130 dropout 0.5, mask value -30")
+        atth_case(fmt, 2, 130, 2, 32, [13, 130], 64, pdrop=0.5, mask_value=-30.0)
+
+
 if __name__ == "__main__":
-    which = sys.argv[1:] or ["ctc", "rec", "conv", "fft", "att"]
+    which = sys.argv[1:] or ["ctc", "rec", "conv", "fft", "att", "atth"]
     for w in which:
         {"ctc": check_ctc, "rec": check_rec, "conv": check_conv, "fft": check_conv_fft, "fft-seed": check_conv_fft_seed,
-         "att": check_att}[w]()
+         "att": check_att, "atth": check_atth}[w]()
     print("all emulated kernels match" if not failures else f"{len(failures)} comparison(s) failed")
     sys.exit(1 if failures else 0)

@@ -29,8 +29,8 @@ public interface AttentionKernels {
     /**
      * Forward's result.
      *
-     * @param out O, shape (B, T, C); backward may read it (CUDA does), so it must not be modified
-     *     in place before backward
+     * @param out O, shape (B, T, C), in q's dtype (CUDA: F32, or F16/BF16 from the tensor-core
+     *     kernels); backward may read it (CUDA does), so it must not be modified in place before backward
      * @param state what backward needs besides q, k, v and out, on the same device: the softmax
      *     output (B·H, T, T) on the CPU, per-row softmax statistics (B, H, T, 2) on CUDA
      */

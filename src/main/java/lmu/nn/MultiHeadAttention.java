@@ -6,6 +6,7 @@ import lmu.ops.MatMul;
 import lmu.ops.MaskedFill;
 import lmu.ops.ScaledDotProductAttention;
 import lmu.tensor.DType;
+import lmu.tensor.Device;
 import lmu.tensor.Tensor;
 import lmu.util.Checks;
 import lmu.util.Rng;
@@ -29,9 +30,13 @@ import lmu.util.Rng;
  *
  * <p>The core (scores, mask, softmax, dropout, weighted sum) runs as one fused op,
  * {@link ScaledDotProductAttention}, on every device whose {@link lmu.backend.AttentionKernels} run
- * the input's dtype and head dimension (CPU: any; CUDA: d = 32 or 64); {@link #forwardComposed} is
- * the same function from separate ops, used otherwise and under a mixed-precision {@link Autocast}
- * policy (whose half-precision roundings of the attention products it carries).
+ * the input's dtype and head dimension (CPU: any; CUDA: d = 32 or 64). Under a mixed-precision
+ * {@link Autocast} policy on a device whose kernels run the policy's 16-bit format (CUDA: F16, BF16
+ * on tensor cores), q, k and v are converted to that format ({@link Autocast#operand}) and the fused
+ * op computes in it with fp32 accumulation and softmax; its output is widened to F32 ({@link
+ * Autocast#result}). {@link #forwardComposed} is the same function from separate ops, used
+ * otherwise, in particular on the CPU under a policy (whose half-precision roundings of the
+ * attention products it carries).
  * In the composed form the mask is a boolean[] of shape (B, 1, 1, T) broadcast over heads and queries: nothing of
  * size T×T is allocated for it. Parameter names: {@code query}, {@code key}, {@code value},
  * {@code output} (each a {@link Linear} with weight (C, C) and bias (C)).
@@ -87,14 +92,24 @@ public final class MultiHeadAttention extends Module {
                 x.shape());
         int batch = x.dim(0), frames = x.dim(1), d = channels / heads;
         if (lengths != null) Masks.checkLengths("MultiHeadAttention", lengths, batch, frames, 0);
-        // the composed ops carry the mixed-precision roundings (lmu.amp.Autocast) of the attention products
-        if (Autocast.current() != Precision.OFF || !ScaledDotProductAttention.supported(x, d)) return forwardComposed(x, lengths);
+        Precision policy = Autocast.current();
+        // under a mixed-precision policy: the fused op on 16-bit operands where the device runs it;
+        // elsewhere (the CPU) the composed ops, which carry the policy's roundings of the attention products
+        boolean half = policy != Precision.OFF && !x.device().equals(Device.CPU) && x.dtype() == DType.F32
+                && ScaledDotProductAttention.supported(x, policy.storage(), d);
+        if (!half && (policy != Precision.OFF || !ScaledDotProductAttention.supported(x, d))) return forwardComposed(x, lengths);
         Tensor q = query.forward(x), k = key.forward(x), v = value.forward(x);
+        if (half) { // stored in the policy's format, gradients converted back to F32
+            q = Autocast.operand(q);
+            k = Autocast.operand(k);
+            v = Autocast.operand(v);
+        }
         boolean drop = dropout.active();
         int[] keyLengths = lengths == null || Masks.allFull(lengths, frames) ? null : lengths;
         Tensor context = ScaledDotProductAttention.apply(q, k, v, heads, 1 / Math.sqrt(d), keyLengths, MASK_VALUE,
                 drop ? dropout.p() : 0, drop ? dropout.nextMaskSeed() : 0);
-        return output.forward(context);
+        // a 16-bit context is widened to F32 for the output projection; its gradient goes back in 16 bits
+        return output.forward(half ? Autocast.result(context) : context);
     }
 
     /**

@@ -18,7 +18,7 @@ import lmu.util.Checks;
  * <p>It computes the same function as the composition (same dropout mask for the same seed: the
  * mask counter is the element index of the (B·H, T, T) weight tensor, see {@link AttentionKernels}).
  * It runs on the tensors' device through that device's {@link AttentionKernels} (CPU: F32 or F64,
- * any head dimension; CUDA: F32, head dimension 32 or 64; check {@link #supported} first).
+ * any head dimension; CUDA: F32, F16 or BF16, head dimension 32 or 64; check {@link #supported} first).
  *
  * <pre>{@code
  * Tensor o = ScaledDotProductAttention.apply(q, k, v, heads, 1 / Math.sqrt(d), lengths, -1e4, 0.1, seed);
@@ -100,13 +100,24 @@ public final class ScaledDotProductAttention extends Function {
      * @param q a tensor on the device, with the dtype, of the queries
      */
     public static boolean supported(Tensor q, int headDim) {
+        return supported(q, q.dtype(), headDim);
+    }
+
+    /**
+     * Whether {@link #apply} runs for queries of dtype {@code dtype} on the device of {@code onDevice}
+     * with head dimension {@code headDim} (e.g. 16-bit operands of a mixed-precision policy before
+     * they are converted).
+     *
+     * @param onDevice any tensor on the device
+     */
+    public static boolean supported(Tensor onDevice, lmu.tensor.DType dtype, int headDim) {
         AttentionKernels kernels;
         try {
-            kernels = Backends.kernels(q, AttentionKernels.class);
+            kernels = Backends.kernels(onDevice, AttentionKernels.class);
         } catch (UnsupportedOperationException e) {
             return false;
         }
-        return kernels.supports(q.dtype(), headDim);
+        return kernels.supports(dtype, headDim);
     }
 
     @Override

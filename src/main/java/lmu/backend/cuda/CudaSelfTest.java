@@ -37,6 +37,7 @@ public final class CudaSelfTest {
         for (var k : lmu.backend.cuda.kernels.ModelKernelChecks.checks()) { // CTC, LMU recurrence/convolution, attention
             c.add(ParityCheck.of(k.name(), p -> k.body().run(p.ctx(), p.staging(), (w, g, r, n) -> p.compare(w, g, r, n, Tolerance.F32))));
         }
+        c.addAll(lmu.backend.cuda.kernels.HalfAttentionChecks.all()); // tensor-core attention (f16/bf16) against float64
         c.addAll(lmu.backend.cuda.kernels.LmuLayerChecks.all()); // the LMU layer on the device path through autograd
         c.addAll(lmu.backend.cuda.kernels.FeatureKernelChecks.checks()); // log-mel features against LogMel
         return c;

@@ -8,11 +8,13 @@ import lmu.tensor.DType;
 import lmu.tensor.Tensor;
 
 /**
- * {@link AttentionKernels} on one GPU: {@link CudaAttention}'s kernels on f32 tensors of a {@link
- * CudaBackend}, head dimension 32 or 64. Forward saves the output and the per-row softmax statistics
- * (B, H, T, 2); backward recomputes the weights and redraws the dropout mask from (p, seed), so no
- * T×T tensor is ever stored. Lengths are copied to the device per call (B ints). Asynchronous on the
- * backend's stream.
+ * {@link AttentionKernels} on one GPU: {@link CudaAttention}'s kernels on F32 tensors of a {@link
+ * CudaBackend}, {@link CudaHalfAttention}'s tensor-core kernels on F16 or BF16 tensors (q, k, v of
+ * one format; output and gradients in that format, statistics fp32), head dimension 32 or 64.
+ * Forward saves the output and the per-row softmax statistics (B, H, T, 2); backward recomputes the
+ * weights and redraws the dropout mask from (p, seed), so no T×T tensor is ever stored. A gradient
+ * dOut of another dtype than q is converted to q's first. Lengths are copied to the device per call
+ * (B ints). Asynchronous on the backend's stream.
  */
 public final class CudaAttentionKernels implements AttentionKernels {
     private final CudaBackend backend;
@@ -23,19 +25,27 @@ public final class CudaAttentionKernels implements AttentionKernels {
 
     @Override
     public boolean supports(DType dtype, int headDim) {
-        return dtype == DType.F32 && CudaAttention.supportsHeadDim(headDim);
+        return dtype == DType.F32 ? CudaAttention.supportsHeadDim(headDim) : CudaHalfAttention.supports(dtype, headDim);
     }
 
     @Override
     public Saved forward(Tensor q, Tensor k, Tensor v, int heads, double scale, int[] lengths, double maskValue, double p,
             long seed) {
         int batch = q.dim(0), frames = q.dim(1), c = q.dim(2), d = c / heads;
-        CUdeviceptr pq = ptr(q, "q"), pk = ptr(k, "k"), pv = ptr(v, "v");
-        Tensor out = backend.empty(DType.F32, q.shape());
+        DType format = format(q, k, v);
+        CUdeviceptr pq = ptr(q, "q", format), pk = ptr(k, "k", format), pv = ptr(v, "v", format);
+        Tensor out = backend.empty(format, q.shape());
         Tensor stats = backend.empty(DType.F32, batch, heads, frames, 2);
+        CUdeviceptr po = ptr(out, "out", format), ps = ptr(stats, "stats", DType.F32);
         try (DeviceBuffer len = lengths == null ? null : backend.uploadInts(lengths)) {
-            CudaAttention.forward(backend.context(), ptr(out, "out"), ptr(stats, "stats"), pq, pk, pv,
-                    len == null ? null : len.ptr(), batch, frames, heads, d, (float) scale, (float) maskValue, p, seed);
+            CUdeviceptr pl = len == null ? null : len.ptr();
+            if (format == DType.F32) {
+                CudaAttention.forward(backend.context(), po, ps, pq, pk, pv, pl, batch, frames, heads, d, (float) scale,
+                        (float) maskValue, p, seed);
+            } else {
+                CudaHalfAttention.forward(backend.context(), format, po, ps, pq, pk, pv, pl, batch, frames, heads, d,
+                        (float) scale, (float) maskValue, p, seed);
+            }
         }
         return new Saved(out, stats);
     }
@@ -44,23 +54,57 @@ public final class CudaAttentionKernels implements AttentionKernels {
     public Tensor[] backward(Tensor dOut, Tensor q, Tensor k, Tensor v, Saved saved, int heads, double scale,
             int[] lengths, double maskValue, double p, long seed, boolean needQ, boolean needK, boolean needV) {
         int batch = q.dim(0), frames = q.dim(1), c = q.dim(2), d = c / heads;
-        CUdeviceptr pq = ptr(q, "q"), pk = ptr(k, "k"), pv = ptr(v, "v"), pg = ptr(dOut, "dOut");
-        CUdeviceptr po = ptr(saved.out(), "saved.out"), ps = ptr(saved.state(), "saved.state");
-        Tensor dq = needQ ? backend.empty(DType.F32, q.shape()) : null;
+        DType format = format(q, k, v);
+        if (saved.out().dtype() != format) {
+            throw new IllegalArgumentException("CudaAttentionKernels: saved.out must have q's dtype " + format + ", got "
+                    + saved.out().dtype());
+        }
+        if (dOut.dtype() != format) { // e.g. an f32 gradient of a 16-bit output
+            Tensor converted = backend.empty(format, dOut.shape());
+            backend.cast(converted, dOut);
+            dOut = converted;
+        }
+        CUdeviceptr pq = ptr(q, "q", format), pk = ptr(k, "k", format), pv = ptr(v, "v", format);
+        CUdeviceptr pg = ptr(dOut, "dOut", format);
+        CUdeviceptr po = ptr(saved.out(), "saved.out", format), ps = ptr(saved.state(), "saved.state", DType.F32);
+        Tensor dq = needQ ? backend.empty(format, q.shape()) : null;
         // dk and dv come from one kernel: both are written when either is needed
-        Tensor dk = needK || needV ? backend.empty(DType.F32, q.shape()) : null;
-        Tensor dv = needK || needV ? backend.empty(DType.F32, q.shape()) : null;
+        Tensor dk = needK || needV ? backend.empty(format, q.shape()) : null;
+        Tensor dv = needK || needV ? backend.empty(format, q.shape()) : null;
         if (dq == null && dk == null) return new Tensor[] {null, null, null};
         try (DeviceBuffer len = lengths == null ? null : backend.uploadInts(lengths)) {
-            CudaAttention.backward(backend.context(), dq == null ? null : ptr(dq, "dq"), dk == null ? null : ptr(dk, "dk"),
-                    dv == null ? null : ptr(dv, "dv"), pg, pq, pk, pv, po, ps, len == null ? null : len.ptr(), batch, frames,
-                    heads, d, (float) scale, (float) maskValue, p, seed);
+            CUdeviceptr pdq = dq == null ? null : ptr(dq, "dq", format), pdk = dk == null ? null : ptr(dk, "dk", format);
+            CUdeviceptr pdv = dv == null ? null : ptr(dv, "dv", format), pl = len == null ? null : len.ptr();
+            if (format == DType.F32) {
+                CudaAttention.backward(backend.context(), pdq, pdk, pdv, pg, pq, pk, pv, po, ps, pl, batch, frames, heads, d,
+                        (float) scale, (float) maskValue, p, seed);
+            } else {
+                CudaHalfAttention.backward(backend.context(), format, pdq, pdk, pdv, pg, pq, pk, pv, po, ps, pl, batch, frames,
+                        heads, d, (float) scale, (float) maskValue, p, seed);
+            }
         }
         return new Tensor[] {dq, needK ? dk : null, needV ? dv : null};
     }
 
-    /** The pointer of an f32 tensor of this backend ({@link DeviceTensors#f32}: other dtypes are refused). */
-    private CUdeviceptr ptr(Tensor t, String arg) {
-        return DeviceTensors.f32(backend, "CudaAttentionKernels", arg, t);
+    /** The dtype of q, k and v: F32, F16 or BF16, the same for all three. */
+    static DType format(Tensor q, Tensor k, Tensor v) {
+        DType f = q.dtype();
+        if (f != DType.F32 && f != DType.F16 && f != DType.BF16) {
+            throw new IllegalArgumentException("CudaAttentionKernels: q must have dtype F32, F16 or BF16, got " + f);
+        }
+        if (k.dtype() != f || v.dtype() != f) {
+            throw new IllegalArgumentException("CudaAttentionKernels: q, k and v must share a dtype, got " + f + ", " + k.dtype()
+                    + " and " + v.dtype());
+        }
+        return f;
+    }
+
+    /**
+     * The pointer of a tensor of this backend holding the elements the kernel reads: the format's
+     * for q, k, v, the output and the gradients, f32 for the statistics ({@link DeviceTensors#of}:
+     * another dtype is refused before the launch).
+     */
+    private CUdeviceptr ptr(Tensor t, String arg, DType dtype) {
+        return DeviceTensors.of(backend, "CudaAttentionKernels", arg, t, dtype);
     }
 }

@@ -24,9 +24,9 @@ import lmu.speech.features.FeatureConfig;
  * (a 256 MiB memset, more than any GPU's L2), on the seed model's shapes: CTC (B 96, T 400, V 29,
  * L 100), the LMU convolution in both forms (B 96, K 1, d 192, T 192, 256 and 320 around the
  * crossover, 1500 and 3000 as the seed's sequences after downsampling), the LMU recurrence (B 96,
- * T 400, H 384, K 1, d 192), attention (B 96, T 200, 6 heads x 64) and log-mel features (96
- * utterances of 15 s). Reports the median of the timed runs with
- * GB/s (memory-bound kernels) or TFLOP/s (attention) and writes the same as JSON to {@code
+ * T 400, H 384, K 1, d 192), attention (B 96, T 200, 6 heads x 64; fp32, and fp16/bf16 on
+ * tensor cores with dropout 0.1) and log-mel features (96 utterances of 15 s). Reports the median
+ * of the timed runs with GB/s (memory-bound kernels) or TFLOP/s (attention) and writes the same as JSON to {@code
  * model-kernels.json} in the working directory. {@code bench/gpu/torch_kernels.py} times PyTorch on
  * the same shapes for the side-by-side.
  *
@@ -91,6 +91,8 @@ public final class ModelKernelBenchmark {
             recurrent(ctx, dev, r, flush, repeats, rows);
             attention(ctx, dev, r, flush, repeats, rows, 64);
             attention(ctx, dev, r, flush, repeats, rows, 32);
+            halfAttention(ctx, dev, r, flush, repeats, rows, lmu.tensor.DType.F16);
+            halfAttention(ctx, dev, r, flush, repeats, rows, lmu.tensor.DType.BF16);
             logMel(ctx, dev, r, flush, repeats, rows);
         }
         return rows;
@@ -259,6 +261,59 @@ public final class ModelKernelBenchmark {
                         len.ptr(), b, t, heads, headDim, scale, mask, 0.1, 12345L);
             });
             add(rows, new Row("attention_forward_backward_dropout0.1", shape, fgd, "TFLOP/s", (fwdFlops + bwdFlops) / fgd / 1e9));
+        }
+    }
+
+    /** n normal values in a 16-bit format on the device (2 bytes each). */
+    private static DeviceBuffer halfs(DeviceArrays dev, Random r, long n, lmu.tensor.DType format) {
+        short[] h = new short[(int) n];
+        for (int i = 0; i < h.length; i++) h[i] = lmu.tensor.HalfFloats.encode(format, (float) r.nextGaussian());
+        DeviceBuffer b = dev.ctx().allocator().allocate(Math.max(4L, 2L * n));
+        dev.ctx().synchronize();
+        JCudaDriver.cuMemcpyHtoD(b.ptr(), jcuda.Pointer.to(h), 2L * n);
+        return b;
+    }
+
+    /**
+     * The tensor-core attention ({@code attention_half.cu}) on the seed shape (B 96, T 200, 6 heads
+     * x 64) in a 16-bit format with the training configuration's dropout 0.1, forward, backward and
+     * both: the rows to set beside PyTorch's scaled_dot_product_attention in that format
+     * ({@code torch_kernels.py} sdpa_f16 / sdpa_bf16).
+     */
+    private static void halfAttention(CudaContext ctx, DeviceArrays dev, Random r, DeviceBuffer flush, int repeats, List<Row> rows,
+            lmu.tensor.DType format) {
+        int b = 96, t = 200, headDim = 64, heads = 384 / headDim;
+        int[] lengths = new int[b];
+        for (int i = 0; i < b; i++) lengths[i] = t - r.nextInt(t / 4);
+        String fmt = format.name().toLowerCase(Locale.ROOT);
+        String shape = "B" + b + "_T" + t + "_H" + heads + "_D" + headDim;
+        long n = (long) b * t * heads * headDim;
+        try (DeviceBuffer q = halfs(dev, r, n, format); DeviceBuffer k = halfs(dev, r, n, format);
+                DeviceBuffer v = halfs(dev, r, n, format); DeviceBuffer dout = halfs(dev, r, n, format);
+                DeviceBuffer o = halfs(dev, r, n, format); DeviceBuffer stats = dev.empty(2L * b * heads * t);
+                DeviceBuffer dq = halfs(dev, r, n, format); DeviceBuffer dk = halfs(dev, r, n, format);
+                DeviceBuffer dv = halfs(dev, r, n, format); DeviceBuffer len = dev.ints(lengths)) {
+            // napkin: as the fp32 rows, forward 4 B H T^2 Dh flops, backward 2.5 x forward
+            double fwdFlops = 4.0 * b * heads * (double) t * t * headDim;
+            double bwdFlops = 2.5 * fwdFlops;
+            float scale = CudaAttention.scale(headDim), mask = (float) lmu.nn.MultiHeadAttention.MASK_VALUE;
+            double p = 0.1;
+            long seed = 12345L;
+            Body fwd = () -> CudaHalfAttention.forward(ctx, format, o.ptr(), stats.ptr(), q.ptr(), k.ptr(), v.ptr(), len.ptr(), b, t,
+                    heads, headDim, scale, mask, p, seed);
+            Body bwd = () -> CudaHalfAttention.backward(ctx, format, dq.ptr(), dk.ptr(), dv.ptr(), dout.ptr(), q.ptr(), k.ptr(),
+                    v.ptr(), o.ptr(), stats.ptr(), len.ptr(), b, t, heads, headDim, scale, mask, p, seed);
+            double f = time(ctx, flush, repeats, fwd);
+            add(rows, new Row("attention_" + fmt + "_forward_dropout0.1", shape, f, "TFLOP/s", fwdFlops / f / 1e9));
+            fwd.run();
+            double g = time(ctx, flush, repeats, bwd);
+            add(rows, new Row("attention_" + fmt + "_backward_dropout0.1", shape, g, "TFLOP/s", bwdFlops / g / 1e9));
+            double fg = time(ctx, flush, repeats, () -> {
+                fwd.run();
+                bwd.run();
+            });
+            add(rows, new Row("attention_" + fmt + "_forward_backward_dropout0.1", shape, fg, "TFLOP/s",
+                    (fwdFlops + bwdFlops) / fg / 1e9));
         }
     }
 

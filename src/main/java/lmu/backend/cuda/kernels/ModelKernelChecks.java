@@ -386,7 +386,36 @@ public final class ModelKernelChecks {
         long seed = r.nextLong();
         int c = heads * headDim, n = batch * frames * c;
         double[] q = gaussianD(r, n, 1), k = gaussianD(r, n, 1), v = gaussianD(r, n, 1), dout = gaussianD(r, n, 1);
-        // the CPU module's computation, float64 with autograd
+        double[][] want = attentionReference(q, k, v, dout, batch, frames, heads, headDim, lengths, p, seed);
+        try (DeviceBuffer gq = dev.floats(q); DeviceBuffer gk = dev.floats(k); DeviceBuffer gv = dev.floats(v);
+                DeviceBuffer gdo = dev.floats(dout); DeviceBuffer go = dev.empty(n);
+                DeviceBuffer stats = dev.empty(2L * batch * heads * frames); DeviceBuffer dq = dev.empty(n);
+                DeviceBuffer dk = dev.empty(n); DeviceBuffer dv = dev.empty(n);
+                DeviceBuffer len = lengths == null ? null : dev.ints(lengths)) {
+            float scale = CudaAttention.scale(headDim), mask = (float) MultiHeadAttention.MASK_VALUE;
+            CudaAttention.forward(dev.ctx(), go.ptr(), stats.ptr(), gq.ptr(), gk.ptr(), gv.ptr(), ptr(len), batch, frames, heads,
+                    headDim, scale, mask, p, seed);
+            CudaAttention.backward(dev.ctx(), dq.ptr(), dk.ptr(), dv.ptr(), gdo.ptr(), gq.ptr(), gk.ptr(), gv.ptr(), go.ptr(),
+                    stats.ptr(), ptr(len), batch, frames, heads, headDim, scale, mask, p, seed);
+            int sums = frames * headDim;
+            sink.compare("o", dev.download(go, n), want[0], sums);
+            sink.compare("dq", dev.download(dq, n), want[1], sums);
+            sink.compare("dk", dev.download(dk, n), want[2], sums);
+            sink.compare("dv", dev.download(dv, n), want[3], sums);
+        }
+    }
+
+    /**
+     * The CPU module's attention core ({@link MultiHeadAttention#forwardComposed}'s ops: scale,
+     * MatMul, MaskedFill with the mask value, softmax, Dropout with the seed, MatMul) in float64
+     * with autograd, on inputs of shape (B, T, H·Dh).
+     *
+     * @param lengths valid keys per sequence, or null
+     * @return {o, dq, dk, dv}, each (B, T, H·Dh) row-major, for the gradient {@code dout} of o
+     */
+    static double[][] attentionReference(double[] q, double[] k, double[] v, double[] dout, int batch, int frames, int heads,
+            int headDim, int[] lengths, double p, long seed) {
+        int c = heads * headDim;
         Tensor tq = Tensor.of(q.clone(), batch, frames, c).requiresGrad(true);
         Tensor tk = Tensor.of(k.clone(), batch, frames, c).requiresGrad(true);
         Tensor tv = Tensor.of(v.clone(), batch, frames, c).requiresGrad(true);
@@ -400,22 +429,8 @@ public final class ModelKernelChecks {
         Tensor o = MatMul.apply(weights, split(tv, batch, frames, heads, headDim), false, false)
                 .reshape(batch, heads, frames, headDim).permute(0, 2, 1, 3).reshape(batch, frames, c);
         o.backward(Tensor.of(dout.clone(), batch, frames, c));
-        try (DeviceBuffer gq = dev.floats(q); DeviceBuffer gk = dev.floats(k); DeviceBuffer gv = dev.floats(v);
-                DeviceBuffer gdo = dev.floats(dout); DeviceBuffer go = dev.empty(n);
-                DeviceBuffer stats = dev.empty(2L * batch * heads * frames); DeviceBuffer dq = dev.empty(n);
-                DeviceBuffer dk = dev.empty(n); DeviceBuffer dv = dev.empty(n);
-                DeviceBuffer len = lengths == null ? null : dev.ints(lengths)) {
-            float scale = CudaAttention.scale(headDim), mask = (float) MultiHeadAttention.MASK_VALUE;
-            CudaAttention.forward(dev.ctx(), go.ptr(), stats.ptr(), gq.ptr(), gk.ptr(), gv.ptr(), ptr(len), batch, frames, heads,
-                    headDim, scale, mask, p, seed);
-            CudaAttention.backward(dev.ctx(), dq.ptr(), dk.ptr(), dv.ptr(), gdo.ptr(), gq.ptr(), gk.ptr(), gv.ptr(), go.ptr(),
-                    stats.ptr(), ptr(len), batch, frames, heads, headDim, scale, mask, p, seed);
-            int sums = frames * headDim;
-            sink.compare("o", dev.download(go, n), o.toDoubleArray(), sums);
-            sink.compare("dq", dev.download(dq, n), tq.grad().toDoubleArray(), sums);
-            sink.compare("dk", dev.download(dk, n), tk.grad().toDoubleArray(), sums);
-            sink.compare("dv", dev.download(dv, n), tv.grad().toDoubleArray(), sums);
-        }
+        return new double[][] {o.toDoubleArray(), tq.grad().toDoubleArray(), tk.grad().toDoubleArray(),
+            tv.grad().toDoubleArray()};
     }
 
     /**

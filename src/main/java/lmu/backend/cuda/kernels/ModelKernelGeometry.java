@@ -31,6 +31,10 @@ public final class ModelKernelGeometry {
     public static final int ATTENTION_QUERY_TILE = 32;
     /** Keys per block of the attention dk/dv kernel. */
     public static final int ATTENTION_KEY_TILE = 64;
+    /** Query rows per block of the half-precision attention forward and dq kernels ({@code attention_half.cu}). */
+    public static final int HALF_ATTENTION_QUERY_TILE = 64;
+    /** Keys per block of the half-precision attention dk/dv kernel. */
+    public static final int HALF_ATTENTION_KEY_TILE = 64;
 
     /**
      * Threads per block of the CTC kernels: a multiple of 32 from 64 to 512 that covers the S = 2L+1
@@ -177,6 +181,30 @@ public final class ModelKernelGeometry {
     /** Blocks of the attention dot kernel: one warp per (b, t, h) row, 4 warps per block. */
     public static int attentionDotBlocks(int batch, int frames, int heads) {
         return LaunchGeometry.blocksFor((long) batch * frames * heads, ATTENTION_THREADS / 32);
+    }
+
+    /** Blocks along the query axis of the half-precision attention forward and dq kernels. */
+    public static int halfAttentionQueryBlocks(int frames) {
+        return LaunchGeometry.blocksFor(frames, HALF_ATTENTION_QUERY_TILE);
+    }
+
+    /** Blocks along the key axis of the half-precision attention dk/dv kernel. */
+    public static int halfAttentionKeyBlocks(int frames) {
+        return LaunchGeometry.blocksFor(frames, HALF_ATTENTION_KEY_TILE);
+    }
+
+    /**
+     * The kernel suffix of {@code attention_half.cu} for a head dimension and 16-bit format: {@code
+     * "hd64_f16"}, {@code "hd64_bf16"}, {@code "hd32_f16"} or {@code "hd32_bf16"}.
+     *
+     * @param format F16 or BF16
+     * @throws IllegalArgumentException for other head dimensions or formats
+     */
+    public static String halfAttentionVariant(int headDim, lmu.tensor.DType format) {
+        if (format != lmu.tensor.DType.F16 && format != lmu.tensor.DType.BF16) {
+            throw new IllegalArgumentException("attention_half: format : " + format + " (expected: F16 or BF16)");
+        }
+        return attentionVariant(headDim) + "_" + format.name().toLowerCase(java.util.Locale.ROOT);
     }
 
     /**
