@@ -103,6 +103,14 @@ public interface Backend {
     /** Gradients of {@link #conv1d}: dx written, dWeight and dBias accumulated; any may be null. */
     void conv1dBackward(Tensor dx, Tensor dWeight, Tensor dBias, Tensor dOut, Tensor x, Tensor weight, int stride, int padding);
 
+    /**
+     * The device this backend computes on ({@link Backends} registers an accelerator backend under
+     * its device's index); the CPU backend's is {@link lmu.tensor.Device#CPU}.
+     */
+    default lmu.tensor.Device device() {
+        return lmu.tensor.Device.CPU;
+    }
+
     /** Waits until all work enqueued on this backend's device has finished (nothing to wait for on the CPU). */
     default void synchronize() {}
 

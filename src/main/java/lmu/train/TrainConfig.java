@@ -42,7 +42,11 @@ import org.yaml.snakeyaml.error.YAMLException;
  *         speed_perturbation ([]: off; e.g. [0.9, 1.0, 1.1]: each training utterance is resampled
  *         by a factor drawn per utterance and epoch, seeded),
  *         spec_augment: freq_masks (2), freq_width (15), time_masks (2), time_width (40 frames),
- *                       adaptive (false: time_width in frames; true: fraction of length)
+ *                       adaptive (false: time_width in frames; true: fraction of length),
+ *         features_on cpu | device (cpu: loader threads compute log-mel, CMVN and SpecAugment;
+ *         device: loader threads only decode and speed-perturb, the trainer computes the same
+ *         features on the model's device for training and validation; feature_cache and features
+ *         are then not used)
  * model:  see lmu.nn.ModelConfig
  * </pre>
  */
@@ -63,7 +67,8 @@ public record TrainConfig(
     public record SpecAugmentConfig(int freqMasks, int freqWidth, int timeMasks, double timeWidth, boolean adaptive) {}
 
     public record Data(String train, String valid, String subset, int loaderThreads, String cmvn, double maxDuration,
-            String featureCache, SpecAugmentConfig specAugment, String features, List<Double> speedPerturbation) {}
+            String featureCache, SpecAugmentConfig specAugment, String features, List<Double> speedPerturbation,
+            String featuresOn) {}
 
     /** Preset values of the prototype: batch, lr, mixed precision. */
     public static Map<String, Object> preset(String name) {
@@ -195,7 +200,8 @@ public record TrainConfig(
                 d.getString("feature_cache", "auto"),
                 spec,
                 d.getString("features", "auto"),
-                speedFactors(d));
+                speedFactors(d),
+                d.getChoice("features_on", "cpu", "cpu", "device"));
         d.rejectUnknown();
         for (Object k : rootMap.keySet()) {
             if (!List.of("model", "optim", "train", "data").contains(k)) {

@@ -134,7 +134,9 @@ public final class Trainer {
      * only rank 0 writes checkpoints and metrics (see {@link DataParallel}).
      */
     public void dataParallel(DataParallel group) {
-        group.synchronizeStart(this, model.parameters(), optimizer.state());
+        Map<String, float[]> state = optimizer.state(); // on a device: host copies, which the broadcast fills
+        group.synchronizeStart(this, model.parameters(), state);
+        optimizer.load(state, optimizer.steps());
         this.dp = group;
         scaler.agreeWith(group::anyTrue);
     }

@@ -102,6 +102,11 @@ public final class CudaBackend implements Backend, AutoCloseable {
         return ctx;
     }
 
+    /** The native handle ({@code cudaStream_t}) of the stream every op of this backend runs on, for libraries bound through JavaCPP (NCCL). */
+    public long streamHandle() {
+        return DevicePointers.handle(ctx.stream());
+    }
+
     /** What computes matrix products (cuBLAS or the fallback kernel, and why). */
     public String matmulImplementation() {
         return matmul.implementation();
@@ -987,6 +992,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
     // ------------------------------------------------------------------ fused kernel families
 
     private lmu.backend.cuda.kernels.CudaOptimizerKernels optimizerKernels;
+    private lmu.backend.cuda.kernels.CudaFeatureKernels featureKernels;
 
     @Override
     public <T> T kernels(Class<T> type) {
@@ -997,6 +1003,10 @@ public final class CudaBackend implements Backend, AutoCloseable {
         }
         if (type == lmu.backend.AttentionKernels.class) return type.cast(new lmu.backend.cuda.kernels.CudaAttentionKernels(this));
         if (type == lmu.backend.CtcKernels.class) return type.cast(new lmu.backend.cuda.kernels.CudaCtcKernels(this));
+        if (type == lmu.backend.FeatureKernels.class) {
+            if (featureKernels == null) featureKernels = new lmu.backend.cuda.kernels.CudaFeatureKernels(this);
+            return type.cast(featureKernels);
+        }
         return Backend.super.kernels(type);
     }
 
@@ -1012,12 +1022,16 @@ public final class CudaBackend implements Backend, AutoCloseable {
         if (closed) return;
         try {
             ctx.synchronize();
+            if (featureKernels != null) featureKernels.close();
             drainFrees();
             matmul.close();
             staging.close();
         } finally {
             closed = true;
-            if (ownsContext) ctx.close();
+            if (ownsContext) {
+                Backends.unregisterCuda(this); // registered by open
+                ctx.close();
+            }
         }
     }
 

@@ -42,6 +42,7 @@ public final class SimBackend implements Backend, AutoCloseable {
     private final Device device;
     private final java.util.concurrent.atomic.AtomicLongArray allocated =
             new java.util.concurrent.atomic.AtomicLongArray(DType.values().length);
+    private final java.util.concurrent.atomic.AtomicLong hostCopies = new java.util.concurrent.atomic.AtomicLong();
 
     public SimBackend(Device device) {
         if (device.kind() != Device.Kind.CUDA) {
@@ -50,21 +51,34 @@ public final class SimBackend implements Backend, AutoCloseable {
         this.device = device;
     }
 
-    /** A simulated {@code cuda:index}, registered with {@link Backends} until {@link #close()}. */
+    /**
+     * A simulated {@code cuda:index}, registered with {@link Backends} for that index until {@link
+     * #close()}; several indices may be installed at once (one per rank of a multi-device test).
+     */
     public static SimBackend install(int index) {
         SimBackend b = new SimBackend(Device.cuda(index));
         Backends.registerCuda(b);
         return b;
     }
 
-    /** Unregisters this backend if it is the registered CUDA backend. */
+    /** Unregisters this backend if it is the CUDA backend registered for its index. */
     @Override
     public void close() {
         Backends.unregisterCuda(this);
     }
 
+    @Override
     public Device device() {
         return device;
+    }
+
+    /** Elements of this device's tensors copied to the host ({@link SimStorage#toHost()}) so far. */
+    public long hostCopies() {
+        return hostCopies.get();
+    }
+
+    void countHostCopy(int elements) {
+        hostCopies.addAndGet(elements);
     }
 
     /** Elements of {@code dtype} allocated by {@link #empty} so far (what a precision policy stores). */

@@ -4,6 +4,7 @@ import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicLong;
 import lmu.tensor.DType;
 import lmu.tensor.Device;
+import lmu.distributed.HostAddressable;
 import lmu.tensor.DeviceStorage;
 import lmu.tensor.HalfFloats;
 import lmu.tensor.Storage;
@@ -14,9 +15,12 @@ import lmu.tensor.Storage;
  * F16 and BF16 storage keeps the float32 values its elements decode to: every write is rounded to
  * the format (nearest even, {@link HalfFloats}), so what is stored is what 16 bits can hold.
  * The element accessors work (as on a GPU, where each copies one value across the bus) and are
- * counted, so a test can check that a training step reads only the scalars it needs.
+ * counted, and so are the elements that {@link #toHost()} copies (per device, {@link
+ * SimBackend#hostCopies()}), so a test can check that a training
+ * step reads only the scalars it needs. As memory of the host, the elements are {@link
+ * HostAddressable}: in-process communicators reduce them in place, as NCCL reduces a GPU's.
  */
-public final class SimStorage extends DeviceStorage {
+public final class SimStorage extends DeviceStorage implements HostAddressable {
     private static final AtomicLong ELEMENT_ACCESSES = new AtomicLong();
 
     private final SimBackend backend;
@@ -48,6 +52,12 @@ public final class SimStorage extends DeviceStorage {
     /** Element reads and writes through {@link #get}/{@link #set}/{@link #add} since the JVM started. */
     public static long elementAccesses() {
         return ELEMENT_ACCESSES.get();
+    }
+
+    /** The backing array itself: a collective reduces it in place, as NCCL does a GPU buffer. */
+    @Override
+    public float[] hostArray() {
+        return data;
     }
 
     /** The backing array (shared): what the simulated backend hands to the CPU backend. */
@@ -98,6 +108,7 @@ public final class SimStorage extends DeviceStorage {
 
     @Override
     public float[] toHost() {
+        backend.countHostCopy(data.length);
         return data.clone();
     }
 
