@@ -11,9 +11,10 @@
 // _fp16 variants also write the updated weights, rounded to nearest, into a half-precision copy
 // used by the mixed-precision forward and backward.
 // Named <op>_update_kernel: an optimizer step has no forward/backward pair.
-// CPU reference (parity tests hold these kernels to it): lmu.optim.Adam.step (its private update
-// loop; to become lmu.backend.cpu.CpuKernels.adamwUpdate). The CPU computes in double and stores
-// m and v as float, as here.
+// CPU reference (parity tests hold these kernels to it): lmu.backend.cpu.CpuOptimizerKernels.adamUpdate
+// (the arithmetic lmu.optim.Adam defines; launcher: lmu.backend.cuda.kernels.CudaOptimizerKernels
+// through lmu.backend.cuda.CudaKernels.adamwUpdate). The CPU computes in double and stores m and v
+// as float, as here.
 #include "common.cuh"
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>

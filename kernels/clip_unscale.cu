@@ -9,9 +9,10 @@
 // reads found_inf.
 // Named after what they do: these are optimizer-step kernels without a forward/backward pair.
 // CPU reference (parity tests hold these kernels to it):
-//   lmu.optim.GradClip.globalNorm / clipGlobalNorm (the norm in double on the CPU), and the loss
-//   scaler's unscale (to be written: lmu.backend.cpu.CpuKernels.unscaleAndCheck, returning whether
-//   any unscaled gradient is inf or NaN).
+//   lmu.backend.cpu.CpuOptimizerKernels.globalNorm / clipGlobalNorm (the norm in double on the CPU;
+//   the arithmetic of lmu.optim.GradClip) and unscaleAllFinite (the loss scaler's unscale, false when
+//   any unscaled gradient is inf or NaN; lmu.amp.DynamicLossScaler). Launcher:
+//   lmu.backend.cuda.kernels.CudaOptimizerKernels.
 #include "block_reduce.cuh"
 
 // ----------------------------------------------------------------------------

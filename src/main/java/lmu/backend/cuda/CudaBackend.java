@@ -51,6 +51,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
     private final PinnedStaging staging;
     private final CudaMatmul matmul;
     private final Queue<DeviceBuffer> pendingFrees = new ConcurrentLinkedQueue<>();
+    private final Queue<Runnable> pendingReleases = new ConcurrentLinkedQueue<>();
     private boolean closed;
 
     private CudaBackend(CudaContext ctx, boolean ownsContext, CudaMatmul matmul) {
@@ -196,8 +197,20 @@ public final class CudaBackend implements Backend, AutoCloseable {
         return pendingFrees;
     }
 
-    /** Returns the buffers of garbage-collected storages to the allocator (on this thread). */
+    /**
+     * Queues {@code release}, which returns device memory of this backend to its allocator (e.g. a
+     * cache's buffers), to run on this backend's thread at its next allocation, like the blocks of
+     * garbage-collected storages (in stream order: work enqueued before still completes first).
+     * Thread-safe: for cleaners.
+     */
+    public void releaseLater(Runnable release) {
+        pendingReleases.add(release);
+    }
+
+    /** Runs the queued releases and returns the buffers of garbage-collected storages to the allocator (on this thread). */
     private void drainFrees() {
+        Runnable r;
+        while ((r = pendingReleases.poll()) != null) r.run();
         DeviceBuffer b;
         while ((b = pendingFrees.poll()) != null) b.close();
     }

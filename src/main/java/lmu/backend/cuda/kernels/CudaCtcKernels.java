@@ -1,5 +1,6 @@
 package lmu.backend.cuda.kernels;
 
+import jcuda.driver.CUdeviceptr;
 import lmu.backend.CtcKernels;
 import lmu.backend.cuda.CudaBackend;
 import lmu.backend.cuda.CudaStorage;
@@ -28,10 +29,7 @@ public final class CudaCtcKernels implements CtcKernels {
     @Override
     public Result lossAndGradient(CtcLoss loss, Tensor logits, int[] inputLengths, int[] targets, int[] targetLengths,
             boolean gradient) {
-        if (!(logits.storage() instanceof CudaStorage s) || s.backend() != backend) {
-            throw new IllegalArgumentException("CtcLoss: logits must be an f32 tensor of " + backend.device() + ", got "
-                    + logits.dtype() + " on " + logits.device());
-        }
+        CUdeviceptr px = DeviceTensors.f32(backend, "CudaCtcKernels.lossAndGradient", "logits", logits);
         int[] shape = logits.shape();
         loss.check(shape, inputLengths, targets, targetLengths);
         boolean batchMajor = loss.layout() == CtcLoss.Layout.BATCH_MAJOR;
@@ -42,10 +40,10 @@ public final class CudaCtcKernels implements CtcKernels {
         try (DeviceBuffer il = backend.uploadInts(inputLengths); DeviceBuffer tg = backend.uploadInts(targets);
                 DeviceBuffer tl = backend.uploadInts(targetLengths);
                 CudaCtcLoss.Workspace ws = CudaCtcLoss.workspace(backend.context(), batch, frames, maxLabels)) {
-            CudaCtcLoss.forward(backend.context(), ws, ptr(losses), s.ptr(), loss.layout(), batch, frames, vocab, il.ptr(),
+            CudaCtcLoss.forward(backend.context(), ws, ptr(losses), px, loss.layout(), batch, frames, vocab, il.ptr(),
                     tg.ptr(), maxLabels, tl.ptr(), loss.zeroInfinity());
             if (gradient) {
-                CudaCtcLoss.backward(backend.context(), ws, ptr(dx), s.ptr(), loss.layout(), batch, frames, vocab, il.ptr(),
+                CudaCtcLoss.backward(backend.context(), ws, ptr(dx), px, loss.layout(), batch, frames, vocab, il.ptr(),
                         tg.ptr(), maxLabels, tl.ptr(), ptr(losses), null, loss.reduction(), loss.zeroInfinity());
             }
         } // scratch freed in stream order
@@ -59,7 +57,7 @@ public final class CudaCtcKernels implements CtcKernels {
         return new Result(loss.resultOf(perUtterance, inputLengths, targets, targetLengths), dx);
     }
 
-    private static jcuda.driver.CUdeviceptr ptr(Tensor t) {
+    private static CUdeviceptr ptr(Tensor t) {
         return ((CudaStorage) t.storage()).ptr();
     }
 }

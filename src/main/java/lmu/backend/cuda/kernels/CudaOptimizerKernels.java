@@ -9,9 +9,7 @@ import lmu.backend.OptimizerKernels;
 import lmu.backend.cuda.CudaBackend;
 import lmu.backend.cuda.CudaContext;
 import lmu.backend.cuda.CudaKernels;
-import lmu.backend.cuda.CudaStorage;
 import lmu.backend.cuda.DeviceBuffer;
-import lmu.tensor.DType;
 import lmu.tensor.Tensor;
 
 /**
@@ -30,12 +28,9 @@ public final class CudaOptimizerKernels implements OptimizerKernels {
         this.ctx = backend.context();
     }
 
+    /** The pointer of an f32 tensor of this backend ({@link DeviceTensors#f32}: other dtypes are refused). */
     private CUdeviceptr ptr(Tensor t, String op, String arg) {
-        if (t == null || !(t.storage() instanceof CudaStorage s) || s.backend() != backend || t.dtype() != DType.F32) {
-            throw new IllegalArgumentException("OptimizerKernels." + op + ": " + arg + " must be an f32 tensor on "
-                    + backend.device() + ", got " + (t == null ? "null" : t.dtype() + " on " + t.device()));
-        }
-        return s.ptr();
+        return DeviceTensors.f32(backend, "OptimizerKernels." + op, arg, t);
     }
 
     @Override
