@@ -11,9 +11,10 @@
 // _fp16 variants also write the updated weights, rounded to nearest, into a half-precision copy
 // used by the mixed-precision forward and backward.
 // Named <op>_update_kernel: an optimizer step has no forward/backward pair.
-// CPU reference (parity tests hold these kernels to it): lmu.optim.Adam.step (its private update
-// loop; to become lmu.backend.cpu.CpuKernels.adamwUpdate). The CPU computes in double and stores
-// m and v as float, as here.
+// CPU reference (parity tests hold these kernels to it): lmu.backend.cpu.CpuOptimizerKernels.adamUpdate
+// (the arithmetic lmu.optim.Adam defines; launcher: lmu.backend.cuda.kernels.CudaOptimizerKernels
+// through lmu.backend.cuda.CudaKernels.adamwUpdate). The CPU computes in double and stores m and v
+// as float, as here.
 #include "common.cuh"
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
@@ -73,6 +74,21 @@ extern "C" __global__ void adamw_update_kernel_fp16(float* param, __half* param_
         param_fp16[i] = __float2half_rn(adamw_step(param, grad, m, v, i, lr, beta1, beta2, bias_correction1,
                                                    bias_correction2, eps, weight_decay, grad_scale,
                                                        decoupled));
+    }
+}
+
+// as adamw_update_kernel with the per-step values read from the device-side step state
+// (lmu.backend.OptimizerKernels slots): lr = state[0], bias corrections state[1], state[2]; the
+// whole update is skipped when state[4] (found inf) is not 0 or state[5] (sum of squares) is not
+// finite. Its arguments stay the same from step to step, so a captured launch can be replayed.
+extern "C" __global__ void adamw_update_state_kernel(float* param, const float* grad, float* m, float* v, int n,
+                                                     const float* state, float beta1, float beta2, float eps,
+                                                     float weight_decay, int decoupled) {
+    if (state[4] != 0.0f || !isfinite(state[5])) return;  // uniform across the grid
+    const float lr = state[0], bias_correction1 = state[1], bias_correction2 = state[2];
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {
+        adamw_step(param, grad, m, v, i, lr, beta1, beta2, bias_correction1, bias_correction2, eps, weight_decay, 1.0f,
+                   decoupled);
     }
 }
 

@@ -9,9 +9,10 @@
 // reads found_inf.
 // Named after what they do: these are optimizer-step kernels without a forward/backward pair.
 // CPU reference (parity tests hold these kernels to it):
-//   lmu.optim.GradClip.globalNorm / clipGlobalNorm (the norm in double on the CPU), and the loss
-//   scaler's unscale (to be written: lmu.backend.cpu.CpuKernels.unscaleAndCheck, returning whether
-//   any unscaled gradient is inf or NaN).
+//   lmu.backend.cpu.CpuOptimizerKernels.globalNorm / clipGlobalNorm (the norm in double on the CPU;
+//   the arithmetic of lmu.optim.GradClip) and unscaleAllFinite (the loss scaler's unscale, false when
+//   any unscaled gradient is inf or NaN; lmu.amp.DynamicLossScaler). Launcher:
+//   lmu.backend.cuda.kernels.CudaOptimizerKernels.
 #include "block_reduce.cuh"
 
 // ----------------------------------------------------------------------------
@@ -56,10 +57,24 @@ extern "C" __global__ void unscale_check_kernel(float* g, int n, float inv_scale
     if (__any_sync(0xffffffffu, bad) && (threadIdx.x % WARP_SIZE) == 0) *found_inf = 1;
 }
 
+// as unscale_check_kernel with the scale and the flag in the device-side step state
+// (lmu.backend.OptimizerKernels slots): g[i] *= state[3]; state[4] = 1.0f when any product is inf or NaN
+// (the caller clears state[4] once per step)
+extern "C" __global__ void unscale_state_kernel(float* g, int n, float* state) {
+    const float inv_scale = state[3];
+    bool bad = false;
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {
+        const float x = g[i] * inv_scale;
+        g[i] = x;
+        bad |= !isfinite(x);
+    }
+    if (__any_sync(0xffffffffu, bad) && (threadIdx.x % WARP_SIZE) == 0) state[4] = 1.0f;
+}
+
 // ----------------------------------------------------------------------------
 // launch geometry:
 //   clip_sum_squares_kernel: grid (P) with P = min(CEIL_DIV(n, 256), 1024), block (256) (a multiple
 //     of 32); scratch partial of P floats.
 //   clip_sum_squares_final_kernel: grid (1), block (1024) (a multiple of 32), num_partials = P.
-//   clip_scale_kernel and unscale_check_kernel: 1-D grid-stride loop, block (256) (a multiple of 32
+//   clip_scale_kernel, unscale_check_kernel and unscale_state_kernel: 1-D grid-stride loop, block (256) (a multiple of 32
 //     for unscale_check_kernel's warp vote), grid min(CEIL_DIV(n, 256), 32 x SMs).

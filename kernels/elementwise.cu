@@ -146,6 +146,16 @@ extern "C" __global__ void dropout_kernel(float* out, const float* x, int n, uns
     GRID_STRIDE(i, n) out[i] = dropout_keep(seed, (unsigned long long)i, threshold) ? x[i] * scale : 0.0f;
 }
 
+// dropout_kernel with the seed read from slot `slot` of a device-side seed table (lmu.backend.SeedTable:
+// four floats per seed, each an exact 16-bit chunk, low first), so a captured launch replays with the
+// table's current seed
+extern "C" __global__ void dropout_table_kernel(float* out, const float* x, int n, const float* seeds, int slot,
+                                                unsigned long long threshold, float scale) {
+    unsigned long long seed = 0;
+    for (int k = 0; k < 4; k++) seed |= ((unsigned long long)seeds[4 * slot + k] & 0xFFFFull) << (16 * k);
+    GRID_STRIDE(i, n) out[i] = dropout_keep(seed, (unsigned long long)i, threshold) ? x[i] * scale : 0.0f;
+}
+
 // dst viewed as (outer, nd, inner), src as (outer, ns, inner): for j < len,
 // dst[o, dstStart + j, i] = (or +=) src[o, srcStart + j, i]; n = outer * len * inner
 extern "C" __global__ void copy_along_axis_kernel(float* dst, const float* src, int n, int len, int inner, int nd,

@@ -1,5 +1,6 @@
 // GELU, tanh approximation: y = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
-// CPU reference: lmu.backend.cpu.CpuKernels.geluForward / geluBackward.
+// CPU reference: lmu.backend.cpu.CpuBackend.unary / unaryBackward with UnaryOp.GELU (float32 loop:
+// lmu.backend.cpu.CpuFloatKernels.unary).
 #include "common.cuh"
 
 #define GELU_SCALE 0.7978845608028654f  // sqrt(2 / pi)

@@ -13,7 +13,7 @@
 // sum per block and column into scratch, and the dparams kernel adds the partials in block order.
 // CPU reference (parity tests hold these kernels to it):
 //   lmu.backend.cpu.CpuBackend.layerNorm / layerNormBackward
-//   (to become lmu.backend.cpu.CpuKernels.layerNormForward / layerNormBackward)
+//   (float32 loops: lmu.backend.cpu.CpuFloatKernels.layerNorm / layerNormBackward)
 #include "block_reduce.cuh"
 
 // ----------------------------------------------------------------------------

@@ -12,8 +12,7 @@
 // log-softmax, as the CPU reference does.
 // CPU reference (parity tests hold these kernels to it):
 //   lmu.backend.cpu.CpuBackend.softmax(out, x, axis, log) / softmaxBackward(dx, y, dy, axis, log)
-//   (to become lmu.backend.cpu.CpuKernels.softmaxForward / softmaxBackward / logSoftmaxForward /
-//   logSoftmaxBackward)
+//   (float32 loops: lmu.backend.cpu.CpuFloatKernels.softmaxRows / softmaxBackwardRows)
 #include "block_reduce.cuh"
 
 // offset of entry 0 of row r

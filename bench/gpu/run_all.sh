@@ -5,8 +5,9 @@
 # .err per step, summary.tsv with exit codes and durations) and a .tar.gz of that folder.
 #
 #   ./run_all.sh [--out DIR] [--skip STEP]...     STEP: environment gpu-environment cuda-selftest
-#                                                  check bench-backend bench-model-kernels
-#                                                  torch-kernels bench-step train memory scaling
+#                                                  check bench-backend bench-model-kernels bench-loader
+#                                                  bench-loader-device torch-kernels bench-step bench-step-graphs
+#                                                  train train-features-device memory scaling
 #
 # Environment: JAVA_OPTS (default -Xmx16g), TRAIN_ARGS (default: a short run on the bundled test
 # split of the built-in corpus, "--debug --device cuda --data corpus/test.jsonl ..."),
@@ -30,7 +31,7 @@ while [ $# -gt 0 ]; do
         --out) OUT="$2"; shift ;;
         --skip) SKIP="$SKIP$2 "; shift ;;
         --print-environment) PRINT_ENV=1 ;;
-        -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
         *) echo "run_all.sh: unknown argument '$1'" >&2; exit 2 ;;
     esac
     shift
@@ -98,6 +99,10 @@ step check 1800 "${JVM[@]}" -jar "$JAR" "${CHECK_ARGS[@]}"
 step bench-backend 600 "${JVM[@]}" -cp "$JAR" lmu.backend.cuda.BackendBenchmark "$RES/bench-backend.json"
 # CTC, LMU recurrence and convolution, attention, log-mel: CUDA-event timings, model-kernels.json
 step bench-model-kernels 1200 "${JVM[@]}" -cp "$JAR" lmu.backend.cuda.kernels.ModelKernelBenchmark
+# the data.features_on paths side by side, 8 loader threads, synthetic 2-6 s WAV: log-mel, CMVN and SpecAugment
+# on the loader threads, then on the GPU per batch (loader threads only decode); x real time, the logmel row above is kernel-only
+step bench-loader 600 "${JVM[@]}" -jar "$JAR" bench-loader --source wav --threads 8 --utterances 800
+step bench-loader-device 600 "${JVM[@]}" -jar "$JAR" bench-loader --source wav --threads 8 --utterances 800 --features-on device --device cuda
 # the same shapes in PyTorch (torch-kernels.json), only where this machine's python3 has torch
 if python3 -c 'import torch' >/dev/null 2>&1; then
     step torch-kernels 900 python3 "$HERE/torch_kernels.py"
@@ -106,8 +111,15 @@ else
 fi
 # whole training steps of configs/seed.yaml on the GPU (forward, backward, optimizer), batch 96
 step bench-step 900 "${JVM[@]}" -jar "$JAR" bench-step --device cuda --batch-size 96
+# the trainer's device step launched eagerly, then captured as a CUDA graph and replayed (launch overhead);
+# a capture that fails says why in the output and the step runs eagerly
+step bench-step-graphs 900 bash -c '"$@" --cuda-graphs off && "$@" --cuda-graphs on' _ "${JVM[@]}" -jar "$JAR" bench-step \
+    --device cuda --batch-size 96 --steps 10
 # shellcheck disable=SC2086 # TRAIN_ARGS is a list of flags
 step train "$TRAIN_TIMEOUT" "${JVM[@]}" -jar "$JAR" train $TRAIN_ARGS
+# the same run with the features computed on the GPU (data.features_on: device); compare steps/s and losses with train.out
+# shellcheck disable=SC2086
+step train-features-device "$TRAIN_TIMEOUT" "${JVM[@]}" -jar "$JAR" train $TRAIN_ARGS --set data.features_on=device --output-dir runs/features-on-device
 # device memory of one training step (allocator statistics: kept for backward and peak) against the estimate
 step memory 900 "${JVM[@]}" -cp "$JAR" lmu.train.ActivationMemory --batch-size 96 --frames "${MEMORY_FRAMES:-400}" --precisions off,fp16,bf16
 # data-parallel scaling over 1, 2, 4 ... GPUs (machines with several GPUs): scaling.md

@@ -7,8 +7,9 @@
 #   bench/gpu/scaling.sh --gpus "1 2 4" --per-gpu-batch 32 --steps 80
 #   bench/gpu/scaling.sh --device cpu --gpus "1 2"    # CPU ranks (train --ranks N): checks the plumbing anywhere
 #
-# Each run: CUDA_VISIBLE_DEVICES=0..G-1 java -jar lmu-engine.jar train --device cuda --batch-size B*G
-# --set train.max_steps=STEPS --set train.log_every=1 (plus TRAIN_ARGS), built-in data (--data), no validation.
+# Each run: CUDA_VISIBLE_DEVICES=0..G-1 java -jar lmu-engine.jar train --device cuda --ranks G --batch-size B*G
+# --set train.max_steps=STEPS --set train.log_every=1 (plus TRAIN_ARGS), built-in data (--data), no validation:
+# one JVM, one thread, NCCL communicator and rank per GPU, gradients all-reduced on the GPUs.
 # Throughput comes from the run's metrics.jsonl (one record per step after --warmup): rank 0's
 # feature frames per second, i.e. one GPU's share of the global batch, so partial batches at the end
 # of an epoch count what they hold. Efficiency(G) = (frames/s per GPU at G) / (frames/s at 1 GPU).
@@ -133,7 +134,7 @@ for g in $GPUS; do
         --output-dir "$dir" --set "train.max_steps=$STEPS" --set train.log_every=1 --set train.epochs=1000
         --set train.patience=0)
     [[ -n "$CONFIG" ]] && cmd+=(--config "$CONFIG")
-    [[ "$DEVICE" == cpu ]] && cmd+=(--ranks "$g")
+    cmd+=(--ranks "$g") # one rank per GPU (CPU: threads)
     # shellcheck disable=SC2206
     [[ -n "$TRAIN_ARGS" ]] && cmd+=($TRAIN_ARGS)
     echo "--- $g GPU(s): ${cmd[*]}"
@@ -185,7 +186,7 @@ done
     echo "Frames/s per GPU: rank 0's slice of every global batch (10 ms feature frames) per second, over the timed"
     echo "steps; all GPUs: that times the GPUs. Efficiency = frames/s per GPU relative to 1 GPU. Exit 124: the run"
     echo "passed RUN_TIMEOUT (then the steps it finished are still timed). \"ranks run\" is what the engine reported"
-    echo "(\"data parallel: N ranks\"); a run that did not use one rank per GPU is not timed."
+    echo "(\"data parallel: N ranks\"); a run that did not use one rank per GPU (which would be a bug) is not timed."
     for g in $GPUS; do
         if [[ -z "${STEPS_PER_S[$g]:-}" ]]; then
             echo

@@ -75,4 +75,28 @@ public interface AttentionKernels {
      */
     Tensor[] backward(Tensor dOut, Tensor q, Tensor k, Tensor v, Saved saved, int heads, double scale, int[] lengths,
             double maskValue, double p, long seed, boolean needQ, boolean needK, boolean needV);
+    /**
+     * {@link #forward(Tensor, Tensor, Tensor, int, double, int[], double, double, long)} with the
+     * dropout seed in slot {@code slot} of a device-side {@link SeedTable} (read when the kernels
+     * run, so a captured launch replays with the table's current seed). The default reads the seed
+     * to the host first.
+     *
+     * @param seeds the seed table, float32, on this device
+     */
+    default Saved forward(Tensor q, Tensor k, Tensor v, int heads, double scale, int[] lengths, double maskValue, double p,
+            Tensor seeds, int slot) {
+        return forward(q, k, v, heads, scale, lengths, maskValue, p, p == 0 ? 0 : SeedTable.read(seeds, slot));
+    }
+
+    /**
+     * {@link #backward(Tensor, Tensor, Tensor, Tensor, Saved, int, double, int[], double, double, long, boolean,
+     * boolean, boolean)} with the dropout seed in a {@link SeedTable} slot (see the forward of that form).
+     *
+     * @param seeds the seed table, float32, on this device
+     */
+    default Tensor[] backward(Tensor dOut, Tensor q, Tensor k, Tensor v, Saved saved, int heads, double scale, int[] lengths,
+            double maskValue, double p, Tensor seeds, int slot, boolean needQ, boolean needK, boolean needV) {
+        return backward(dOut, q, k, v, saved, heads, scale, lengths, maskValue, p, p == 0 ? 0 : SeedTable.read(seeds, slot),
+                needQ, needK, needV);
+    }
 }

@@ -86,6 +86,18 @@ public interface Backend {
     void dropout(Tensor out, Tensor x, double p, long seed);
 
     /**
+     * {@link #dropout(Tensor, Tensor, double, long)} with the seed read from slot {@code slot} of a
+     * device-side {@link SeedTable} when the kernel runs, so a captured launch draws the mask of
+     * whatever seed the table holds at replay. The default reads the seed to the host first.
+     *
+     * @param seeds the seed table, float32, on this backend's device
+     * @throws IllegalArgumentException when the slot is outside the table
+     */
+    default void dropout(Tensor out, Tensor x, double p, Tensor seeds, int slot) {
+        dropout(out, x, p, SeedTable.read(seeds, slot));
+    }
+
+    /**
      * out = where(mask, value, x); mask has {@code maskShape} (numel entries), broadcast to x's
      * shape. Its gradient is the same op with value 0.
      */
@@ -102,6 +114,14 @@ public interface Backend {
 
     /** Gradients of {@link #conv1d}: dx written, dWeight and dBias accumulated; any may be null. */
     void conv1dBackward(Tensor dx, Tensor dWeight, Tensor dBias, Tensor dOut, Tensor x, Tensor weight, int stride, int padding);
+
+    /**
+     * The device this backend computes on ({@link Backends} registers an accelerator backend under
+     * its device's index); the CPU backend's is {@link lmu.tensor.Device#CPU}.
+     */
+    default lmu.tensor.Device device() {
+        return lmu.tensor.Device.CPU;
+    }
 
     /** Waits until all work enqueued on this backend's device has finished (nothing to wait for on the CPU). */
     default void synchronize() {}
@@ -145,4 +165,35 @@ public interface Backend {
     default <T> T kernels(Class<T> type) {
         throw new UnsupportedOperationException(getClass().getSimpleName() + ": no " + type.getSimpleName() + " kernels");
     }
+
+    /** Whether {@link #beginCapture} can work on this backend (a GPU; the CPU runs everything at once). */
+    default boolean canCapture() {
+        return false;
+    }
+
+    /**
+     * Starts capturing the work this thread enqueues on this backend's device: from now until
+     * {@link #endCapture} or {@link #abortCapture}, launches are recorded, not run, and memory
+     * allocated by the captured work is reserved for the graph. Waiting for the device or copying
+     * its values to the host is an error while capturing.
+     *
+     * @throws UnsupportedOperationException when the backend cannot capture ({@link #canCapture} is false)
+     * @throws IllegalStateException when a capture is already under way
+     */
+    default void beginCapture() {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + ": no graph capture on this device");
+    }
+
+    /**
+     * Ends the capture and returns the captured work, not yet run: {@link StepGraph#replay} runs it.
+     *
+     * @throws IllegalStateException when no capture is under way or the captured work cannot be replayed
+     *     (the message says why); the capture is over either way
+     */
+    default StepGraph endCapture() {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + ": no graph capture on this device");
+    }
+
+    /** Ends a capture that failed, dropping what was captured; does nothing when none is under way. */
+    default void abortCapture() {}
 }

@@ -1,12 +1,19 @@
 package lmu.backend;
 
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
 import lmu.backend.cpu.CpuBackend;
 import lmu.tensor.Device;
 import lmu.tensor.Tensor;
 
-/** Chooses the backend of a tensor's device. CUDA classes are looked up only for CUDA tensors. */
+/**
+ * Chooses the backend of a tensor's device: the CPU backend, or the CUDA backend registered for
+ * that device's index (one per GPU, so that the GPUs of one process each have their own backend,
+ * driven by that GPU's thread). CUDA classes are looked up only for CUDA tensors.
+ */
 public final class Backends {
-    private static volatile Backend cuda;
+    /** CUDA device index -> its backend. */
+    private static final ConcurrentMap<Integer, Backend> CUDA = new ConcurrentHashMap<>();
 
     private Backends() {}
 
@@ -14,11 +21,17 @@ public final class Backends {
         return of(t.device());
     }
 
+    /**
+     * The backend of {@code d}.
+     *
+     * @throws IllegalStateException when no backend is registered for a CUDA device
+     */
     public static Backend of(Device d) {
         if (d.kind() == Device.Kind.CPU) return CpuBackend.INSTANCE;
-        Backend b = cuda;
+        Backend b = CUDA.get(d.index());
         if (b == null) {
-            throw new IllegalStateException("Backends: no CUDA backend is registered for " + d
+            throw new IllegalStateException("Backends: no CUDA backend is registered for " + d + (CUDA.isEmpty() ? ""
+                    : " (registered: " + new java.util.TreeSet<>(CUDA.keySet()).stream().map(i -> "cuda:" + i).toList() + ")")
                     + " (run `java -jar lmu-engine.jar check` to see why CUDA is unavailable)");
         }
         return b;
@@ -29,14 +42,28 @@ public final class Backends {
         return of(t).kernels(type);
     }
 
-    /** Registers the CUDA backend once it has initialised. */
+    /**
+     * Registers a CUDA backend once it has initialised, for its {@link Backend#device() device}'s
+     * index (replacing the one registered there before).
+     *
+     * @throws IllegalArgumentException when the backend's device is not a CUDA device
+     */
     public static void registerCuda(Backend backend) {
-        cuda = backend;
+        CUDA.put(cudaIndex(backend, "registerCuda"), backend);
     }
 
-    /** Unregisters {@code backend} if it is the registered CUDA backend (tests install stand-ins). */
-    public static synchronized void unregisterCuda(Backend backend) {
-        if (cuda == backend) cuda = null;
+    /** Unregisters {@code backend} if it is the backend registered for its device (tests install stand-ins). */
+    public static void unregisterCuda(Backend backend) {
+        CUDA.remove(cudaIndex(backend, "unregisterCuda"), backend);
+    }
+
+    private static int cudaIndex(Backend backend, String op) {
+        Device d = backend.device();
+        if (d.kind() != Device.Kind.CUDA) {
+            throw new IllegalArgumentException("Backends." + op + ": the backend's device must be cuda:N, got " + d + " ("
+                    + backend.getClass().getSimpleName() + ")");
+        }
+        return d.index();
     }
 
     /**

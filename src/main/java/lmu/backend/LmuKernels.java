@@ -1,6 +1,7 @@
 package lmu.backend;
 
 import lmu.nn.lmu.Activation;
+import lmu.nn.lmu.LegendreConvolution.Method;
 import lmu.nn.lmu.LegendreImpulseResponse;
 import lmu.nn.lmu.LegendreStateSpace;
 import lmu.tensor.Tensor;
@@ -43,7 +44,25 @@ public interface LmuKernels {
      * @return m, shape (B, T, K·d), channel k·d + i
      * @throws IllegalArgumentException if u is not (B, T, K) on this device or lengths do not fit
      */
-    Tensor convolutionForward(LegendreImpulseResponse ir, Tensor u, int[] lengths);
+    default Tensor convolutionForward(LegendreImpulseResponse ir, Tensor u, int[] lengths) {
+        return convolutionForward(ir, u, lengths, Method.AUTO);
+    }
+
+    /**
+     * {@link #convolutionForward(LegendreImpulseResponse, Tensor, int[])} computed in the given
+     * form, as {@link lmu.nn.lmu.LmuLayer#setConvolutionMethod} asks: AUTO lets the implementation
+     * choose per length, DIRECT and FFT force the direct (Toeplitz) sum or the FFT form. The forms
+     * compute the same sums (they differ in rounding only).
+     *
+     * @param ir impulse response H of the layer's system (order d)
+     * @param u input, shape (B, T, K)
+     * @param lengths valid frames per sequence, shape (B), each in [0, min(T, ir.maxLength())]
+     * @param method AUTO, DIRECT or FFT
+     * @return m, shape (B, T, K·d), channel k·d + i
+     * @throws IllegalArgumentException if u is not (B, T, K) on this device, lengths do not fit,
+     *     method is null, or the device cannot take the forced form at this T
+     */
+    Tensor convolutionForward(LegendreImpulseResponse ir, Tensor u, int[] lengths, Method method);
 
     /**
      * Gradient of {@link #convolutionForward}: {@code du[b, s, k] = Σ_{s ≤ t < len} Σ_i H[t − s, i] · dm[b, t, k·d + i]}.
@@ -54,7 +73,22 @@ public interface LmuKernels {
      * @return du, shape (B, T, K)
      * @throws IllegalArgumentException if dm is not (B, T, K·d) with d = ir.order() or lengths do not fit
      */
-    Tensor convolutionBackward(LegendreImpulseResponse ir, Tensor dm, int[] lengths);
+    default Tensor convolutionBackward(LegendreImpulseResponse ir, Tensor dm, int[] lengths) {
+        return convolutionBackward(ir, dm, lengths, Method.AUTO);
+    }
+
+    /**
+     * {@link #convolutionBackward(LegendreImpulseResponse, Tensor, int[])} in the given form (see
+     * {@link #convolutionForward(LegendreImpulseResponse, Tensor, int[], Method)}).
+     *
+     * @param ir impulse response used in forward
+     * @param dm gradient with respect to m, shape (B, T, K·d); padded frames ignored
+     * @param lengths as in forward
+     * @param method AUTO, DIRECT or FFT
+     * @return du, shape (B, T, K)
+     * @throws IllegalArgumentException as the forward
+     */
+    Tensor convolutionBackward(LegendreImpulseResponse ir, Tensor dm, int[] lengths, Method method);
 
     /**
      * The recurrence over time, per sequence, from zero state:

@@ -13,7 +13,9 @@ import picocli.CommandLine.Option;
             "  bench-loader --source store     (memory-mapped feature store, built first)",
             "  bench-loader --source cache     (per-segment cache, filled by the warm-up)",
             "  bench-loader --source wav       (decode and log-mel every epoch)",
-            "  bench-loader --data builtin     (a dataset instead of synthetic WAV files)"})
+            "  bench-loader --data builtin     (a dataset instead of synthetic WAV files)",
+            "  bench-loader --source wav --features-on device --device cuda",
+            "                                  (loader threads decode; log-mel, CMVN, SpecAugment on the GPU)"})
 final class BenchLoaderCommand implements Callable<Integer> {
     @Option(names = "--source", defaultValue = "store", description = "where features come from: wav, cache or store")
     String source;
@@ -48,6 +50,13 @@ final class BenchLoaderCommand implements Callable<Integer> {
     @Option(names = "--dtype", defaultValue = "float32", description = "feature store values: float32 or float16")
     String dtype;
 
+    @Option(names = "--features-on", defaultValue = "cpu", description = "cpu (loader threads compute the features) or device"
+            + " (loader threads decode audio; features computed on --device per batch, as data.features_on: device; needs --source wav)")
+    String featuresOn;
+
+    @Option(names = "--device", defaultValue = "auto", description = "with --features-on device: auto, cpu, cuda or cuda:N")
+    String device;
+
     @Override
     public Integer call() {
         LoaderBenchmark.Source src = switch (source) {
@@ -63,8 +72,36 @@ final class BenchLoaderCommand implements Callable<Integer> {
         };
         lmu.util.Checks.positive("--epochs", epochs);
         lmu.util.Checks.nonNegative("--warmup", warmup);
-        LoaderBenchmark.run(new LoaderBenchmark.Options(src, data, utterances, rate, threads, warmup, epochs, maxFrames, batchSize, sa,
-                FeatureStore.Dtype.parse(dtype)), System.out);
+        LoaderBenchmark.Options o = new LoaderBenchmark.Options(src, data, utterances, rate, threads, warmup, epochs, maxFrames, batchSize,
+                sa, FeatureStore.Dtype.parse(dtype));
+        switch (featuresOn) {
+            case "cpu" -> LoaderBenchmark.run(o, System.out);
+            case "device" -> onDevice(o);
+            default -> throw new IllegalArgumentException("--features-on: expected cpu or device, got '" + featuresOn + "'");
+        }
         return 0;
+    }
+
+    /** Batches of audio; each one's features computed on the device and waited for. */
+    private void onDevice(LoaderBenchmark.Options o) {
+        if (o.source() != LoaderBenchmark.Source.WAV) {
+            throw new IllegalArgumentException("--features-on device: features come from the audio, so --source must be wav, got '"
+                    + source + "'");
+        }
+        lmu.tensor.Device target = TrainCommand.chooseDevice(device, 1, System.out);
+        try (AutoCloseable gpu = target.kind() == lmu.tensor.Device.Kind.CUDA ? TrainCommand.openGpu(target, System.out) : null) {
+            System.out.println("features: log-mel, CMVN and SpecAugment on " + target + " per batch");
+            LoaderBenchmark.run(o, System.out, dl -> {
+                lmu.train.DeviceFeatures df = lmu.train.DeviceFeatures.of(dl);
+                return b -> {
+                    lmu.tensor.Tensor x = df.compute(b.signals(), b.ids(), b.epoch(), true, target);
+                    lmu.backend.Backends.of(x).synchronize();
+                };
+            });
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException("bench-loader: closing " + target + " failed: " + e.getMessage(), e);
+        }
     }
 }

@@ -39,8 +39,16 @@ final class BenchStepCommand implements Callable<Integer> {
             + " train.mixed_precision; auto is fp16 on a GPU and off on the CPU, where fp16/bf16 are emulated)")
     String mixedPrecision;
 
+    @Option(names = "--cuda-graphs", paramLabel = "MODE", description = "on a GPU, time the trainer's device step: on or auto"
+            + " captures it as a CUDA graph after one warm-up step and replays it, off launches it eagerly (default: the plain"
+            + " eager step)")
+    String cudaGraphs;
+
     @Override
     public Integer call() {
+        if (cudaGraphs != null && !java.util.List.of("auto", "on", "off").contains(cudaGraphs)) {
+            throw new IllegalArgumentException("bench-step: --cuda-graphs must be auto, on or off, got " + cudaGraphs);
+        }
         if (threads > 0) System.setProperty("lmu.threads", Integer.toString(threads));
         java.util.Map<String, Object> root = config == null ? TrainConfig.loadBuiltin("configs/seed.yaml") : TrainConfig.loadYaml(config);
         if (mixedPrecision != null) TrainConfig.override(root, "train.mixed_precision", mixedPrecision);
@@ -51,7 +59,7 @@ final class BenchStepCommand implements Callable<Integer> {
             return 0;
         }
         try (lmu.backend.cuda.CudaBackend gpu = TrainCommand.openGpu(target, System.out)) {
-            StepBenchmark.run(cfg, batch, frames, warmup, steps, profile, target, System.out);
+            StepBenchmark.run(cfg, batch, frames, warmup, steps, profile, target, cudaGraphs, System.out);
         }
         return 0;
     }

@@ -34,6 +34,11 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--mixed-precision", paramLabel = "MODE", description = "fp16, bf16 or off (default: from the config)")
     String mixedPrecision;
 
+    @Option(names = "--cuda-graphs", paramLabel = "MODE", description = "auto, on or off: capture the training step of a single GPU"
+            + " as a CUDA graph per batch shape and replay it, eager launches where it cannot be (default: from the config"
+            + " train.cuda_graphs, auto)")
+    String cudaGraphs;
+
     @Option(names = "--data", paramLabel = "PATH", description = "training data: builtin, a .jsonl manifest, a LibriSpeech or GigaSpeech directory (default: from the config, else builtin)")
     String data;
 
@@ -52,17 +57,17 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--seed", paramLabel = "N", description = "random seed for weights, data order and augmentation (default: from the config)")
     Long seed;
 
-    @Option(names = "--device", paramLabel = "DEV", defaultValue = "auto", description = "auto, cpu, cuda or cuda:N")
+    @Option(names = "--device", paramLabel = "DEV", defaultValue = "auto", description = "auto, cpu, cuda (every visible GPU, one data-parallel rank each; see --ranks) or cuda:N (that GPU alone); auto is cuda when CUDA is available, else cpu")
     String device;
 
     @Option(names = "--threads", paramLabel = "N", defaultValue = "0", description = "CPU threads, 0 = all cores")
     int threads;
 
-    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "override any config key, e.g. --set optim.warmup=500 (repeatable)")
+    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "override any config key, e.g. --set optim.warmup=500, or --set data.features_on=device to compute the features on the model's device (repeatable)")
     List<String> overrides = new ArrayList<>();
 
-    @Option(names = "--ranks", paramLabel = "N", defaultValue = "1", description = "CPU data parallel: N replicas in this process (threads), each training on its slice of every global batch (--batch-size is global, at least N); several processes instead come from SLURM (srun) or NNODES/NODE_RANK/MASTER_ADDR/MASTER_PORT, one rank each (slurm/README.md)")
-    int ranks;
+    @Option(names = "--ranks", paramLabel = "N", description = "data-parallel ranks in this process (per node), each training on its slice of every global batch (--batch-size is global, at least all ranks): with --device cuda one rank (thread, NCCL communicator) per GPU on GPUs 0..N-1, default every visible GPU (CUDA_VISIBLE_DEVICES); on the CPU N threads, default 1 (with --device auto, N > 1 means the CPU). Several processes (nodes) come from SLURM (srun, one task per node) or NNODES/NODE_RANK/MASTER_ADDR/MASTER_PORT: on GPUs each process drives its GPUs as above, on the CPU each process is one rank (slurm/README.md)")
+    Integer ranks;
 
     @Option(names = "--dry-run", description = "print the resolved config, model, parameter count, data summary and memory estimate and the resolved world (nodes, GPUs, ranks, batch per rank), then exit")
     boolean dryRun;
@@ -77,14 +82,19 @@ final class TrainCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (threads < 0) throw new IllegalArgumentException("--threads: expected 0 (all cores) or more, got " + threads);
         if (threads > 0) System.setProperty("lmu.threads", Integer.toString(threads));
+        if (ranks != null && ranks < 1) throw new IllegalArgumentException("--ranks: expected 1 or more, got " + ranks);
         if (dryRun && device.trim().toLowerCase(java.util.Locale.ROOT).startsWith("cuda")) return dryRunGpuWorld();
-        lmu.tensor.Device target = chooseDevice(device, ranks, System.out);
+        int given = ranks == null ? 0 : ranks;
+        lmu.tensor.Device target = chooseDevice(device, given, System.out);
         Device dev = target.kind() == lmu.tensor.Device.Kind.CUDA ? Device.CUDA : Device.CPU;
+        int n = dev == Device.CUDA ? gpuRanks(device, given, lmu.backend.cuda.Cuda.deviceCount()) : Math.max(1, given);
         TrainConfig cfg = TrainConfig.resolve(resolveRoot(dev));
         lmu.autograd.Profiler.enable(profile);
-        TrainSession.Options opt = new TrainSession.Options(outputDir, resume, dryRun, debug, subset, ranks, target);
+        boolean perRank = dev == Device.CUDA && (n > 1 || lmu.distributed.World.fromEnvironment(System.getenv(), 1, 1).nodes() > 1);
+        TrainSession.Options opt = new TrainSession.Options(outputDir, resume, dryRun, debug, subset, n, target,
+                perRank ? new CudaRanks(System.out) : null);
         Trainer.Summary s;
-        try (AutoCloseable gpu = dev == Device.CUDA ? openGpu(target, System.out) : null) {
+        try (AutoCloseable gpu = dev == Device.CUDA && !perRank ? openGpu(target, System.out) : null) {
             s = TrainSession.run(cfg, opt, System.out);
         } catch (OutOfMemoryError e) {
             throw new IllegalStateException("out of memory (max heap " + (Runtime.getRuntime().maxMemory() >> 20) + " MiB): lower"
@@ -98,8 +108,9 @@ final class TrainCommand implements Callable<Integer> {
     private int dryRunGpuWorld() {
         TrainConfig cfg = TrainConfig.resolve(resolveRoot(Device.CUDA));
         Map<String, String> env = System.getenv();
-        int gpus = lmu.distributed.World.visibleGpus(env, 1);
-        if (gpus < 1) throw new IllegalArgumentException("--device " + device + ": no GPU visible (CUDA_VISIBLE_DEVICES is empty)");
+        int visible = lmu.distributed.World.visibleGpus(env, 1);
+        if (visible < 1) throw new IllegalArgumentException("--device " + device + ": no GPU visible (CUDA_VISIBLE_DEVICES is empty)");
+        int gpus = gpuRanks(device, ranks == null ? 0 : ranks, visible);
         lmu.distributed.World w = lmu.distributed.World.fromEnvironment(env, gpus, gpus);
         System.out.print(w.describe(cfg.train().batchSize(), cfg.train().gradAccum()));
         w.checkBatch(cfg.train().batchSize());
@@ -116,6 +127,7 @@ final class TrainCommand implements Callable<Integer> {
         if (lr != null) TrainConfig.override(root, "optim.lr", lr);
         if (epochs != null) TrainConfig.override(root, "train.epochs", epochs);
         if (mixedPrecision != null) TrainConfig.override(root, "train.mixed_precision", mixedPrecision);
+        if (cudaGraphs != null) TrainConfig.override(root, "train.cuda_graphs", cudaGraphs);
         if (data != null) {
             TrainConfig.override(root, "data.train", data);
             if (validData == null && !data.equals("builtin")) TrainConfig.override(root, "data.valid", "");
@@ -128,17 +140,35 @@ final class TrainCommand implements Callable<Integer> {
         return root;
     }
 
+    /**
+     * GPU ranks of this process: {@code --ranks} when given, else every visible GPU for
+     * {@code cuda}/{@code auto} and one for {@code cuda:N} (which names a single GPU).
+     *
+     * @param given {@code --ranks}, 0 when not given
+     * @param visible GPUs this process sees
+     * @throws IllegalArgumentException when more GPUs are asked for than visible
+     */
+    static int gpuRanks(String flag, int given, int visible) {
+        boolean one = flag.trim().toLowerCase(java.util.Locale.ROOT).startsWith("cuda:");
+        int n = given > 0 ? given : one ? 1 : visible;
+        if (n > visible) {
+            throw new IllegalArgumentException("--ranks " + n + " with --device " + flag.trim() + ": one rank per GPU, but " + visible
+                    + " GPU(s) are visible (CUDA_VISIBLE_DEVICES, the SLURM allocation)");
+        }
+        return Math.max(1, n);
+    }
+
     /** Which built-in config suits the device. */
     enum Device { CPU, CUDA }
 
     /**
-     * The device of {@code --device}: cpu; cuda or cuda:N; auto: cuda:0 when CUDA is available
-     * (the reason printed when it is not) and {@code ranks} is 1 (CPU data parallel otherwise).
-     * The CPU choice never loads CUDA classes.
+     * The device of {@code --device}: cpu; cuda (rank i of this process on cuda:i, {@link
+     * #gpuRanks}) or cuda:N; auto: cuda when CUDA is available (the reason printed when it is not)
+     * unless {@code ranks} &gt; 1 (CPU data parallel). The CPU choice never loads CUDA classes.
      *
-     * @param ranks {@code --ranks}: in-process data-parallel replicas (CPU only)
+     * @param ranks {@code --ranks}, 0 when not given
      * @throws UnavailableException for cuda without a usable GPU, with the reason CUDA gives
-     * @throws IllegalArgumentException for any other value, or cuda with ranks &gt; 1
+     * @throws IllegalArgumentException for any other value, or cuda:N with ranks &gt; 1
      */
     static lmu.tensor.Device chooseDevice(String flag, int ranks, java.io.PrintStream out) {
         String f = flag.trim().toLowerCase(java.util.Locale.ROOT);
@@ -149,7 +179,8 @@ final class TrainCommand implements Callable<Integer> {
         }
         if (f.equals("auto")) {
             if (lmu.backend.cuda.Cuda.isAvailable()) {
-                out.println("device: auto -> cuda:0 (" + lmu.backend.cuda.Cuda.deviceCount() + " GPU(s) visible)");
+                int n = lmu.backend.cuda.Cuda.deviceCount();
+                out.println("device: auto -> " + (n == 1 ? "cuda:0 (1 GPU visible)" : "cuda (" + n + " GPUs visible, one rank each)"));
                 return lmu.tensor.Device.cuda(0);
             }
             out.println("device: auto -> cpu (" + lmu.backend.cuda.Cuda.unavailabilityCause().getMessage() + ")");
@@ -161,10 +192,9 @@ final class TrainCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("--device: expected auto, cpu, cuda or cuda:N, got '" + flag + "'");
         }
-        if (d.kind() == lmu.tensor.Device.Kind.CUDA && ranks > 1) {
-            throw new IllegalArgumentException("--ranks " + ranks + " with --device " + flag + ": data-parallel training on"
-                    + " several GPUs is not in this build yet; train on one GPU (drop --ranks) or data-parallel on the CPU"
-                    + " (--device cpu --ranks " + ranks + ")");
+        if (d.kind() == lmu.tensor.Device.Kind.CUDA && ranks > 1 && f.startsWith("cuda:")) {
+            throw new IllegalArgumentException("--ranks " + ranks + " with --device " + flag + ": cuda:N names one GPU; for " + ranks
+                    + " GPUs use --device cuda (ranks on cuda:0.." + (ranks - 1) + ", choose them with CUDA_VISIBLE_DEVICES)");
         }
         if (d.kind() == lmu.tensor.Device.Kind.CUDA && !lmu.backend.cuda.Cuda.isAvailable()) {
             throw new UnavailableException("--device " + flag + ": CUDA is not available: "

@@ -144,6 +144,12 @@ public final class AsyncCommunicator implements Communicator {
         call(c -> c.allReduce(buf, off, len, op));
     }
 
+    /** Queues {@link Communicator#allReduce(List, Op) the tensors' all-reduce} behind what is pending and waits for it. */
+    @Override
+    public void allReduce(java.util.List<lmu.tensor.Tensor> tensors, Op op) {
+        call(c -> c.allReduce(tensors, op));
+    }
+
     @Override
     public void broadcast(float[] buf, int off, int len, int root) {
         call(c -> c.broadcast(buf, off, len, root));

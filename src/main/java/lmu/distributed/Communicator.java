@@ -1,6 +1,10 @@
 package lmu.distributed;
 
 import java.time.Duration;
+import java.util.List;
+import lmu.tensor.DType;
+import lmu.tensor.F32Storage;
+import lmu.tensor.Tensor;
 
 /**
  * Collective operations among {@link #size()} ranks. Every rank must call the same operations in
@@ -41,6 +45,31 @@ public interface Communicator extends AutoCloseable {
 
     /** As {@link #allReduce(float[], int, int, Op)}, in float64. */
     void allReduce(double[] buf, int off, int len, Op op);
+
+    /**
+     * Replaces each float32 tensor of {@code tensors} by its element-wise reduction over ranks, in
+     * place, in the memory where it lives, with no copy through the host: a GPU tensor on the GPU
+     * ({@link NcclCommunicator}: NCCL on the device pointer, ordered after the kernels enqueued so
+     * far on the stream of the tensor's backend, finished when this returns);
+     * a host tensor, or one of a simulated device ({@link HostAddressable}), through its array.
+     * Every rank passes the same shapes in the same order.
+     *
+     * <pre>{@code
+     * comm.allReduce(List.of(w1.grad(), w2.grad()), Communicator.Op.SUM); // gradients stay on their GPU
+     * }</pre>
+     *
+     * @param tensors float32 tensors (any shapes), all on this rank's device
+     * @throws IllegalArgumentException when a tensor is not float32
+     * @throws UnsupportedOperationException when this communicator cannot reach a tensor's memory
+     *     (a GPU tensor given to a communicator of host arrays)
+     * @throws CommunicatorException as for {@link #allReduce(float[], int, int, Op)}
+     */
+    default void allReduce(List<Tensor> tensors, Op op) {
+        for (Tensor t : tensors) {
+            float[] a = hostArray(getClass().getSimpleName(), t);
+            allReduce(a, 0, a.length, op);
+        }
+    }
 
     /**
      * Copies rank {@code root}'s {@code buf[off, off + len)} into every other rank's.
@@ -96,6 +125,24 @@ public interface Communicator extends AutoCloseable {
     /** True on every rank when {@code value} is true on all of them. */
     default boolean allTrue(boolean value) {
         return !anyTrue(!value);
+    }
+
+    /**
+     * The array holding a float32 tensor's elements: a host tensor's own array, or a simulated
+     * device's ({@link HostAddressable}); used by implementations that work on host arrays.
+     *
+     * @param who the communicator, for messages
+     * @throws IllegalArgumentException when the tensor is not float32
+     * @throws UnsupportedOperationException when its memory is not on the host (a GPU's)
+     */
+    static float[] hostArray(String who, Tensor t) {
+        if (t.dtype() != DType.F32) {
+            throw new IllegalArgumentException(who + ".allReduce: tensors must be float32, got " + t.dtype() + " on " + t.device());
+        }
+        if (t.storage() instanceof F32Storage f) return f.data();
+        if (t.storage() instanceof HostAddressable h) return h.hostArray();
+        throw new UnsupportedOperationException(who + ".allReduce: cannot reach the memory of a tensor on " + t.device() + " ("
+                + t.storage().getClass().getSimpleName() + "); GPU tensors need NcclCommunicator");
     }
 
     /** Checks a buffer range, naming the op; used by implementations. */

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.IntSupplier;
+import org.bytedeco.cuda.cudart.CUevent_st;
 import org.bytedeco.cuda.cudart.CUstream_st;
 import org.bytedeco.cuda.global.cudart;
 import org.bytedeco.cuda.global.nccl;
@@ -48,7 +49,8 @@ import org.bytedeco.javacpp.Pointer;
  *
  * <p>The array methods of {@link Communicator} stage host arrays through pinned host memory and a
  * device buffer (both kept and grown as needed) on this rank's stream: copy in, collective, copy
- * out, one wait. Gradients already on the GPU use {@link #allReduceDevice}.
+ * out, one wait. Gradients already on the GPU use {@link #allReduce(List, Op)} (in place on the
+ * device, after the kernels that produced them on their backend's stream) or {@link #allReduceDevice}.
  */
 public final class NcclCommunicator implements Communicator {
     /** Size of an NCCL unique id in bytes (NCCL_UNIQUE_ID_BYTES). */
@@ -317,6 +319,96 @@ public final class NcclCommunicator implements Communicator {
                 ncclOp(op), comm, stream));
     }
 
+    /**
+     * In-place all-reduce of float32 tensors in this rank's GPU memory ({@code CudaStorage}), one
+     * NCCL group call; nothing is copied to the host. Ordering: an event recorded on the stream of
+     * the tensors' backend marks the kernels enqueued there so far (those that produced the
+     * tensors); this communicator's own stream waits for it and runs the reduction, so the kernels
+     * the rank's thread queues on the backend's stream meanwhile (the rest of the backward pass)
+     * overlap it. Returns once the reduction has finished on the device (an event after it), a
+     * wait bounded by {@link #timeout()}, NCCL's asynchronous error and the group's failure; kernels
+     * enqueued after the return therefore see the result. Host tensors go through {@link
+     * Communicator#allReduce(List, Op) the staged array path}.
+     *
+     * @throws IllegalArgumentException when a tensor is not float32, or on another GPU than this rank's
+     * @throws CommunicatorException as for {@link #allReduce(float[], int, int, Op)}
+     */
+    @Override
+    public void allReduce(List<lmu.tensor.Tensor> tensors, Op op) {
+        if (tensors.isEmpty()) return;
+        if (!(tensors.get(0).storage() instanceof lmu.backend.cuda.CudaStorage first)) {
+            Communicator.super.allReduce(tensors, op);
+            return;
+        }
+        long[] addresses = new long[tensors.size()];
+        long total = 0;
+        for (int i = 0; i < addresses.length; i++) {
+            lmu.tensor.Tensor t = tensors.get(i);
+            if (!(t.storage() instanceof lmu.backend.cuda.CudaStorage c) || c.dtype() != lmu.tensor.DType.F32
+                    || c.backend() != first.backend()) {
+                throw new IllegalArgumentException("NcclCommunicator.allReduce: tensor " + i + " must be float32 on " + first.device()
+                        + " like tensor 0, got " + t.dtype() + " on " + t.device());
+            }
+            if (c.device().index() != device) {
+                throw new IllegalArgumentException("NcclCommunicator.allReduce: rank " + rank + " runs on device " + device
+                        + ", got a tensor on " + c.device());
+            }
+            addresses[i] = c.address();
+            total += t.numel();
+        }
+        CUstream_st producer = new CUstream_st(new Pointer() {
+            {
+                address = first.backend().streamHandle();
+            }
+        });
+        String what = "allReduce(" + tensors.size() + " float32 tensors, " + total + " values on the device)";
+        lock.lock();
+        try {
+            throwIfBroken(what);
+            setDevice();
+            long deadline = System.nanoTime() + timeout.toNanos();
+            CUevent_st produced = event(what);
+            try {
+                cuda(what + ": cudaEventRecord on the backend's stream", cudart.cudaEventRecord(produced, producer));
+                cuda(what + ": cudaStreamWaitEvent", cudart.cudaStreamWaitEvent(stream, produced, 0));
+            } finally {
+                cudart.cudaEventDestroy(produced); // released once recorded work completes
+            }
+            check(what + ": ncclGroupStart", nccl.ncclGroupStart());
+            int failed = nccl.ncclSuccess;
+            for (int i = 0; i < addresses.length; i++) {
+                long a = addresses[i];
+                Pointer p = new Pointer() {
+                    {
+                        address = a;
+                    }
+                };
+                int r = nccl.ncclAllReduce(p, p, tensors.get(i).numel(), nccl.ncclFloat32, ncclOp(op), comm, stream);
+                if (r != nccl.ncclSuccess && r != nccl.ncclInProgress && failed == nccl.ncclSuccess) failed = r;
+            }
+            int end = nccl.ncclGroupEnd();
+            check(what, failed);
+            check(what + ": ncclGroupEnd", end);
+            awaitEnqueued(what, deadline);
+            CUevent_st done = event(what);
+            try {
+                cuda(what + ": cudaEventRecord", cudart.cudaEventRecord(done, stream));
+                awaitEvent(what, done, deadline);
+            } finally {
+                cudart.cudaEventDestroy(done);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** A new event without timing. */
+    private CUevent_st event(String what) {
+        CUevent_st e = new CUevent_st();
+        cuda(what + ": cudaEventCreateWithFlags", cudart.cudaEventCreateWithFlags(e, cudart.cudaEventDisableTiming));
+        return e;
+    }
+
     @Override
     public void allReduce(float[] buf, int off, int len, Op op) {
         Communicator.checkRange("allReduce", buf.length, off, len);
@@ -528,9 +620,19 @@ public final class NcclCommunicator implements Communicator {
 
     /** Waits for this rank's stream, watching NCCL's asynchronous error, the group and the deadline. */
     private void awaitStream(String what, long deadline) {
+        awaitCompletion(what, () -> cudart.cudaStreamQuery(stream), deadline);
+    }
+
+    /** As {@link #awaitStream(String, long)} until {@code event} has happened. */
+    private void awaitEvent(String what, CUevent_st event, long deadline) {
+        awaitCompletion(what, () -> cudart.cudaEventQuery(event), deadline);
+    }
+
+    /** Polls {@code query} (cudaSuccess: done, cudaErrorNotReady: pending) with the checks of {@link #pollChecks}. */
+    private void awaitCompletion(String what, IntSupplier query, long deadline) {
         int[] state = new int[1];
         for (int polls = 0; ; polls++) {
-            int q = cudart.cudaStreamQuery(stream);
+            int q = query.getAsInt();
             if (q == cudart.cudaSuccess) return;
             if (q != cudart.cudaErrorNotReady) fail(what + " failed on the stream: " + cudart.cudaGetErrorString(q).getString(), rank);
             nccl.ncclCommGetAsyncError(comm, state);

@@ -33,7 +33,13 @@ public final class Dropout extends Module {
      */
     public Tensor forward(Tensor x) {
         if (!isTraining() || p == 0) return x;
-        long maskSeed = Rng.derive(seed, calls++).nextLong();
+        long call = calls++;
+        long maskSeed = maskSeed(call);
+        MaskSeeds table = MaskSeeds.active();
+        if (table != null) {
+            int slot = table.take(this, call, maskSeed);
+            if (table.onDevice()) return lmu.ops.Dropout.apply(x, p, table.table(), slot);
+        }
         return lmu.ops.Dropout.apply(x, p, maskSeed);
     }
 
@@ -47,7 +53,34 @@ public final class Dropout extends Module {
      * that fuse dropout into a larger kernel and must draw the same mask stream.
      */
     public long nextMaskSeed() {
-        return Rng.derive(seed, calls++).nextLong();
+        long call = calls++;
+        long maskSeed = maskSeed(call);
+        MaskSeeds table = MaskSeeds.active();
+        if (table != null) {
+            if (table.onDevice()) {
+                throw new IllegalStateException("Dropout: a device seed table is active; draw the seed with nextMaskSlot");
+            }
+            table.take(this, call, maskSeed);
+        }
+        return maskSeed;
+    }
+
+    /**
+     * The slot of the active {@link MaskSeeds} table (device mode) holding the mask seed of this
+     * layer's next call, consumed as {@link #nextMaskSeed} consumes it.
+     *
+     * @throws IllegalStateException when no table is active in device mode
+     */
+    public int nextMaskSlot() {
+        MaskSeeds table = MaskSeeds.active();
+        if (table == null || !table.onDevice()) throw new IllegalStateException("Dropout: no device seed table is active");
+        long call = calls++;
+        return table.take(this, call, maskSeed(call));
+    }
+
+    /** The mask seed of call {@code call} of this layer (since its last reseed). */
+    long maskSeed(long call) {
+        return Rng.derive(seed, call).nextLong();
     }
 
     public double p() {

@@ -106,8 +106,12 @@ public final class MultiHeadAttention extends Module {
         }
         boolean drop = dropout.active();
         int[] keyLengths = lengths == null || Masks.allFull(lengths, frames) ? null : lengths;
-        Tensor context = ScaledDotProductAttention.apply(q, k, v, heads, 1 / Math.sqrt(d), keyLengths, MASK_VALUE,
-                drop ? dropout.p() : 0, drop ? dropout.nextMaskSeed() : 0);
+        MaskSeeds table = drop ? MaskSeeds.active() : null;
+        Tensor context = table != null && table.onDevice()
+                ? ScaledDotProductAttention.apply(q, k, v, heads, 1 / Math.sqrt(d), keyLengths, MASK_VALUE, dropout.p(),
+                        table.table(), dropout.nextMaskSlot())
+                : ScaledDotProductAttention.apply(q, k, v, heads, 1 / Math.sqrt(d), keyLengths, MASK_VALUE,
+                        drop ? dropout.p() : 0, drop ? dropout.nextMaskSeed() : 0);
         // a 16-bit context is widened to F32 for the output projection; its gradient goes back in 16 bits
         return output.forward(half ? Autocast.result(context) : context);
     }

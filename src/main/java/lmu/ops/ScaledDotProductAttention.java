@@ -31,6 +31,8 @@ public final class ScaledDotProductAttention extends Function {
     private final double maskValue;
     private final double p;
     private final long seed;
+    private Tensor seeds; // a device-side seed table, or null: the seed is the host value above
+    private int slot;
 
     private ScaledDotProductAttention(int heads, double scale, int[] lengths, double maskValue, double p, long seed) {
         this.heads = heads;
@@ -59,6 +61,19 @@ public final class ScaledDotProductAttention extends Function {
      */
     public static Tensor apply(Tensor q, Tensor k, Tensor v, int heads, double scale, int[] lengths, double maskValue,
             double p, long seed) {
+        check(q, k, v, heads, lengths, p);
+        return applyWith(q, k, v, heads, scale, lengths, maskValue, p, seed, null, 0);
+    }
+
+    private static Tensor applyWith(Tensor q, Tensor k, Tensor v, int heads, double scale, int[] lengths, double maskValue,
+            double p, long seed, Tensor seeds, int slot) {
+        ScaledDotProductAttention f = new ScaledDotProductAttention(heads, scale, lengths, maskValue, p, seed);
+        f.seeds = seeds;
+        f.slot = slot;
+        return f.apply(new Tensor[] {q, k, v});
+    }
+
+    private static void check(Tensor q, Tensor k, Tensor v, int heads, int[] lengths, double p) {
         String op = "ScaledDotProductAttention";
         Checks.shape(q.rank() == 3, op, "q", "(B, T, C)", q.shape());
         Checks.shape(Arrays.equals(q.shape(), k.shape()), op, "k", Arrays.toString(q.shape()) + " (as q)", k.shape());
@@ -90,7 +105,25 @@ public final class ScaledDotProductAttention extends Function {
             throw new IllegalArgumentException(op + ": " + q.device() + " does not run dtype " + q.dtype() + " with head dimension "
                     + q.dim(2) / heads + " (check ScaledDotProductAttention.supported first)");
         }
-        return new ScaledDotProductAttention(heads, scale, lengths, maskValue, p, seed).apply(new Tensor[] {q, k, v});
+    }
+
+    /**
+     * {@link #apply(Tensor, Tensor, Tensor, int, double, int[], double, double, long)} with the
+     * dropout seed read from slot {@code slot} of a device-side {@link lmu.backend.SeedTable} when
+     * the kernels run (forward and backward), so a captured step draws new masks when the table is
+     * rewritten.
+     *
+     * @param seeds the seed table, float32, on q's device
+     * @throws IllegalArgumentException as the other form, or when the table is on another device
+     */
+    public static Tensor apply(Tensor q, Tensor k, Tensor v, int heads, double scale, int[] lengths, double maskValue,
+            double p, Tensor seeds, int slot) {
+        if (!seeds.device().equals(q.device())) {
+            throw new IllegalArgumentException("ScaledDotProductAttention: the seed table must be on " + q.device()
+                    + " like q, got " + seeds.device());
+        }
+        check(q, k, v, heads, lengths, p);
+        return applyWith(q, k, v, heads, scale, lengths, maskValue, p, 0L, p == 0 ? null : seeds, slot);
     }
 
     /**
@@ -123,8 +156,9 @@ public final class ScaledDotProductAttention extends Function {
     @Override
     protected Tensor forward(Ctx ctx, Tensor... in) {
         Tensor q = in[0], k = in[1], v = in[2];
-        AttentionKernels.Saved saved = Backends.kernels(q, AttentionKernels.class)
-                .forward(q, k, v, heads, scale, lengths, maskValue, p, seed);
+        AttentionKernels kernels = Backends.kernels(q, AttentionKernels.class);
+        AttentionKernels.Saved saved = seeds == null ? kernels.forward(q, k, v, heads, scale, lengths, maskValue, p, seed)
+                : kernels.forward(q, k, v, heads, scale, lengths, maskValue, p, seeds, slot);
         ctx.save(q, k, v, saved);
         return saved.out();
     }
@@ -133,7 +167,12 @@ public final class ScaledDotProductAttention extends Function {
     protected Tensor[] backward(Ctx ctx, Tensor dOut) {
         Tensor q = ctx.tensor(0), k = ctx.tensor(1), v = ctx.tensor(2);
         AttentionKernels.Saved saved = (AttentionKernels.Saved) ctx.saved(3);
-        return Backends.kernels(q, AttentionKernels.class).backward(dOut, q, k, v, saved, heads, scale, lengths, maskValue,
-                p, seed, ctx.needsInputGrad(0), ctx.needsInputGrad(1), ctx.needsInputGrad(2));
+        AttentionKernels kernels = Backends.kernels(q, AttentionKernels.class);
+        if (seeds != null) {
+            return kernels.backward(dOut, q, k, v, saved, heads, scale, lengths, maskValue, p, seeds, slot, ctx.needsInputGrad(0),
+                    ctx.needsInputGrad(1), ctx.needsInputGrad(2));
+        }
+        return kernels.backward(dOut, q, k, v, saved, heads, scale, lengths, maskValue, p, seed, ctx.needsInputGrad(0),
+                ctx.needsInputGrad(1), ctx.needsInputGrad(2));
     }
 }

@@ -87,6 +87,46 @@ public final class Adam {
         });
     }
 
+    /**
+     * One update with the learning rate and bias corrections read from a device-side step state
+     * ({@link OptimizerKernels#adamUpdate(Tensor, Tensor, Tensor, Tensor, Tensor, double, double,
+     * double, double, boolean)}), skipped on the device when the state says the gradients were not
+     * finite. The host fills the state before the step (see {@link #biasCorrections}) and, once it
+     * has read that the update was applied, calls {@link #countStep}: nothing of this call depends
+     * on host values that change from step to step.
+     *
+     * @param state the step state, float32, {@link OptimizerKernels#STEP_STATE_SIZE} elements on the parameters' device
+     * @throws IllegalStateException when a parameter has moved to another device since this optimizer was made
+     */
+    public void step(Tensor state) {
+        params.forEach((name, p) -> {
+            Tensor g = p.grad();
+            if (g == null) return;
+            Tensor mm = m.get(name), vv = v.get(name);
+            if (!mm.device().equals(p.device())) {
+                throw new IllegalStateException("Adam: parameter " + name + " is on " + p.device() + ", its moments on "
+                        + mm.device() + " (make the optimizer after moving the model)");
+            }
+            Backends.kernels(p, OptimizerKernels.class).adamUpdate(p, g, mm, vv, state, beta1, beta2, eps, weightDecay,
+                    decoupled);
+        });
+    }
+
+    /** Counts an update applied by {@link #step(Tensor)}. */
+    public void countStep() {
+        step++;
+    }
+
+    /**
+     * The bias corrections {@code 1 - beta1^t} and {@code 1 - beta2^t} of update number {@code t}.
+     *
+     * @throws IllegalArgumentException when t &lt; 1
+     */
+    public double[] biasCorrections(long t) {
+        if (t < 1) throw new IllegalArgumentException("Adam: step must be >= 1, got " + t);
+        return new double[] {1 - Math.pow(beta1, t), 1 - Math.pow(beta2, t)};
+    }
+
     public void zeroGrad() {
         params.values().forEach(Tensor::zeroGrad);
     }

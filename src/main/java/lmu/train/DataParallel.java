@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import lmu.autograd.Backward;
 import lmu.backend.Backends;
+import lmu.backend.UnaryOp;
 import lmu.distributed.AsyncCommunicator;
 import lmu.distributed.Communicator;
 import lmu.speech.metrics.ErrorRate;
@@ -40,9 +41,13 @@ import lmu.tensor.Tensor;
  * </ul>
  *
  * <p>All collectives of a replica, gradient buckets and control decisions alike, go through one
- * {@link AsyncCommunicator}, so they reach the group in program order. The collectives work on host
- * arrays: parameters and gradients on an accelerator are copied to the host (on the thread that
- * runs backward, when a bucket starts) and back (after the reduction).
+ * {@link AsyncCommunicator}, so they reach the group in program order. On the CPU a bucket's
+ * gradients are packed into one array and reduced there. On an accelerator they never leave the
+ * device: a bucket is the list of its gradient tensors, reduced in place by {@link
+ * Communicator#allReduce(java.util.List, Communicator.Op)} (NCCL on the GPU's memory, after the
+ * kernels that produced them on the backend's stream and on a stream of its own, so the rest of the
+ * backward pass overlaps it; on a simulated device through its host array), then scaled
+ * by the device's backend. Only the start (rank 0's weights and optimizer state) goes through the host.
  */
 public final class DataParallel {
     /** Default bucket size: 25 MiB of float32 gradients. */
@@ -52,6 +57,8 @@ public final class DataParallel {
     private record Bucket(List<Tensor> params, float[] flat) {}
 
     private final AsyncCommunicator comm;
+    /** Whether the parameters live on an accelerator: buckets are then reduced there, not packed on the host. */
+    private final boolean onDevice;
     private final List<Bucket> buckets = new ArrayList<>();
     private final Map<Tensor, Integer> index = new IdentityHashMap<>(); // parameter -> position in paramBucket
     private final int[] paramBucket;
@@ -73,6 +80,13 @@ public final class DataParallel {
     public DataParallel(Communicator comm, List<Tensor> params, long bucketBytes) {
         if (bucketBytes <= 0) throw new IllegalArgumentException("DataParallel: bucketBytes must be > 0, got " + bucketBytes);
         this.comm = comm instanceof AsyncCommunicator a ? a : new AsyncCommunicator(comm, "dp");
+        this.onDevice = !params.isEmpty() && params.get(0).device().kind() != Device.Kind.CPU;
+        for (Tensor p : params) {
+            if (!p.device().equals(params.get(0).device())) {
+                throw new IllegalArgumentException("DataParallel: every parameter must be on one device, got "
+                        + params.get(0).device() + " and " + p.device());
+            }
+        }
         paramBucket = new int[params.size()];
         ready = new boolean[params.size()];
         List<Tensor> current = new ArrayList<>();
@@ -97,11 +111,11 @@ public final class DataParallel {
         readyInBucket = new int[buckets.size()];
     }
 
-    private static Bucket bucket(List<Tensor> params) {
+    private Bucket bucket(List<Tensor> params) {
         long n = 0;
         for (Tensor p : params) n += p.numel();
         if (n > Integer.MAX_VALUE - 8) throw new IllegalArgumentException("DataParallel: a bucket of " + n + " values is too large");
-        return new Bucket(List.copyOf(params), new float[(int) n]);
+        return new Bucket(List.copyOf(params), onDevice ? null : new float[(int) n]); // on a device: no host buffer
     }
 
     public Communicator communicator() {
@@ -196,25 +210,32 @@ public final class DataParallel {
     }
 
     /**
-     * Packs bucket {@code b}'s gradients (zeros where a parameter has none) and all-reduces them on
-     * the communicator thread; gradients on an accelerator are copied to the host here first, on
-     * the calling thread (the one that owns the device).
+     * Starts bucket {@code b}'s all-reduce on the communicator thread (zeros where a parameter has
+     * no gradient): on the CPU its gradients are packed into the bucket's array there; on an
+     * accelerator the gradient tensors themselves are reduced in place on the device.
      */
     private void start(int b) {
         Bucket bucket = buckets.get(b);
         List<Tensor> params = bucket.params();
-        float[][] copied = new float[params.size()][];
-        for (int k = 0; k < params.size(); k++) {
-            Tensor g = params.get(k).grad();
-            if (g != null && g.storage() instanceof DeviceStorage d) copied[k] = d.toHost();
+        if (onDevice) {
+            List<Tensor> grads = new ArrayList<>(params.size());
+            for (Tensor p : params) {
+                if (p.grad() == null) { // no gradient on this rank (an empty slice): it contributes zeros
+                    Tensor z = Backends.of(p.device()).empty(DType.F32, p.shape());
+                    Backends.of(p.device()).fill(z, 0);
+                    p.setGrad(z);
+                }
+                grads.add(p.grad());
+            }
+            inFlight.add(comm.submit(c -> c.allReduce(grads, Communicator.Op.SUM)));
+            return;
         }
         inFlight.add(comm.submit(c -> {
             float[] flat = bucket.flat();
             int at = 0;
             for (int k = 0; k < params.size(); k++) {
                 Tensor p = params.get(k);
-                if (copied[k] != null) System.arraycopy(copied[k], 0, flat, at, p.numel());
-                else if (p.grad() != null) System.arraycopy(p.grad().f32(), 0, flat, at, p.numel());
+                if (p.grad() != null) System.arraycopy(p.grad().f32(), 0, flat, at, p.numel());
                 else java.util.Arrays.fill(flat, at, at + p.numel(), 0f);
                 at += p.numel();
             }
@@ -250,18 +271,19 @@ public final class DataParallel {
         lastStepSamples = (long) totals[0];
         lastStepLoss = totals[2] > 0 ? totals[1] / totals[2] : Double.NaN;
         float scale = (float) (1.0 / Math.max(1, totals[0]));
+        if (onDevice) { // every gradient exists (start gave zeros to the missing ones); scaled where it lives
+            for (Bucket bucket : buckets) {
+                for (Tensor p : bucket.params()) Backends.of(p.device()).unary(UnaryOp.SCALE, p.grad(), p.grad(), scale);
+            }
+            return;
+        }
         for (Bucket bucket : buckets) {
             float[] flat = bucket.flat();
             int at = 0;
             for (Tensor p : bucket.params()) {
-                if (p.grad() == null) {
-                    p.setGrad(p.device().kind() == Device.Kind.CPU ? Tensor.zeros(DType.F32, p.shape())
-                            : Backends.of(p.device()).empty(DType.F32, p.shape()));
-                }
-                boolean onDevice = p.grad().storage() instanceof DeviceStorage;
-                float[] g = onDevice ? new float[p.numel()] : p.grad().f32();
+                if (p.grad() == null) p.setGrad(Tensor.zeros(DType.F32, p.shape()));
+                float[] g = p.grad().f32();
                 for (int i = 0; i < g.length; i++) g[i] = flat[at + i] * scale;
-                if (onDevice) ((DeviceStorage) p.grad().storage()).fromHost(g);
                 at += g.length;
             }
         }

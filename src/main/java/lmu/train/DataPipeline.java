@@ -149,22 +149,54 @@ public final class DataPipeline {
         return b.build();
     }
 
-    /** Settings shared by training and evaluation loaders: frame cap, normalisation, feature cache and store. */
+    /**
+     * Settings shared by training and evaluation loaders: frame cap, normalisation, feature cache
+     * and store; with {@code data.features_on: device} the loader delivers audio instead of
+     * features, and the cache and store are not used.
+     */
     private static void common(TrainConfig cfg, DataLoader.Builder b) {
         if (cfg.train().maxFrames() > 0) b.maxFramesPerBatch(cfg.train().maxFrames());
         if (cfg.data().cmvn().equals("none")) b.noCmvn();
         else b.utteranceCmvn();
+        if (featuresOnDevice(cfg)) {
+            b.signals();
+            return;
+        }
         if (featureCache(cfg) != null) b.featureCache(featureCache(cfg));
         b.featureStore(featureStore(cfg));
     }
 
-    /** The loader as the training loop's batch source. */
+    /** Whether the trainer computes the features on the model's device ({@code data.features_on: device}). */
+    static boolean featuresOnDevice(TrainConfig cfg) {
+        return cfg.data().featuresOn().equals("device");
+    }
+
+    /** The line that says where features are computed, for the start of a run. */
+    static String describeFeatures(TrainConfig cfg, lmu.tensor.Device device) {
+        if (!featuresOnDevice(cfg)) return "features: log-mel, CMVN and SpecAugment on " + cfg.data().loaderThreads() + " loader thread(s)";
+        return "features: log-mel, CMVN and SpecAugment on " + device + " (data.features_on: device; loader threads decode"
+                + " audio only; data.feature_cache and data.features are not used)";
+    }
+
+    /** The loader as the training loop's batch source (features of a loader of audio computed on the CPU). */
     public static BatchSource source(DataLoader loader) {
+        return source(loader, lmu.tensor.Device.CPU);
+    }
+
+    /**
+     * The loader as the training loop's batch source. A loader of audio ({@code data.features_on:
+     * device}) gets each batch's features computed on {@code device} (the model's) as the trainer
+     * takes the batch, on its thread ({@link DeviceFeatures}); a loader of features delivers host
+     * tensors.
+     */
+    public static BatchSource source(DataLoader loader, lmu.tensor.Device device) {
         Map<String, String> texts = texts(loader.utterances());
+        DeviceFeatures onDevice = loader.deliversSignals() ? DeviceFeatures.of(loader) : null;
+        boolean augment = loader.mode() == DataLoader.Mode.TRAIN;
         return new BatchSource() {
             @Override
             public Iterator<TrainBatch> epoch(int epoch, int skip) {
-                return adapt(loader.iterator(epoch, skip), texts);
+                return adapt(loader.iterator(epoch, skip), texts, onDevice, augment, device);
             }
 
             @Override
@@ -174,10 +206,16 @@ public final class DataPipeline {
         };
     }
 
-    /** One pass over an evaluation loader. */
+    /** One pass over an evaluation loader (features of a loader of audio computed on the CPU). */
     public static Supplier<Iterator<TrainBatch>> evalSource(DataLoader loader) {
+        return evalSource(loader, lmu.tensor.Device.CPU);
+    }
+
+    /** One pass over an evaluation loader; a loader of audio gets its features computed on {@code device}. */
+    public static Supplier<Iterator<TrainBatch>> evalSource(DataLoader loader, lmu.tensor.Device device) {
         Map<String, String> texts = texts(loader.utterances());
-        return () -> adapt(loader.iterator(1, 0), texts);
+        DeviceFeatures onDevice = loader.deliversSignals() ? DeviceFeatures.of(loader) : null;
+        return () -> adapt(loader.iterator(1, 0), texts, onDevice, false, device);
     }
 
     private static Map<String, String> texts(List<Utterance> utts) {
@@ -186,7 +224,8 @@ public final class DataPipeline {
         return m;
     }
 
-    private static Iterator<TrainBatch> adapt(Iterator<Batch> it, Map<String, String> texts) {
+    private static Iterator<TrainBatch> adapt(Iterator<Batch> it, Map<String, String> texts, DeviceFeatures onDevice, boolean augment,
+            lmu.tensor.Device device) {
         return new Iterator<>() {
             @Override
             public boolean hasNext() {
@@ -195,15 +234,26 @@ public final class DataPipeline {
 
             @Override
             public TrainBatch next() {
-                return toTrainBatch(it.next(), texts);
+                return toTrainBatch(it.next(), texts, onDevice, augment, device);
             }
         };
     }
 
-    static TrainBatch toTrainBatch(Batch b, Map<String, String> texts) {
+    /**
+     * @param onDevice what computes the features of a batch of signals (null: the batch holds features)
+     * @param augment whether SpecAugment applies to a batch of signals
+     * @param device where the features of a batch of signals are computed
+     */
+    static TrainBatch toTrainBatch(Batch b, Map<String, String> texts, DeviceFeatures onDevice, boolean augment,
+            lmu.tensor.Device device) {
         String[] ids = b.ids().toArray(new String[0]);
         String[] refs = new String[ids.length];
         for (int i = 0; i < ids.length; i++) refs[i] = texts.getOrDefault(ids[i], "");
+        if (b.signals() != null) {
+            if (onDevice == null) throw new IllegalStateException("DataPipeline: a batch of signals needs DeviceFeatures");
+            Tensor x = onDevice.compute(b.signals(), b.ids(), b.epoch(), augment, device);
+            return new TrainBatch(x, b.frameLengths(), b.labels(), b.labelLengths(), ids, refs, b.index() + 1);
+        }
         Tensor x = Tensor.of(b.features(), b.size(), b.frames(), b.bins());
         return new TrainBatch(x, b.frameLengths(), b.labels(), b.labelLengths(), ids, refs, b.index() + 1);
     }

@@ -53,6 +53,20 @@ public final class StepBenchmark {
      */
     public static double run(TrainConfig cfg, int batch, int frames, int warmup, int steps, boolean profile, Device device,
             PrintStream out) {
+        return run(cfg, batch, frames, warmup, steps, profile, device, null, out);
+    }
+
+    /**
+     * As {@link #run(TrainConfig, int, int, int, int, boolean, Device, PrintStream)}; with {@code
+     * cudaGraphs} (auto, on or off) on an accelerator the step is the trainer's device step (decisions
+     * on the device, features copied from the host every step, the loss read after it), captured as
+     * a CUDA graph after one warm-up step and replayed unless {@code cudaGraphs} is off, so that
+     * {@code --cuda-graphs off} and {@code on} time the same work with and without launch overhead.
+     *
+     * @param cudaGraphs null: the plain eager step of the other form
+     */
+    public static double run(TrainConfig cfg, int batch, int frames, int warmup, int steps, boolean profile, Device device,
+            String cudaGraphs, PrintStream out) {
         CtcModel model = Models.create(cfg);
         model.to(device);
         Rng rng = new Rng(5);
@@ -71,6 +85,16 @@ public final class StepBenchmark {
         DynamicLossScaler scaler = DynamicLossScaler.forPrecision(precision, cfg.train().lossScale());
         out.println("precision: " + precision.configName() + (scaler.isDynamic() ? " (loss scale " + scaler.scale() + ")" : ""));
         Adam opt = Adam.adamW(params, 0.9, 0.98, 1e-9, 0.01);
+        DeviceStep deviceStep = null;
+        TrainBatch hostBatch = null;
+        if (cudaGraphs != null && device.kind() != Device.Kind.CPU) {
+            deviceStep = new DeviceStep(model, opt, scaler, CtcLoss.batchMajor().withZeroInfinity(true), precision, 1, 5.0,
+                    cudaGraphs, out);
+            String[] none = new String[batch];
+            Arrays.fill(none, "");
+            hostBatch = new TrainBatch(Backends.to(x, Device.CPU), lengths, targets, targetLengths, none, none, 0);
+            out.println("step: the trainer's device step, cuda graphs " + cudaGraphs);
+        }
         double[] times = new double[steps];
         double[] cpu = new double[steps];
         double[] mainCpu = new double[steps];
@@ -84,6 +108,23 @@ public final class StepBenchmark {
             long c0 = processCpuNanos();
             long m0 = threadsBean.getCurrentThreadCpuTime();
             long t0 = System.nanoTime();
+            if (deviceStep != null) {
+                long t1 = System.nanoTime();
+                long dropoutSeed = i + 1; // new masks every step, drawn as the trainer draws them
+                lmu.nn.Dropout.reseed(model, dropoutSeed);
+                DeviceStep.Outcome o = deviceStep.microBatch(hostBatch, 1e-4, true,
+                        () -> lmu.nn.Dropout.reseed(model, dropoutSeed));
+                opt.zeroGrad();
+                if (!o.overflow() && Double.isFinite(o.norm())) opt.countStep();
+                long t2 = System.nanoTime();
+                if (i >= warmup) {
+                    times[i - warmup] = (t2 - t1) / 1e9;
+                    cpu[i - warmup] = (processCpuNanos() - c0) / 1e9;
+                    mainCpu[i - warmup] = (threadsBean.getCurrentThreadCpuTime() - m0) / 1e9;
+                    profiledWall += t2 - t1;
+                }
+                continue;
+            }
             Tensor loss;
             try (Autocast ac = Autocast.enable(precision)) {
                 CtcModel.Output o = model.forward(x, lengths);
@@ -118,6 +159,11 @@ public final class StepBenchmark {
         out.printf(Locale.ROOT, "process CPU time per step (middle of %d): %.3f s (least %.3f), on the calling thread %.3f s%n",
                 steps, cpu[steps / 2], cpu[0], mainCpu[steps / 2]);
         if (profile) out.print(Profiler.table(steps, profiledWall));
+        if (deviceStep != null) {
+            long[] g = deviceStep.graphCounts();
+            out.printf(Locale.ROOT, "cuda graphs: %d captured, %d steps replayed%n", g[0], g[1]);
+            deviceStep.close();
+        }
         return median;
     }
 }

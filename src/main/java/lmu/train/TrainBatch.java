@@ -5,7 +5,9 @@ import lmu.tensor.Tensor;
 /**
  * One batch as the training step consumes it.
  *
- * @param features log-mel features, shape (B, T, F), zero beyond each sequence's frames
+ * @param features log-mel features, shape (B, T, F), zero beyond each sequence's frames: on the host,
+ *     or already on the model's device when the batch source computes them there ({@code
+ *     data.features_on: device}, {@link DeviceFeatures})
  * @param frames valid frames per utterance, shape (B)
  * @param labels padded label ids, shape (B, L)
  * @param labelLengths labels per utterance, shape (B)

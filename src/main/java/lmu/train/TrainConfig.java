@@ -31,7 +31,10 @@ import org.yaml.snakeyaml.error.YAMLException;
  *         seed (1), patience (5 epochs without a better validation WER; 0 = never stop early),
  *         keep_last (3 checkpoints), log_every (10 steps), examples (3 transcripts per epoch),
  *         max_bad_steps (20 consecutive non-finite steps before stopping),
- *         loss_scale (fp16 only): initial (65536), growth_interval (2000 clean steps), min (1), max (16777216)
+ *         loss_scale (fp16 only): initial (65536), growth_interval (2000 clean steps), min (1), max (16777216),
+ *         cuda_graphs auto | on | off (auto: a single-replica step on a GPU is captured as a CUDA graph per
+ *         batch shape and replayed, falling back to eager launches where it cannot be; on: the same, and
+ *         says why when the device cannot capture at all; off: always eager)
  * data:   train (builtin), valid (builtin-test when train is builtin), subset (xs), loader_threads (2),
  *         cmvn utterance | none (utterance), max_duration (20.0 s; longer utterances are skipped),
  *         feature_cache (auto = ~/.cache/lmu-engine/features; none; or a directory: log-mel
@@ -42,7 +45,11 @@ import org.yaml.snakeyaml.error.YAMLException;
  *         speed_perturbation ([]: off; e.g. [0.9, 1.0, 1.1]: each training utterance is resampled
  *         by a factor drawn per utterance and epoch, seeded),
  *         spec_augment: freq_masks (2), freq_width (15), time_masks (2), time_width (40 frames),
- *                       adaptive (false: time_width in frames; true: fraction of length)
+ *                       adaptive (false: time_width in frames; true: fraction of length),
+ *         features_on cpu | device (cpu: loader threads compute log-mel, CMVN and SpecAugment;
+ *         device: loader threads only decode and speed-perturb, the trainer computes the same
+ *         features on the model's device for training and validation; feature_cache and features
+ *         are then not used)
  * model:  see lmu.nn.ModelConfig
  * </pre>
  */
@@ -58,12 +65,19 @@ public record TrainConfig(
 
     public record Train(int batchSize, int maxFrames, int epochs, long maxSteps, int gradAccum, String mixedPrecision,
             long seed, int patience, int keepLast, int logEvery, int examples, int maxBadSteps,
-            DynamicLossScaler.Settings lossScale) {}
+            DynamicLossScaler.Settings lossScale, String cudaGraphs) {}
 
     public record SpecAugmentConfig(int freqMasks, int freqWidth, int timeMasks, double timeWidth, boolean adaptive) {}
 
     public record Data(String train, String valid, String subset, int loaderThreads, String cmvn, double maxDuration,
-            String featureCache, SpecAugmentConfig specAugment, String features, List<Double> speedPerturbation) {}
+            String featureCache, SpecAugmentConfig specAugment, String features, List<Double> speedPerturbation,
+            String featuresOn) {}
+
+    /** {@code train.cuda_graphs}: auto, on or off (a bare YAML on/off arrives as a boolean). */
+    private static String cudaGraphs(ConfigMap t) {
+        if (t.asMap().get("cuda_graphs") instanceof Boolean b) t.asMap().put("cuda_graphs", b ? "on" : "off");
+        return t.getChoice("cuda_graphs", "auto", "auto", "on", "off");
+    }
 
     /** Preset values of the prototype: batch, lr, mixed precision. */
     public static Map<String, Object> preset(String name) {
@@ -173,7 +187,8 @@ public record TrainConfig(
                 (int) positive(t, "log_every", t.getInt("log_every", 10)),
                 (int) nonNegative(t, "examples", t.getInt("examples", 3)),
                 (int) positive(t, "max_bad_steps", t.getInt("max_bad_steps", 20)),
-                lossScale(t.section("loss_scale")));
+                lossScale(t.section("loss_scale")),
+                cudaGraphs(t));
         t.rejectUnknown();
         ConfigMap d = root.section("data");
         String trainData = d.getString("train", "builtin");
@@ -195,7 +210,8 @@ public record TrainConfig(
                 d.getString("feature_cache", "auto"),
                 spec,
                 d.getString("features", "auto"),
-                speedFactors(d));
+                speedFactors(d),
+                d.getChoice("features_on", "cpu", "cpu", "device"));
         d.rejectUnknown();
         for (Object k : rootMap.keySet()) {
             if (!List.of("model", "optim", "train", "data").contains(k)) {

@@ -29,11 +29,19 @@ public final class TrainSession {
     /**
      * Options that are not part of the config.
      *
-     * @param ranks CPU data-parallel ranks in this process (threads); 1 = a single replica
-     * @param device where the model trains; a CUDA device's backend must be open (registered) already
+     * @param ranks data-parallel ranks in this process: CPU threads, or with a CUDA device one per
+     *     GPU ({@code cuda:0} .. {@code cuda:ranks-1}); 1 = a single replica
+     * @param device where the model trains; with one rank a CUDA device's backend must be open
+     *     (registered) already, with several {@code devices} opens one per rank
+     * @param devices how ranks on CUDA devices open their device and connect (required when
+     *     {@code device} is CUDA and {@code ranks} &gt; 1 or SLURM/NNODES describe several processes)
      */
     public record Options(Path outputDir, String resume, boolean dryRun, boolean debug, String dataPart, int ranks,
-            Device device) {
+            Device device, DeviceRanks devices) {
+        public Options(Path outputDir, String resume, boolean dryRun, boolean debug, String dataPart, int ranks, Device device) {
+            this(outputDir, resume, dryRun, debug, dataPart, ranks, device, null);
+        }
+
         public Options(Path outputDir, String resume, boolean dryRun, boolean debug, String dataPart, int ranks) {
             this(outputDir, resume, dryRun, debug, dataPart, ranks, Device.CPU);
         }
@@ -55,12 +63,12 @@ public final class TrainSession {
         out.println("mixed precision: " + (onDevice ? describeDevicePrecision(cfg.train(), opt.device()) : describePrecision(cfg.train())));
         CtcModel model = Models.create(cfg);
         World world = world(opt);
-        if (onDevice && world.size() > 1) {
-            throw new IllegalArgumentException("--device " + opt.device() + " with " + world.size() + " ranks (" + world.source()
-                    + "): data-parallel training on several GPUs is not in this build yet; train on one GPU (--ranks 1, one"
-                    + " process) or data-parallel on the CPU (--device cpu)");
+        boolean deviceRanks = onDevice && world.size() > 1; // one rank (thread) per GPU, each opening its own
+        if (deviceRanks && opt.devices() == null) {
+            throw new IllegalArgumentException("TrainSession: " + world.size() + " ranks on " + opt.device().kind().name().toLowerCase(Locale.ROOT)
+                    + " devices (" + world.describeShape() + ") need Options.devices to open them");
         }
-        if (onDevice) model.to(opt.device()); // weights initialised on the host, then copied once
+        if (onDevice && !deviceRanks) model.to(opt.device()); // weights initialised on the host, then copied once
         world.checkBatch(cfg.train().batchSize());
         int perDevice = Math.max(1, cfg.train().batchSize() / world.size());
         if (world.size() == 1) {
@@ -81,6 +89,7 @@ public final class TrainSession {
         out.println("train data: " + cfg.data().train() + ": " + trainList.summary(5).strip()
                 + (dropped[0] > 0 ? "; " + dropped[0] + " longer than " + cfg.data().maxDuration() + " s left out" : ""));
         if (validList != null) out.println("valid data: " + cfg.data().valid() + ": " + validList.summary(5).strip());
+        if (DataPipeline.featuresOnDevice(cfg)) out.println(DataPipeline.describeFeatures(cfg, opt.device()));
         if (trainUtts.isEmpty()) {
             throw new IllegalArgumentException("no usable training utterances in " + cfg.data().train() + ": "
                     + trainList.summary(10).strip() + (dropped[0] > 0 ? "; " + dropped[0] + " longer than data.max_duration" : ""));
@@ -110,6 +119,18 @@ public final class TrainSession {
         Trainer.Summary s;
         if (world.size() == 1) {
             s = replica(cfg, opt, out, model, trainList, tooLong, train, valid, null, perDevice);
+        } else if (deviceRanks) {
+            List<? extends Communicator> comms = opt.devices().connect(world, timeout, out);
+            int first = world.rank(0);
+            s = Ranks.run(comms, "train", comm -> {
+                int local = comm.rank() - first;
+                Device d = Device.cuda(local);
+                try (AutoCloseable backend = opt.devices().open(d)) {
+                    CtcModel m = local == 0 ? model : Models.create(cfg);
+                    m.to(d);
+                    return replica(cfg, opt, out, m, trainList, tooLong, train, valid, comm, perDevice);
+                }
+            }).get(0);
         } else if (world.nodes() == 1) {
             s = Ranks.run(world.size(), timeout, "train", comm -> replica(cfg, opt, out, comm.rank() == 0 ? model : Models.create(cfg),
                     trainList, tooLong, train, valid, comm, perDevice)).get(0);
@@ -134,15 +155,16 @@ public final class TrainSession {
     }
 
     /**
-     * The world of this run: {@code --ranks} in-process CPU ranks, or one rank per process when
-     * SLURM or NNODES/NODE_RANK describe several processes.
+     * The world of this run: {@code --ranks} in-process ranks (CPU threads, or one per GPU), times
+     * the processes that SLURM or NNODES/NODE_RANK describe (on the CPU: one rank per process).
      *
      * @throws IllegalArgumentException for impossible combinations, naming the flag or variable
      */
     static World world(Options opt) {
         if (opt.ranks() < 1) throw new IllegalArgumentException("--ranks: expected 1 or more, got " + opt.ranks());
-        World w = World.fromEnvironment(System.getenv(), opt.ranks(), 0);
-        if (w.nodes() > 1 && opt.ranks() > 1) {
+        boolean gpu = opt.device().kind() != Device.Kind.CPU;
+        World w = World.fromEnvironment(System.getenv(), opt.ranks(), gpu ? opt.ranks() : 0);
+        if (!gpu && w.nodes() > 1 && opt.ranks() > 1) {
             throw new IllegalArgumentException("--ranks " + opt.ranks() + " with " + w.nodes() + " processes (" + w.source() + "): CPU"
                     + " training across processes runs one rank per process; drop --ranks, or start one process with --ranks");
         }
@@ -173,8 +195,8 @@ public final class TrainSession {
                 : DataPipeline.evalLoader(cfg, validUtts, model.vocabulary(), rank, size, perDevice);
         Trainer.Summary s;
         try {
-            Trainer trainer = new Trainer(cfg, model, DataPipeline.source(trainLoader),
-                    validLoader == null ? null : DataPipeline.evalSource(validLoader), opt.outputDir(), log, root && Progress.isTerminal());
+            Trainer trainer = new Trainer(cfg, model, DataPipeline.source(trainLoader, model.device()),
+                    validLoader == null ? null : DataPipeline.evalSource(validLoader, model.device()), opt.outputDir(), log, root && Progress.isTerminal());
             if (root) resume(trainer, opt, out);
             if (comm != null) {
                 DataParallel dp = new DataParallel(comm, model.parameters(), DataParallel.DEFAULT_BUCKET_BYTES);

@@ -34,8 +34,11 @@ import lmu.util.Rng;
  * DynamicLossScaler} (loss scaled before backward, gradients unscaled before clipping).
  *
  * <p>The step runs where the model's parameters are ({@link lmu.nn.Module#to}): each batch's
- * features are copied there, the optimizer keeps its moments there, and only the loss, the gradient
- * norm and the overflow flag come back to the host; checkpoints are written from host copies.
+ * features are copied there, the optimizer keeps its moments there; a single replica on an
+ * accelerator decides unscaling, clipping and the skip of a non-finite step on the device and reads
+ * the loss, the gradient norm and the overflow flag once, after the step ({@link DeviceStep}, which
+ * also captures and replays the step as a CUDA graph: {@code train.cuda_graphs}); checkpoints are
+ * written from host copies.
  */
 public final class Trainer {
     /** Why a run ended. */
@@ -72,6 +75,7 @@ public final class Trainer {
     private int consecutiveBad;
     private long infeasibleUtterances;
     private DataParallel dp; // null: a single replica
+    private final DeviceStep deviceStep; // a single replica on an accelerator: decisions on the device; null on the CPU
 
     public Trainer(TrainConfig cfg, CtcModel model, BatchSource train, Supplier<Iterator<TrainBatch>> valid, Path outDir,
             PrintStream out, boolean live) {
@@ -98,6 +102,8 @@ public final class Trainer {
                     o.minLr());
             default -> LrSchedule.warmupStaircase(o.lr(), o.warmup(), o.gamma(), o.every());
         };
+        this.deviceStep = device.kind() == lmu.tensor.Device.Kind.CPU ? null : new DeviceStep(model, optimizer, scaler, ctc,
+                precision, cfg.train().gradAccum(), o.clipNorm(), cfg.train().cudaGraphs(), out);
     }
 
     /** Restores weights, optimizer and position from a checkpoint. */
@@ -134,7 +140,9 @@ public final class Trainer {
      * only rank 0 writes checkpoints and metrics (see {@link DataParallel}).
      */
     public void dataParallel(DataParallel group) {
-        group.synchronizeStart(this, model.parameters(), optimizer.state());
+        Map<String, float[]> state = optimizer.state(); // on a device: host copies, which the broadcast fills
+        group.synchronizeStart(this, model.parameters(), state);
+        optimizer.load(state, optimizer.steps());
         this.dp = group;
         scaler.agreeWith(group::anyTrue);
     }
@@ -185,7 +193,14 @@ public final class Trainer {
                 long dropoutSeed = Rng.derive(t.seed(), step * t.gradAccum() + accum).nextLong();
                 Dropout.reseed(model, dp == null ? dropoutSeed : Rng.derive(dropoutSeed, dp.rank()).nextLong());
                 boolean stepNow = accum + 1 >= t.gradAccum() || !hasNext(it); // known before backward: its reduction overlaps it
-                double lv = forwardBackward(b, stepNow);
+                DeviceStep.Outcome outcome = null;
+                double lv;
+                if (dp == null && deviceStep != null) { // the loss is read after the step
+                    outcome = deviceStep.microBatch(b, schedule.lr(step), stepNow, () -> Dropout.reseed(model, dropoutSeed));
+                    lv = Double.NaN;
+                } else {
+                    lv = forwardBackward(b, stepNow);
+                }
                 batchInEpoch = b.resumeAt();
                 accum++;
                 framesSinceLog += b.totalFrames();
@@ -195,7 +210,11 @@ public final class Trainer {
                 }
                 if (!stepNow) continue;
                 accum = 0;
-                boolean ok = applyStep();
+                boolean ok = outcome != null ? account(outcome) : applyStep();
+                if (outcome != null && Double.isFinite(lv = outcome.loss())) {
+                    lossSinceLog += lv;
+                    lossCount++;
+                }
                 if (dp != null) {
                     lv = dp.lastStepLoss(); // the global batch's mean, the same on every rank
                     if (Double.isFinite(lv)) {
@@ -349,6 +368,30 @@ public final class Trainer {
         }
         lmu.autograd.Profiler.add("optimizer (AdamW)", System.nanoTime() - t0);
         optimizer.zeroGrad();
+        step++;
+        return true;
+    }
+
+    /**
+     * The host's bookkeeping of a step whose decisions were taken on the device ({@link DeviceStep}),
+     * as {@link #applyStep} keeps it: the loss scale, skipped and consecutive bad steps, the step count.
+     */
+    private boolean account(DeviceStep.Outcome o) {
+        infeasibleUtterances += o.infeasible();
+        optimizer.zeroGrad();
+        if (o.overflow()) {
+            if (!scaler.update(true)) consecutiveBad++;
+            skippedSteps++;
+            return false;
+        }
+        scaler.update(false);
+        if (!Double.isFinite(o.norm())) {
+            skippedSteps++;
+            consecutiveBad++;
+            return false;
+        }
+        consecutiveBad = 0;
+        optimizer.countStep();
         step++;
         return true;
     }

@@ -21,6 +21,12 @@ import lmu.tensor.Tensor;
  */
 final class HalfDeviceSim implements Backend {
     static final Device DEVICE = Device.cuda(5);
+
+    @Override
+    public Device device() {
+        return DEVICE;
+    }
+
     private static final CpuBackend CPU = CpuBackend.INSTANCE;
     /** Elements allocated so far, per dtype: what the policy stores. */
     final long[] allocated = new long[DType.values().length];

@@ -50,12 +50,22 @@ class TrainCommandTest {
     }
 
     @Test
-    void autoWithSeveralRanksIsCpuDataParallelAndCudaWithRanksIsRefused() {
+    void autoWithSeveralRanksIsCpuDataParallelAndOneNamedGpuWithRanksIsRefused() {
         assertEquals(Device.CPU, TrainCommand.chooseDevice("auto", 2, out));
         assertTrue(printed().contains("device: auto -> cpu (--ranks 2: in-process data parallel runs on the CPU)"), printed());
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TrainCommand.chooseDevice("cuda:0", 4, out));
-        assertTrue(e.getMessage().startsWith("--ranks 4 with --device cuda:0: data-parallel training on several GPUs is not in this"
-                + " build yet"), e.getMessage());
+        assertTrue(e.getMessage().startsWith("--ranks 4 with --device cuda:0: cuda:N names one GPU; for 4 GPUs use --device cuda"
+                + " (ranks on cuda:0..3"), e.getMessage());
+    }
+
+    @Test
+    void gpuRanksAreEveryVisibleGpuUnlessGivenAndNeverMoreThanVisible() {
+        assertEquals(4, TrainCommand.gpuRanks("cuda", 0, 4));
+        assertEquals(4, TrainCommand.gpuRanks("auto", 0, 4));
+        assertEquals(2, TrainCommand.gpuRanks("cuda", 2, 4));
+        assertEquals(1, TrainCommand.gpuRanks("cuda:3", 0, 4));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TrainCommand.gpuRanks("cuda", 8, 4));
+        assertTrue(e.getMessage().startsWith("--ranks 8 with --device cuda: one rank per GPU, but 4 GPU(s) are visible"), e.getMessage());
     }
 
     @Test

@@ -206,15 +206,6 @@ class DeviceTrainingTest {
     }
 
     @Test
-    void aSessionOnTheDeviceRefusesSeveralRanksBeforeLoadingData() {
-        TrainSession.Options opt = new TrainSession.Options(dir, "none", false, false, null, 2, GPU);
-        PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TrainSession.run(config(1), opt, quiet));
-        assertTrue(e.getMessage().startsWith("--device cuda:0 with 2 ranks"), e.getMessage());
-        assertTrue(e.getMessage().contains("data-parallel training on several GPUs is not in this build yet"), e.getMessage());
-    }
-
-    @Test
     void theStepBenchmarkRunsOnTheDevice() {
         ByteArrayOutputStream text = new ByteArrayOutputStream();
         long reads = SimStorage.elementAccesses();

@@ -685,6 +685,7 @@ public final class CpuBackend implements Backend {
         if (type == lmu.backend.OptimizerKernels.class) return type.cast(CpuOptimizerKernels.INSTANCE);
         if (type == lmu.backend.AttentionKernels.class) return type.cast(CpuAttentionKernels.INSTANCE);
         if (type == lmu.backend.CtcKernels.class) return type.cast(CpuCtcKernels.INSTANCE);
+        if (type == lmu.backend.FeatureKernels.class) return type.cast(CpuFeatureKernels.INSTANCE);
         if (type == lmu.backend.FusedKernels.class) return type.cast(CpuFusedKernels.INSTANCE);
         return Backend.super.kernels(type);
     }

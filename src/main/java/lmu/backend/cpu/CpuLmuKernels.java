@@ -4,6 +4,7 @@ import lmu.backend.LmuKernelArguments;
 import lmu.backend.LmuKernels;
 import lmu.nn.lmu.Activation;
 import lmu.nn.lmu.LegendreConvolution;
+import lmu.nn.lmu.LegendreConvolution.Method;
 import lmu.nn.lmu.LegendreImpulseResponse;
 import lmu.nn.lmu.LegendreStateSpace;
 import lmu.nn.lmu.LmuRecurrent;
@@ -13,8 +14,10 @@ import lmu.tensor.Tensor;
 
 /**
  * {@link LmuKernels} on the CPU, the reference of every device's: the convolution is {@link
- * LegendreConvolution} (float64 tensors: {@link LegendreConvolution.Method#AUTO}, direct or FFT
- * per sequence length; float32 tensors: the float32 block-Toeplitz form), the recurrence is
+ * LegendreConvolution} (float64 tensors: in the method asked for, {@link Method#AUTO} choosing direct
+ * or FFT per sequence length; float32 tensors: the float32 block-Toeplitz form with AUTO, and with
+ * DIRECT or FFT that form in float64, rounded on the way out, as the CPU layer runs them), the
+ * recurrence is
  * {@link LmuRecurrent#cellForward} / {@link LmuRecurrent#cellBackward} in float64 (float32 tensors
  * are converted on the way in and rounded on the way out).
  */
@@ -24,27 +27,36 @@ public final class CpuLmuKernels implements LmuKernels {
     private CpuLmuKernels() {}
 
     @Override
-    public Tensor convolutionForward(LegendreImpulseResponse ir, Tensor u, int[] lengths) {
+    public Tensor convolutionForward(LegendreImpulseResponse ir, Tensor u, int[] lengths, Method method) {
         int[] s = LmuKernelArguments.convolution("CpuLmuKernels.convolutionForward", ir, u, false, lengths);
         int batch = s[0], frames = s[1], channels = s[2], width = channels * ir.order();
-        if (onCpu("convolutionForward", "u", u) == DType.F32) {
+        DType dtype = onCpu("convolutionForward", "u", u);
+        if (method(method, "convolutionForward") == Method.AUTO && dtype == DType.F32) {
             return Tensor.of(LegendreConvolution.forwardFloat(ir, u.f32(), batch, frames, channels, lengths), batch, frames,
                     width);
         }
-        return Tensor.of(LegendreConvolution.forward(ir, u.f64(), batch, frames, channels, lengths,
-                LegendreConvolution.Method.AUTO), batch, frames, width);
+        return tensor(LegendreConvolution.forward(ir, doubles(u), batch, frames, channels, lengths, method), dtype, batch,
+                frames, width);
     }
 
     @Override
-    public Tensor convolutionBackward(LegendreImpulseResponse ir, Tensor dm, int[] lengths) {
+    public Tensor convolutionBackward(LegendreImpulseResponse ir, Tensor dm, int[] lengths, Method method) {
         int[] s = LmuKernelArguments.convolution("CpuLmuKernels.convolutionBackward", ir, dm, true, lengths);
         int batch = s[0], frames = s[1], channels = s[2];
-        if (onCpu("convolutionBackward", "dm", dm) == DType.F32) {
+        DType dtype = onCpu("convolutionBackward", "dm", dm);
+        if (method(method, "convolutionBackward") == Method.AUTO && dtype == DType.F32) {
             return Tensor.of(LegendreConvolution.backwardFloat(ir, dm.f32(), batch, frames, channels, lengths), batch,
                     frames, channels);
         }
-        return Tensor.of(LegendreConvolution.backward(ir, dm.f64(), batch, frames, channels, lengths,
-                LegendreConvolution.Method.AUTO), batch, frames, channels);
+        return tensor(LegendreConvolution.backward(ir, doubles(dm), batch, frames, channels, lengths, method), dtype, batch,
+                frames, channels);
+    }
+
+    private static Method method(Method method, String op) {
+        if (method == null) {
+            throw new IllegalArgumentException("CpuLmuKernels." + op + ": method must be AUTO, DIRECT or FFT, got null");
+        }
+        return method;
     }
 
     @Override

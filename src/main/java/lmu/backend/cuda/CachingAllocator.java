@@ -65,6 +65,7 @@ public final class CachingAllocator<P> {
         private final long classBytes;
         private long requestedBytes;
         private boolean inUse;
+        private Pool<P> pool; // the private pool of a captured graph that owns the block, or null
 
         Block(P ptr, long classBytes) {
             this.ptr = ptr;
@@ -120,6 +121,64 @@ public final class CachingAllocator<P> {
 
     private record Pending<P>(Block<P> block, Fence fence) {}
 
+    /**
+     * The memory of one captured graph (a CUDA graph's private pool). While it is {@linkplain
+     * #beginPool active}, every allocation is served from it (its own free blocks, else the driver)
+     * and every block freed, whoever allocated it, joins it: work captured into the graph may use
+     * that memory again at each replay, so no allocation outside the graph may ever receive it. Its
+     * free blocks are handed out again only while it is active (a later capture into the same
+     * pool), and go back to the driver with {@link #releasePool}.
+     */
+    public static final class Pool<P> {
+        private final Map<Long, ArrayDeque<Block<P>>> free = new HashMap<>();
+        private final List<Block<P>> owned = new ArrayList<>();
+        private boolean released;
+
+        /** Blocks the pool owns (in use or free). */
+        public int blocks() {
+            return owned.size();
+        }
+    }
+
+    private Pool<P> active;
+
+    /**
+     * Makes a new private pool active (at the start of a capture).
+     *
+     * @throws IllegalStateException when a pool is active already
+     */
+    public Pool<P> beginPool() {
+        if (active != null) throw new IllegalStateException("CachingAllocator: a private pool is active already");
+        active = new Pool<>();
+        return active;
+    }
+
+    /** Deactivates the active pool (at the end of a capture); it keeps its blocks. */
+    public void endPool() {
+        active = null;
+    }
+
+    /**
+     * Gives a pool's free blocks back to the driver; its blocks still in use go to the general
+     * cache when freed. Call only once no work that uses the pool can run any more (the graph
+     * destroyed and the device synchronised).
+     */
+    public void releasePool(Pool<P> pool) {
+        if (pool == null || pool.released) return;
+        if (pool == active) active = null;
+        pool.released = true;
+        for (Block<P> b : pool.owned) {
+            b.pool = null;
+            if (!b.inUse) {
+                raw.release(b.ptr);
+                driverReleases++;
+                cached -= b.classBytes;
+            }
+        }
+        pool.owned.clear();
+        pool.free.clear();
+    }
+
     /** @param raw the driver allocations below the cache */
     public CachingAllocator(RawMemory<P> raw) {
         if (raw == null) throw new IllegalArgumentException("CachingAllocator: raw memory must not be null");
@@ -153,7 +212,7 @@ public final class CachingAllocator<P> {
     public Block<P> allocate(long bytes) {
         long cls = sizeClass(bytes);
         reclaimPending();
-        ArrayDeque<Block<P>> list = free.get(cls);
+        ArrayDeque<Block<P>> list = (active != null ? active.free : free).get(cls);
         Block<P> b = list == null ? null : list.pollFirst();
         if (b != null) {
             cached -= cls;
@@ -168,6 +227,10 @@ public final class CachingAllocator<P> {
             if (ptr == null) throw outOfMemory(bytes, cls);
             driverAllocations++;
             b = new Block<>(ptr, cls);
+            if (active != null) {
+                b.pool = active;
+                active.owned.add(b);
+            }
         }
         b.inUse = true;
         b.requestedBytes = bytes;
@@ -186,7 +249,18 @@ public final class CachingAllocator<P> {
      */
     public void free(Block<P> block) {
         release(block);
-        free.computeIfAbsent(block.classBytes, k -> new ArrayDeque<>()).addFirst(block);
+        if (!toPool(block)) free.computeIfAbsent(block.classBytes, k -> new ArrayDeque<>()).addFirst(block);
+    }
+
+    /** Puts a freed block into its pool, or into the active pool (a block freed during a capture); false otherwise. */
+    private boolean toPool(Block<P> block) {
+        if (block.pool == null && active != null) {
+            block.pool = active; // captured work may have used it before this free: the graph keeps it
+            active.owned.add(block);
+        }
+        if (block.pool == null) return false;
+        block.pool.free.computeIfAbsent(block.classBytes, k -> new ArrayDeque<>()).addFirst(block);
+        return true;
     }
 
     /**
@@ -198,6 +272,11 @@ public final class CachingAllocator<P> {
     public void freeAfter(Block<P> block, Fence fence) {
         if (fence == null) throw new IllegalArgumentException("CachingAllocator: fence must not be null");
         release(block);
+        if (block.pool != null || active != null) { // a pool's memory is only reused inside its graph, in stream order
+            fence.close();
+            toPool(block);
+            return;
+        }
         pending.add(new Pending<>(block, fence));
     }
 

@@ -51,6 +51,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
     private final PinnedStaging staging;
     private final CudaMatmul matmul;
     private final Queue<DeviceBuffer> pendingFrees = new ConcurrentLinkedQueue<>();
+    private final Queue<Runnable> pendingReleases = new ConcurrentLinkedQueue<>();
     private boolean closed;
 
     private CudaBackend(CudaContext ctx, boolean ownsContext, CudaMatmul matmul) {
@@ -101,6 +102,11 @@ public final class CudaBackend implements Backend, AutoCloseable {
         return ctx;
     }
 
+    /** The native handle ({@code cudaStream_t}) of the stream every op of this backend runs on, for libraries bound through JavaCPP (NCCL). */
+    public long streamHandle() {
+        return DevicePointers.handle(ctx.stream());
+    }
+
     /** What computes matrix products (cuBLAS or the fallback kernel, and why). */
     public String matmulImplementation() {
         return matmul.implementation();
@@ -141,14 +147,70 @@ public final class CudaBackend implements Backend, AutoCloseable {
         ctx.synchronize();
     }
 
+    // ------------------------------------------------------------------ graph capture
+
+    private CudaGraph.Capture capture;
+
+    @Override
+    public boolean canCapture() {
+        return true;
+    }
+
+    /**
+     * Starts capturing the work enqueued on the context's stream into a {@link CudaGraph}
+     * (allocations from a private pool, uploads from pinned buffers of their own).
+     *
+     * @throws IllegalStateException when a capture is under way already
+     */
+    @Override
+    public void beginCapture() {
+        ensureOpen();
+        if (capture != null) throw new IllegalStateException("CudaBackend: a capture is under way already on " + ctx);
+        drainFrees();
+        capture = CudaGraph.begin(ctx, staging);
+    }
+
+    /** Whether a capture is under way (host reads of device values are not allowed then). */
+    public boolean capturing() {
+        return capture != null;
+    }
+
+    @Override
+    public lmu.backend.StepGraph endCapture() {
+        if (capture == null) throw new IllegalStateException("CudaBackend: no capture is under way on " + ctx);
+        CudaGraph.Capture c = capture;
+        capture = null;
+        return c.end();
+    }
+
+    @Override
+    public void abortCapture() {
+        if (capture == null) return;
+        CudaGraph.Capture c = capture;
+        capture = null;
+        c.abort();
+    }
+
     // ------------------------------------------------------------------ storage and transfers
 
     Queue<DeviceBuffer> pendingFrees() {
         return pendingFrees;
     }
 
-    /** Returns the buffers of garbage-collected storages to the allocator (on this thread). */
+    /**
+     * Queues {@code release}, which returns device memory of this backend to its allocator (e.g. a
+     * cache's buffers), to run on this backend's thread at its next allocation, like the blocks of
+     * garbage-collected storages (in stream order: work enqueued before still completes first).
+     * Thread-safe: for cleaners.
+     */
+    public void releaseLater(Runnable release) {
+        pendingReleases.add(release);
+    }
+
+    /** Runs the queued releases and returns the buffers of garbage-collected storages to the allocator (on this thread). */
     private void drainFrees() {
+        Runnable r;
+        while ((r = pendingReleases.poll()) != null) r.run();
         DeviceBuffer b;
         while ((b = pendingFrees.poll()) != null) b.close();
     }
@@ -848,6 +910,24 @@ public final class CudaBackend implements Backend, AutoCloseable {
         elementwise("elementwise", "dropout_kernel", n).ptr(po).ptr(px).i32(n).i64(seed).i64(threshold).f32(scale).run();
     }
 
+    /** {@link #dropout(Tensor, Tensor, double, long)} with the seed read on the device from a {@link lmu.backend.SeedTable} slot. */
+    @Override
+    public void dropout(Tensor out, Tensor x, double p, Tensor seeds, int slot) {
+        CUdeviceptr po = ptr(out, "dropout", "out"), px = ptr(x, "dropout", "x"), ps = ptr(seeds, "dropout", "seeds");
+        sameNumel("dropout", "out", out, x.numel());
+        if (!(p >= 0 && p < 1)) throw new IllegalArgumentException("CudaBackend.dropout: p : " + p + " (expected: 0 <= p < 1)");
+        if (slot < 0 || lmu.backend.SeedTable.FLOATS_PER_SEED * (slot + 1) > seeds.numel()) {
+            throw new IllegalArgumentException("CudaBackend.dropout: slot must be in [0, "
+                    + seeds.numel() / lmu.backend.SeedTable.FLOATS_PER_SEED + "), got " + slot);
+        }
+        int n = x.numel();
+        if (n == 0) return;
+        long threshold = (long) Math.ceil(p * 0x1.0p53);
+        float scale = (float) (1 / (1 - p));
+        elementwise("elementwise", "dropout_table_kernel", n).ptr(po).ptr(px).i32(n).ptr(ps).i32(slot).i64(threshold)
+                .f32(scale).run();
+    }
+
     @Override
     public void maskedFill(Tensor out, Tensor x, boolean[] mask, int[] maskShape, double value) {
         CUdeviceptr po = ptr(out, "maskedFill", "out"), px = ptr(x, "maskedFill", "x");
@@ -974,6 +1054,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
     // ------------------------------------------------------------------ fused kernel families
 
     private lmu.backend.cuda.kernels.CudaOptimizerKernels optimizerKernels;
+    private lmu.backend.cuda.kernels.CudaFeatureKernels featureKernels;
 
     @Override
     public <T> T kernels(Class<T> type) {
@@ -984,6 +1065,10 @@ public final class CudaBackend implements Backend, AutoCloseable {
         }
         if (type == lmu.backend.AttentionKernels.class) return type.cast(new lmu.backend.cuda.kernels.CudaAttentionKernels(this));
         if (type == lmu.backend.CtcKernels.class) return type.cast(new lmu.backend.cuda.kernels.CudaCtcKernels(this));
+        if (type == lmu.backend.FeatureKernels.class) {
+            if (featureKernels == null) featureKernels = new lmu.backend.cuda.kernels.CudaFeatureKernels(this);
+            return type.cast(featureKernels);
+        }
         if (type == lmu.backend.FusedKernels.class) return type.cast(new lmu.backend.cuda.kernels.CudaFusedKernels(this));
         return Backend.super.kernels(type);
     }
@@ -1000,12 +1085,16 @@ public final class CudaBackend implements Backend, AutoCloseable {
         if (closed) return;
         try {
             ctx.synchronize();
+            if (featureKernels != null) featureKernels.close();
             drainFrees();
             matmul.close();
             staging.close();
         } finally {
             closed = true;
-            if (ownsContext) ctx.close();
+            if (ownsContext) {
+                Backends.unregisterCuda(this); // registered by open
+                ctx.close();
+            }
         }
     }
 

@@ -187,6 +187,26 @@ public final class CudaKernels {
                 .f32(weightDecay).f32(gradScale).i32(decoupled ? 1 : 0).run();
     }
 
+    /**
+     * {@link #adamwUpdate} with the learning rate and bias corrections read from the device-side
+     * step state ({@code lmu.backend.OptimizerKernels} slots), skipped on the device when its
+     * found-inf slot is set or its sum of squares is not finite. The launch's arguments do not change
+     * from step to step (a captured launch replays correctly).
+     *
+     * @param state the step state, {@code OptimizerKernels.STEP_STATE_SIZE} floats
+     */
+    public static void adamwUpdateFromState(CudaContext ctx, CUdeviceptr param, CUdeviceptr grad, CUdeviceptr m,
+            CUdeviceptr v, int n, CUdeviceptr state, float beta1, float beta2, float eps, float weightDecay,
+            boolean decoupled) {
+        Checks.positive("n", n);
+        Checks.inRange("beta1", beta1, 0, 1);
+        Checks.inRange("beta2", beta2, 0, 1);
+        Launch.kernel(ctx, "adamw", "adamw_update_state_kernel")
+                .grid(LaunchGeometry.gridStrideBlocks(n, ELEMENTWISE_BLOCK, ctx.multiprocessors())).block(ELEMENTWISE_BLOCK)
+                .ptr(param).ptr(grad).ptr(m).ptr(v).i32(n).ptr(state).f32(beta1).f32(beta2).f32(eps).f32(weightDecay)
+                .i32(decoupled ? 1 : 0).run();
+    }
+
     // ---------------------------------------------------------------- clip_unscale.cu
 
     /**
@@ -242,5 +262,18 @@ public final class CudaKernels {
         Launch.kernel(ctx, "clip_unscale", "unscale_check_kernel")
                 .grid(LaunchGeometry.gridStrideBlocks(n, ELEMENTWISE_BLOCK, ctx.multiprocessors())).block(ELEMENTWISE_BLOCK)
                 .ptr(g).i32(n).f32(invScale).ptr(foundInf).run();
+    }
+    /**
+     * {@link #unscaleCheck} with the inverse scale read from and the found-inf flag written to the
+     * device-side step state ({@code state[3]}, {@code state[4] = 1.0f}; the caller clears it once per step).
+     *
+     * @param g gradients, n floats, scaled in place
+     * @param state the step state, {@code OptimizerKernels.STEP_STATE_SIZE} floats
+     */
+    public static void unscaleFromState(CudaContext ctx, CUdeviceptr g, int n, CUdeviceptr state) {
+        Checks.positive("n", n);
+        Launch.kernel(ctx, "clip_unscale", "unscale_state_kernel")
+                .grid(LaunchGeometry.gridStrideBlocks(n, ELEMENTWISE_BLOCK, ctx.multiprocessors())).block(ELEMENTWISE_BLOCK)
+                .ptr(g).i32(n).ptr(state).run();
     }
 }

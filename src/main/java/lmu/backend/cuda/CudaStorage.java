@@ -73,6 +73,11 @@ public final class CudaStorage extends DeviceStorage {
         return buffer.ptr();
     }
 
+    /** The device address of element 0, for libraries bound through JavaCPP (NCCL). */
+    public long address() {
+        return DevicePointers.address(buffer.ptr());
+    }
+
     /** The backend that owns this storage. */
     public CudaBackend backend() {
         return backend;

@@ -95,6 +95,25 @@ public final class DeviceAllocator implements AutoCloseable {
         });
     }
 
+    /**
+     * Makes a new private pool active: until {@link #endPool}, allocations come from it and frees
+     * go to it (the memory of a graph being captured, see {@link CachingAllocator.Pool}).
+     */
+    public CachingAllocator.Pool<CUdeviceptr> beginPool() {
+        return cache.beginPool();
+    }
+
+    /** Deactivates the active pool (it keeps its memory for its graph). */
+    public void endPool() {
+        cache.endPool();
+    }
+
+    /** Synchronises the context and gives a pool's free memory back to the driver (its graph destroyed). */
+    public void releasePool(CachingAllocator.Pool<CUdeviceptr> pool) {
+        ctx.synchronize();
+        cache.releasePool(pool);
+    }
+
     /** The allocator's counters. */
     public CachingAllocator.Stats stats() {
         return cache.stats();

@@ -88,7 +88,39 @@ public final class PinnedStaging implements AutoCloseable {
         uploadChunks(n, 4, dst, fill);
     }
 
+    private java.util.List<Pointer> captured; // pinned copies held by a graph being captured, or null
+
+    /**
+     * Starts capture mode (a CUDA graph being captured on the context's stream): each upload then
+     * copies its values into a pinned buffer of its own, which the captured copy reads at every
+     * replay (the values of capture time, as a graph freezes them), and a download is refused.
+     */
+    void beginCapture() {
+        captured = new java.util.ArrayList<>();
+    }
+
+    /** Ends capture mode; returns the pinned buffers the captured copies read (free them with the graph). */
+    java.util.List<Pointer> endCapture() {
+        java.util.List<Pointer> l = captured == null ? java.util.List.of() : captured;
+        captured = null;
+        return l;
+    }
+
+    /** Frees pinned buffers returned by {@link #endCapture}. */
+    static void freeCaptured(java.util.List<Pointer> buffers) {
+        for (Pointer p : buffers) JCudaDriver.cuMemFreeHost(p);
+    }
+
     private void uploadChunks(int n, int elementBytes, CUdeviceptr dst, ChunkCopy fill) {
+        if (captured != null) {
+            long bytes = (long) elementBytes * n;
+            Pointer p = new Pointer();
+            Driver.check("cuMemAllocHost", () -> JCudaDriver.cuMemAllocHost(p, bytes), bytes + " bytes of pinned host memory");
+            captured.add(p);
+            fill.copy(p.getByteBuffer(0, bytes).order(ByteOrder.nativeOrder()), 0, n);
+            Driver.check("cuMemcpyHtoDAsync", () -> JCudaDriver.cuMemcpyHtoDAsync(dst, p, bytes, ctx.stream()));
+            return;
+        }
         int perChunk = chunkBytes / elementBytes;
         int k = 0;
         for (int done0 = 0; done0 < n; done0 += perChunk, k++) {
@@ -133,6 +165,10 @@ public final class PinnedStaging implements AutoCloseable {
     }
 
     private void downloadChunks(CUdeviceptr src, int n, int elementBytes, ChunkCopy drain) {
+        if (captured != null) {
+            throw new IllegalStateException("PinnedStaging: a device value read on the host while capturing a CUDA graph (a host"
+                    + " synchronisation inside the captured step)");
+        }
         int perChunk = chunkBytes / elementBytes;
         int chunks = (n + perChunk - 1) / perChunk;
         for (int k = 0; k < chunks + 1; k++) {

@@ -35,10 +35,11 @@ final class LmuComposition {
     /**
      * @param p parameters in {@link LmuFunction#PARAMETER_ORDER}, null where absent, on x's device
      * @param x input, shape (B, T, C), lengths already checked
+     * @param method form of the parallel mode's convolution, handed to the device's {@link LmuKernels}
      * @return h, shape (B, T, hidden), zero at padded frames
      */
-    static Tensor forward(LmuConfig c, LegendreImpulseResponse ir, boolean parallel, Tensor x, Tensor[] p,
-            int[] lengths) {
+    static Tensor forward(LmuConfig c, LegendreImpulseResponse ir, boolean parallel, LegendreConvolution.Method method,
+            Tensor x, Tensor[] p, int[] lengths) {
         Tensor ex = p[0], eh = p[1], em = p[2], bu = p[3], wx = p[4], wh = p[5], wm = p[6], bh = p[7];
         int batch = x.dim(0), frames = x.dim(1);
         boolean[] padding = new boolean[batch * frames];
@@ -54,7 +55,7 @@ final class LmuComposition {
         if (bu != null) ux = BiasActivation.apply(ux, bu, FusedKernels.Activation.IDENTITY);
         Tensor ax = wx == null ? null : MatMul.apply(xm, wx, false, false);
         if (parallel) {
-            Tensor m = new Convolution(ir, lengths).apply(ux);
+            Tensor m = new Convolution(ir, method, lengths).apply(ux);
             Tensor a = MatMul.apply(m, wm, false, false);
             if (ax != null) a = a.add(ax);
             Tensor h = bh == null && c.activation() == Activation.IDENTITY ? a : BiasActivation.apply(a, bh, fused(c.activation()));
@@ -73,13 +74,18 @@ final class LmuComposition {
         };
     }
 
-    /** The causal convolution m = conv(H, u): input u (B, T, K), output m (B, T, K·d), zero at padded frames. */
+    /**
+     * The causal convolution m = conv(H, u) in a given form: input u (B, T, K), output m (B, T, K·d),
+     * zero at padded frames.
+     */
     static final class Convolution extends Function {
         private final LegendreImpulseResponse ir;
+        private final LegendreConvolution.Method method;
         private final int[] lengths;
 
-        Convolution(LegendreImpulseResponse ir, int[] lengths) {
+        Convolution(LegendreImpulseResponse ir, LegendreConvolution.Method method, int[] lengths) {
             this.ir = ir;
+            this.method = method;
             this.lengths = lengths.clone();
         }
 
@@ -90,13 +96,13 @@ final class LmuComposition {
 
         @Override
         protected Tensor forward(Ctx ctx, Tensor... in) {
-            return Backends.kernels(in[0], LmuKernels.class).convolutionForward(ir, in[0], lengths);
+            return Backends.kernels(in[0], LmuKernels.class).convolutionForward(ir, in[0], lengths, method);
         }
 
         @Override
         protected Tensor[] backward(Ctx ctx, Tensor dm) {
             if (!ctx.needsInputGrad(0)) return new Tensor[1];
-            return new Tensor[] {Backends.kernels(dm, LmuKernels.class).convolutionBackward(ir, dm, lengths)};
+            return new Tensor[] {Backends.kernels(dm, LmuKernels.class).convolutionBackward(ir, dm, lengths, method)};
         }
     }
 

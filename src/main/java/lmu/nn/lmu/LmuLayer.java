@@ -26,8 +26,8 @@ import lmu.util.Rng;
  * except the float32 parallel layer with the AUTO convolution method, which runs in float32). On
  * any other device it runs as a composition ({@link LmuComposition}): generic ops for the products
  * that do not depend on the previous frame, and the device's {@link lmu.backend.LmuKernels} for the
- * convolution and the recurrence; it is the same function with the same gradients, and the
- * convolution method setting applies to the CPU path only. Under a mixed-precision {@link Autocast}
+ * convolution (in the form {@link #setConvolutionMethod} asks for) and the recurrence; it is the same
+ * function with the same gradients. Under a mixed-precision {@link Autocast}
  * policy only the input and output are stored in half precision.
  *
  * <pre>{@code
@@ -130,7 +130,7 @@ public final class LmuLayer extends Module implements lmu.nn.SequenceLayer {
         Tensor h;
         // only the input and output are rounded, as in the fused op: the inside runs at the storage precision
         try (Autocast inside = Autocast.enable(Precision.OFF)) {
-            h = LmuComposition.forward(config, ir, parallel, xh, orderedParameters(), lengths);
+            h = LmuComposition.forward(config, ir, parallel, convolution, xh, orderedParameters(), lengths);
         }
         return Autocast.half(h);
     }
@@ -162,8 +162,14 @@ public final class LmuLayer extends Module implements lmu.nn.SequenceLayer {
     }
 
     /**
-     * Convolution method of the parallel mode on the CPU (default AUTO: direct for short sequences,
-     * FFT for long); a device picks its own in its {@link lmu.backend.LmuKernels}.
+     * Convolution method of the parallel mode (default AUTO: direct for short sequences, FFT for long,
+     * each device with its own crossover). DIRECT or FFT force that form on every device: on the CPU
+     * the layer then runs in float64 whatever its dtype; on a GPU the method reaches the device's
+     * {@link lmu.backend.LmuKernels} (where a forced FFT takes at most
+     * {@code CudaLegendreConvolution.FFT_MAX_FRAMES} frames).
+     *
+     * @param method AUTO, DIRECT or FFT
+     * @throws IllegalArgumentException if method is null
      */
     public void setConvolutionMethod(Method method) {
         if (method == null) throw new IllegalArgumentException("LmuLayer: convolution method is null");

@@ -10,7 +10,8 @@ import java.util.List;
  *     back to {@link DataLoader#iterator(int, int)}); skipped empty batches leave gaps
  * @param ids utterance ids, in batch order, shape (B,)
  * @param features log-mel features, shape (B, T, C) row-major, zero past each utterance's length:
- *     {@code features[(b * T + t) * C + c]}
+ *     {@code features[(b * T + t) * C + c]}; empty (length 0) when the batch carries {@code signals}
+ *     instead
  * @param frames T, the longest utterance's frame count
  * @param bins C, values per frame (80)
  * @param frameLengths valid frames of each utterance, shape (B,)
@@ -18,17 +19,27 @@ import java.util.List;
  *     {@code labels[b * L + l]}
  * @param maxLabelLength L, the longest label sequence
  * @param labelLengths valid labels of each utterance, shape (B,)
+ * @param signals null for a batch of features; else the utterances' audio (B signals), from which
+ *     the features (B, T, C) with T = {@code frames} and per-utterance lengths {@code frameLengths}
+ *     are still to be computed (a loader built with {@link DataLoader.Builder#signals()})
  */
 public record Batch(int epoch, int index, List<String> ids, float[] features, int frames, int bins, int[] frameLengths,
-                    int[] labels, int maxLabelLength, int[] labelLengths) {
+                    int[] labels, int maxLabelLength, int[] labelLengths, Signals signals) {
     public Batch {
         int b = ids.size();
-        if (features.length != b * frames * bins || frameLengths.length != b || labelLengths.length != b
-                || labels.length != b * maxLabelLength) {
+        int expected = signals == null ? b * frames * bins : 0;
+        if (features.length != expected || frameLengths.length != b || labelLengths.length != b
+                || labels.length != b * maxLabelLength || (signals != null && signals.size() != b)) {
             throw new IllegalArgumentException("Batch: inconsistent shapes: B " + b + ", T " + frames + ", C " + bins + ", L "
                     + maxLabelLength + ", features " + features.length + ", labels " + labels.length);
         }
         ids = List.copyOf(ids);
+    }
+
+    /** A batch of features (no signals). */
+    public Batch(int epoch, int index, List<String> ids, float[] features, int frames, int bins, int[] frameLengths, int[] labels,
+            int maxLabelLength, int[] labelLengths) {
+        this(epoch, index, ids, features, frames, bins, frameLengths, labels, maxLabelLength, labelLengths, null);
     }
 
     /** B, the number of utterances. */

@@ -60,13 +60,16 @@ public final class DataLoader implements AutoCloseable {
     private final int prefetch;
     private final ExecutorService pool;
     private final SkipReport report;
+    private final boolean signals;
 
     private DataLoader(Builder b) {
         this.report = b.report;
         this.mode = b.mode;
         this.prefetch = b.prefetch;
+        this.signals = b.signals;
+        // signals: the features are computed downstream, so the feature cache and store are not used
         this.extractor = new FeatureExtractor(b.features, b.cmvnMode, b.globalCmvn, b.specAugment, b.speed, b.seed,
-                b.cacheDir == null ? null : new FeatureCache(b.cacheDir, b.features), b.store);
+                b.cacheDir == null || signals ? null : new FeatureCache(b.cacheDir, b.features), signals ? null : b.store);
         FeatureConfig cfg = b.features;
         List<Utterance> ok = new ArrayList<>();
         List<int[]> labs = new ArrayList<>();
@@ -164,6 +167,19 @@ public final class DataLoader implements AutoCloseable {
 
     public Mode mode() {
         return mode;
+    }
+
+    /**
+     * What turns an utterance into features here: its settings (CMVN, SpecAugment, seed) are the
+     * ones a consumer of {@link Batch#signals()} applies on its side.
+     */
+    public FeatureExtractor extractor() {
+        return extractor;
+    }
+
+    /** Whether batches carry signals ({@link Builder#signals()}) instead of features. */
+    public boolean deliversSignals() {
+        return signals;
     }
 
     /** This rank's planned batches of {@code epoch}, as utterance ids. */
@@ -281,6 +297,7 @@ public final class DataLoader implements AutoCloseable {
 
     private Batch build(int epoch, int index, int[] members) {
         boolean augment = mode == Mode.TRAIN;
+        if (signals) return buildSignals(epoch, index, members, augment);
         Batch stored = buildStored(epoch, index, members, augment);
         if (stored != null) return stored;
         List<String> ids = new ArrayList<>(members.length);
@@ -318,6 +335,46 @@ public final class DataLoader implements AutoCloseable {
             labelLengths[k] = l.length;
         }
         return new Batch(epoch, index, ids, x, maxT, c, frameLengths, y, maxL, labelLengths);
+    }
+
+    /**
+     * A batch of decoded, resampled and (augmenting) speed-perturbed signals, with the frame counts
+     * their features will have; utterances that fail to decode are left out, as in {@link #build}.
+     */
+    private Batch buildSignals(int epoch, int index, int[] members, boolean augment) {
+        FeatureConfig cfg = extractor.config();
+        List<String> ids = new ArrayList<>(members.length);
+        List<float[]> audio = new ArrayList<>(members.length);
+        List<int[]> labs = new ArrayList<>(members.length);
+        int maxT = 0, maxL = 0;
+        for (int i : members) {
+            Utterance u = utterances.get(i);
+            float[] x;
+            try {
+                x = extractor.signal(u, epoch, augment);
+            } catch (RuntimeException e) {
+                if (Thread.currentThread().isInterrupted()) {
+                    throw new CancellationException("DataLoader: shut down while loading " + u.id());
+                }
+                report.skip(u, "unreadable audio", e.getMessage());
+                continue;
+            }
+            ids.add(u.id());
+            audio.add(x);
+            labs.add(labels[i]);
+            maxT = Math.max(maxT, cfg.numFrames(x.length));
+            maxL = Math.max(maxL, labels[i].length);
+        }
+        int b = ids.size();
+        int[] frameLengths = new int[b], labelLengths = new int[b];
+        int[] y = new int[b * maxL];
+        for (int k = 0; k < b; k++) {
+            frameLengths[k] = cfg.numFrames(audio.get(k).length);
+            int[] l = labs.get(k);
+            System.arraycopy(l, 0, y, k * maxL, l.length);
+            labelLengths[k] = l.length;
+        }
+        return new Batch(epoch, index, ids, new float[0], maxT, cfg.nMels(), frameLengths, y, maxL, labelLengths, Signals.of(audio));
     }
 
     /**
@@ -365,6 +422,7 @@ public final class DataLoader implements AutoCloseable {
         private SkipReport report = new SkipReport();
         private java.nio.file.Path cacheDir;
         private FeatureStore store;
+        private boolean signals;
 
         private Builder(List<Utterance> utterances, Vocabulary vocabulary) {
             this.utterances = List.copyOf(Objects.requireNonNull(utterances, "utterances"));
@@ -410,6 +468,13 @@ public final class DataLoader implements AutoCloseable {
          * store holds needs no audio file (default: no store).
          */
         public Builder featureStore(FeatureStore s) { store = s; return this; }
+        /**
+         * Batches carry decoded (and, training, speed-perturbed) audio ({@link Batch#signals()})
+         * instead of features, for a consumer that computes the features itself, e.g. on the
+         * model's device; it applies {@link DataLoader#extractor()}'s CMVN and SpecAugment settings. The
+         * feature cache and store are not used (default: features).
+         */
+        public Builder signals() { signals = true; return this; }
         /** Where skips are recorded (default: a new report). */
         public Builder report(SkipReport r) { report = Objects.requireNonNull(r); return this; }
 

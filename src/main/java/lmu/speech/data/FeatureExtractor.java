@@ -90,6 +90,25 @@ public final class FeatureExtractor {
         return cfg;
     }
 
+    public CmvnMode cmvnMode() {
+        return cmvnMode;
+    }
+
+    /** The statistics of {@link CmvnMode#GLOBAL}, else null. */
+    public Cmvn globalCmvn() {
+        return global;
+    }
+
+    /** The masking applied when augmenting, or null for none. */
+    public SpecAugment specAugment() {
+        return specAugment;
+    }
+
+    /** The run seed of augmentation. */
+    public long seed() {
+        return seed;
+    }
+
     /** Smallest speed factor that can be applied (1 without speed perturbation). */
     double minSpeedFactor() {
         if (speed == null) return 1;
@@ -197,6 +216,23 @@ public final class FeatureExtractor {
 
     /** Decoded, resampled, speed-perturbed raw log-mel features (no cache, store or normalisation). */
     FeatureMatrix rawFeatures(Utterance u, double factor) {
+        return logMel.compute(samples(u, factor));
+    }
+
+    /**
+     * The signal that {@link #extract} turns into features: the segment decoded, resampled to
+     * {@link FeatureConfig#sampleRate()} and (augmenting, when configured) speed-perturbed with
+     * the factor of (run seed, epoch, utterance). No feature store or cache is involved.
+     *
+     * @return samples, shape (N), N &gt; 0
+     * @throws RuntimeException from decoding (named file and problem), or IllegalArgumentException
+     *     when the segment holds no samples
+     */
+    public float[] signal(Utterance u, int epoch, boolean augment) {
+        return samples(u, factor(u, epoch, augment));
+    }
+
+    private float[] samples(Utterance u, double factor) {
         Audio a = AudioReader.read(u.audio(), u.offset(), u.duration());
         float[] x = a.samples();
         if (a.sampleRate() != cfg.sampleRate()) x = Resampler.of(a.sampleRate(), cfg.sampleRate()).process(x);
@@ -204,7 +240,7 @@ public final class FeatureExtractor {
         if (x.length == 0) {
             throw new IllegalArgumentException(u.audio() + ": no audio samples in the segment at " + u.offset() + " s");
         }
-        return logMel.compute(x);
+        return x;
     }
 
     /**

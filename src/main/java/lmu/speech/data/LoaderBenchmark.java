@@ -24,7 +24,10 @@ import lmu.speech.text.Vocabulary;
  * Features come from the audio ({@link Source#WAV}), from a {@link FeatureCache} filled by the
  * warm-up epochs ({@link Source#CACHE}), or from a {@link FeatureStore} built before timing
  * ({@link Source#STORE}). The data are either a dataset or synthetic 16-bit WAV files of 2 to 6 s
- * written to a temporary folder (deleted afterwards).
+ * written to a temporary folder (deleted afterwards). With a batch consumer ({@link #run(Options,
+ * PrintStream, java.util.function.Function)}) the loader delivers audio ({@link
+ * DataLoader.Builder#signals()}) and the timing includes what the consumer does with every batch,
+ * e.g. computing the features on a GPU ({@code bench-loader --features-on device}).
  */
 public final class LoaderBenchmark {
     private LoaderBenchmark() {}
@@ -65,6 +68,21 @@ public final class LoaderBenchmark {
      * @throws IllegalArgumentException for bad options or an unusable dataset
      */
     public static Result run(Options o, PrintStream out) {
+        return run(o, out, null);
+    }
+
+    /**
+     * As {@link #run(Options, PrintStream)}, with batches of audio handed to a consumer that
+     * {@code consumer} makes from the loader (null: batches of features, nothing done with them).
+     *
+     * @throws IllegalArgumentException also when a consumer is given with a source other than WAV
+     */
+    public static Result run(Options o, PrintStream out,
+            java.util.function.Function<DataLoader, java.util.function.Consumer<Batch>> consumer) {
+        if (consumer != null && o.source() != Source.WAV) {
+            throw new IllegalArgumentException("bench-loader: batches of audio come from the audio itself (source wav), got source "
+                    + o.source().name().toLowerCase(Locale.ROOT));
+        }
         Path tmp;
         try {
             tmp = Files.createTempDirectory("lmu-bench-loader");
@@ -77,6 +95,7 @@ public final class LoaderBenchmark {
             FeatureConfig cfg = FeatureConfig.defaults();
             DataLoader.Builder b = DataLoader.builder(utts, Vocabulary.english()).threads(o.threads()).maxFramesPerBatch(o.maxFrames())
                     .maxBatchSize(o.batchSize()).specAugment(o.specAugment()).features(cfg);
+            if (consumer != null) b.signals();
             if (o.source() == Source.CACHE) b.featureCache(tmp.resolve("cache"));
             if (o.source() == Source.STORE) {
                 long t0 = System.nanoTime();
@@ -89,13 +108,16 @@ public final class LoaderBenchmark {
             double[] wall = new double[o.epochs()], cpu = new double[o.epochs()];
             double audio = 0;
             try (DataLoader dl = b.build()) {
+                java.util.function.Consumer<Batch> use = consumer == null ? x -> { } : consumer.apply(dl);
                 for (int e = -o.warmup(); e < o.epochs(); e++) {
                     long t0 = System.nanoTime(), c0 = os.getProcessCpuTime();
                     long frames = 0;
                     int batches = 0;
                     try (DataLoader.Epoch it = dl.iterator(e + o.warmup())) {
                         while (it.hasNext()) {
-                            frames += it.next().validFrames();
+                            Batch batch = it.next();
+                            use.accept(batch);
+                            frames += batch.validFrames();
                             batches++;
                         }
                     }

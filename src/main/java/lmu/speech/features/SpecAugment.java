@@ -83,21 +83,58 @@ public record SpecAugment(int freqMasks, int freqWidth, int timeMasks, int timeW
             throw new IllegalArgumentException("SpecAugment: features (T " + frames + ", C " + bins + ") at offset " + offset
                     + " do not fit in an array of " + v.length);
         }
+        Masks m = masks(frames, bins, seed);
+        for (int t = 0; t < frames; t++) {
+            int o = offset + t * bins;
+            if (m.frames()[t]) {
+                java.util.Arrays.fill(v, o, o + bins, maskValue);
+            } else {
+                for (int c = 0; c < bins; c++) if (m.bins()[c]) v[o + c] = maskValue;
+            }
+        }
+    }
+
+    /**
+     * Which cells of one utterance's features the masks cover: cell (t, c) is masked when {@code
+     * bins[c]} or {@code frames[t]}. Every mask writes the same value, so this is all that {@link
+     * #applyInPlace} needs; a device applies the same masks with two broadcast fills.
+     *
+     * @param bins masked frequency bins, shape (C)
+     * @param frames masked frames, shape (T)
+     */
+    public record Masks(boolean[] bins, boolean[] frames) {}
+
+    /**
+     * The masks of one utterance, drawn from {@code seed} exactly as {@link #applyInPlace} draws
+     * them.
+     *
+     * @param frames T &ge; 0
+     * @param bins C &gt; 0
+     * @param seed from {@link AugmentSeed#of}(runSeed, epoch, utteranceId, {@link #SEED_PURPOSE})
+     * @throws IllegalArgumentException when T &lt; 0 or C &le; 0
+     */
+    public Masks masks(int frames, int bins, long seed) {
+        if (frames < 0 || bins <= 0) {
+            throw new IllegalArgumentException("SpecAugment: features must have T >= 0 and C > 0, got T " + frames + ", C " + bins);
+        }
         SplittableRandom r = new SplittableRandom(seed);
-        int c = bins, o = offset;
+        boolean[] fm = new boolean[bins], tm = new boolean[frames];
+        int c = bins;
         int fw = Math.min(freqWidth, c);
         for (int i = 0; i < freqMasks; i++) {
             int w = r.nextInt(fw + 1);
             int s = r.nextInt(c - w + 1);
-            for (int t = 0; t < frames; t++) java.util.Arrays.fill(v, o + t * c + s, o + t * c + s + w, maskValue);
+            java.util.Arrays.fill(fm, s, s + w, true);
         }
-        if (frames == 0) return;
-        int tw = maxTimeWidth(frames);
-        int count = timeMaskCount(frames);
-        for (int i = 0; i < count; i++) {
-            int w = r.nextInt(tw + 1);
-            int s = r.nextInt(frames - w + 1);
-            java.util.Arrays.fill(v, o + s * c, o + (s + w) * c, maskValue);
+        if (frames > 0) {
+            int tw = maxTimeWidth(frames);
+            int count = timeMaskCount(frames);
+            for (int i = 0; i < count; i++) {
+                int w = r.nextInt(tw + 1);
+                int s = r.nextInt(frames - w + 1);
+                java.util.Arrays.fill(tm, s, s + w, true);
+            }
         }
+        return new Masks(fm, tm);
     }
 }

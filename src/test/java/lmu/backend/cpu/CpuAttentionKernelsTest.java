@@ -99,6 +99,42 @@ class CpuAttentionKernelsTest {
         assertArrayEquals(fromForward, bits);
     }
 
+    /**
+     * Forward keeps its mask beside P and backward uses it; a backward handed a P without an entry
+     * (a copy) draws the same mask again, so the gradients are the same bit for bit either way.
+     */
+    @Test
+    void backwardUsesForwardsMaskAndARedrawGivesTheSameGradients() {
+        double p = 0.25;
+        long seed = 4242;
+        Tensor q = randn(DType.F32, 21), k = randn(DType.F32, 22), v = randn(DType.F32, 23), g = randn(DType.F32, 24);
+        AttentionKernels.Saved s = CpuAttentionKernels.INSTANCE.forward(q, k, v, H, SCALE, LENGTHS, MASK, p, seed);
+        assertTrue(CpuAttentionKernels.keepsMaskFor(s.state()));
+        long[] drawn = CpuAttention.drawKeep(B * H, T, p, seed);
+        assertArrayEquals(drawn, CpuAttentionKernels.keep(s.state(), B * H, T, p, seed), "forward's mask is the drawn one");
+        assertArrayEquals(CpuAttention.drawKeep(B * H, T, p, seed + 1),
+                CpuAttentionKernels.keep(s.state(), B * H, T, p, seed + 1), "another seed: drawn for that seed");
+        Tensor[] kept = CpuAttentionKernels.INSTANCE.backward(g, q, k, v, s, H, SCALE, LENGTHS, MASK, p, seed, true, true, true);
+
+        Tensor copy = Tensor.of(s.state().f32().clone(), s.state().shape());
+        assertTrue(!CpuAttentionKernels.keepsMaskFor(copy));
+        AttentionKernels.Saved other = new AttentionKernels.Saved(s.out(), copy);
+        Tensor[] redrawn = CpuAttentionKernels.INSTANCE.backward(g, q, k, v, other, H, SCALE, LENGTHS, MASK, p, seed, true, true,
+                true);
+        for (int i = 0; i < 3; i++) assertArrayEquals(kept[i].f32(), redrawn[i].f32(), 0f, "gradient " + i);
+        // and the mask matters: without dropout the gradients differ
+        Tensor[] none = CpuAttentionKernels.INSTANCE.backward(g, q, k, v, s, H, SCALE, LENGTHS, MASK, 0, seed, false, false,
+                true);
+        assertTrue(!java.util.Arrays.equals(kept[2].f32(), none[2].f32()));
+    }
+
+    @Test
+    void withoutDropoutNoMaskIsKept() {
+        Tensor q = randn(DType.F64, 31);
+        AttentionKernels.Saved s = CpuAttentionKernels.INSTANCE.forward(q, q, q, H, SCALE, null, MASK, 0, 5);
+        assertTrue(!CpuAttentionKernels.keepsMaskFor(s.state()));
+    }
+
     @Test
     void withoutDropoutTheSavedStateIsTheSoftmax() {
         Tensor q = randn(DType.F64, 11), k = randn(DType.F64, 12), v = randn(DType.F64, 13);

@@ -200,4 +200,42 @@ class CachingAllocatorTest {
         assertEquals("1.50 KiB", CachingAllocator.bytes(1536));
         assertEquals("3.00 GiB", CachingAllocator.bytes(3L << 30));
     }
+
+    @Test
+    void aPrivatePoolKeepsWhatItsCaptureAllocatedOrFreedAwayFromEveryoneElseUntilReleased() {
+        FakeMemory mem = new FakeMemory(1 << 20);
+        CachingAllocator<long[]> a = new CachingAllocator<>(mem);
+        CachingAllocator.Block<long[]> before = a.allocate(1000); // allocated before the capture, freed during it
+        CachingAllocator.Block<long[]> cachedOutside = a.allocate(4096);
+        a.free(cachedOutside);
+
+        CachingAllocator.Pool<long[]> pool = a.beginPool();
+        CachingAllocator.Block<long[]> act = a.allocate(4096);
+        assertNotSame(cachedOutside.ptr(), act.ptr(), "a capture never takes memory from the general cache");
+        a.free(act);
+        CachingAllocator.Block<long[]> again = a.allocate(4096);
+        assertSame(act.ptr(), again.ptr(), "inside the capture the pool's own free memory is reused in stream order");
+        a.free(before); // captured work may have used it: the graph keeps it
+        CachingAllocator.Block<long[]> grad = a.allocate(2000); // still in use when the capture ends
+        a.endPool();
+        assertEquals(3, pool.blocks());
+
+        a.free(again);
+        CachingAllocator.Block<long[]> outside = a.allocate(4096);
+        assertSame(cachedOutside.ptr(), outside.ptr(), "outside the capture the general cache serves");
+        CachingAllocator.Block<long[]> small = a.allocate(1000);
+        assertNotSame(before.ptr(), small.ptr(), "memory freed during the capture stays the graph's");
+        a.free(grad); // freed after the capture: back to its pool, not to the general cache
+        CachingAllocator.Block<long[]> g2 = a.allocate(2000);
+        assertNotSame(grad.ptr(), g2.ptr());
+
+        long liveBefore = mem.live.size();
+        a.releasePool(pool);
+        assertEquals(liveBefore - 3, mem.live.size(), "the pool's free blocks (act, before, grad) go back to the driver");
+        assertEquals(0, pool.blocks());
+        assertThrows(IllegalStateException.class, () -> {
+            a.beginPool();
+            a.beginPool();
+        });
+    }
 }

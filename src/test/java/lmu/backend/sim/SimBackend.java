@@ -42,6 +42,14 @@ public final class SimBackend implements Backend, AutoCloseable {
     private final Device device;
     private final java.util.concurrent.atomic.AtomicLongArray allocated =
             new java.util.concurrent.atomic.AtomicLongArray(DType.values().length);
+    private final java.util.concurrent.atomic.AtomicLong hostCopies = new java.util.concurrent.atomic.AtomicLong();
+
+    private final List<java.lang.ref.WeakReference<SimStorage>> live = new ArrayList<>();
+    private boolean captureEnabled;
+    private SimRecording recording;
+    private long capturedGraphs;
+    private long replays;
+    private int failCaptureAfter = -1;
 
     public SimBackend(Device device) {
         if (device.kind() != Device.Kind.CUDA) {
@@ -50,26 +58,138 @@ public final class SimBackend implements Backend, AutoCloseable {
         this.device = device;
     }
 
-    /** A simulated {@code cuda:index}, registered with {@link Backends} until {@link #close()}. */
+    /**
+     * A simulated {@code cuda:index}, registered with {@link Backends} for that index until {@link
+     * #close()}; several indices may be installed at once (one per rank of a multi-device test).
+     */
     public static SimBackend install(int index) {
         SimBackend b = new SimBackend(Device.cuda(index));
         Backends.registerCuda(b);
         return b;
     }
 
-    /** Unregisters this backend if it is the registered CUDA backend. */
+    /** Unregisters this backend if it is the CUDA backend registered for its index. */
     @Override
     public void close() {
         Backends.unregisterCuda(this);
     }
 
+    @Override
     public Device device() {
         return device;
+    }
+
+    /** Elements of this device's tensors copied to the host ({@link SimStorage#toHost()}) so far. */
+    public long hostCopies() {
+        return hostCopies.get();
+    }
+
+    void countHostCopy(int elements) {
+        hostCopies.addAndGet(elements);
     }
 
     /** Elements of {@code dtype} allocated by {@link #empty} so far (what a precision policy stores). */
     public long allocated(DType dtype) {
         return allocated.get(dtype.ordinal());
+    }
+
+    // ------------------------------------------------------------------ capture (what a CUDA graph freezes)
+
+    /** Lets {@link #beginCapture} work (off by default, so ordinary device tests run eagerly as before). */
+    public void enableCapture(boolean on) {
+        this.captureEnabled = on;
+    }
+
+    /** Replays of the graphs this backend captured, so far. */
+    public long replays() {
+        return replays;
+    }
+
+    /**
+     * Makes the next capture fail, as a capture that meets an operation it cannot record does, once
+     * {@code actions} actions have been recorded (a negative value: never).
+     */
+    public void failNextCaptureAfter(int actions) {
+        this.failCaptureAfter = actions;
+    }
+
+    /** Graphs captured by {@link #endCapture} so far. */
+    public long capturedGraphs() {
+        return capturedGraphs;
+    }
+
+    @Override
+    public boolean canCapture() {
+        return captureEnabled;
+    }
+
+    @Override
+    public void beginCapture() {
+        if (!captureEnabled) throw new UnsupportedOperationException("SimBackend: capture is not enabled");
+        if (recording != null) throw new IllegalStateException("SimBackend: a capture is already under way");
+        live.removeIf(r -> r.get() == null);
+        recording = new SimRecording(live);
+    }
+
+    @Override
+    public lmu.backend.StepGraph endCapture() {
+        if (recording == null) throw new IllegalStateException("SimBackend: no capture is under way");
+        SimRecording r = recording;
+        recording = null;
+        capturedGraphs++;
+        lmu.backend.StepGraph g = r.end();
+        return new lmu.backend.StepGraph() {
+            @Override
+            public void replay() {
+                g.replay();
+                replays++;
+            }
+
+            @Override
+            public void close() {
+                g.close();
+            }
+        };
+    }
+
+    @Override
+    public void abortCapture() {
+        if (recording == null) return;
+        recording.restore();
+        recording = null;
+    }
+
+    /** Whether a capture is under way. */
+    boolean capturing() {
+        return recording != null;
+    }
+
+    /** Runs {@code action} now and, while capturing, records it for replay. */
+    void run(Runnable action) {
+        action.run();
+        if (recording == null) return;
+        recording.add(action);
+        if (failCaptureAfter >= 0 && recording.size() >= failCaptureAfter) {
+            failCaptureAfter = -1;
+            throw new IllegalStateException("SimBackend: an operation that cannot be captured (failNextCaptureAfter)");
+        }
+    }
+
+    /** While capturing: refuses a host read of device memory (a synchronisation inside the captured work). */
+    void hostRead(String what) {
+        if (recording != null) {
+            throw new IllegalStateException("SimBackend: " + what + " read on the host while capturing (a host synchronisation"
+                    + " inside the captured step)");
+        }
+    }
+
+    /** Registers a storage of this backend (for the snapshot a capture takes). */
+    void created(SimStorage s) {
+        live.add(new java.lang.ref.WeakReference<>(s));
+        if (recording != null) {
+            float[] d = s.data();
+            recording.add(() -> java.util.Arrays.fill(d, 0f)); // a captured allocation hands out zeroed memory
+        }
     }
 
     // ------------------------------------------------------------------ host <-> device
@@ -80,12 +200,17 @@ public final class SimBackend implements Backend, AutoCloseable {
         if (host.storage() instanceof SimStorage) {
             throw new IllegalArgumentException("SimBackend.toDevice: the tensor is already on " + host.device());
         }
-        return wrap(host.toFloatArray(), host.shape());
+        float[] values = host.toFloatArray();
+        Tensor t = wrap(values.clone(), host.shape());
+        float[] d = ((SimStorage) t.storage()).data();
+        if (recording != null) recording.add(() -> System.arraycopy(values, 0, d, 0, values.length)); // frozen source
+        return t;
     }
 
     /** A host float32 copy of a simulated-device tensor (16-bit values widened exactly). */
     @Override
     public Tensor toHost(Tensor t) {
+        hostRead("toHost of a " + java.util.Arrays.toString(t.shape()) + " tensor");
         return Tensor.of(storageAny(t, "toHost", "t").toHost(), t.shape());
     }
 
@@ -158,64 +283,82 @@ public final class SimBackend implements Backend, AutoCloseable {
 
     @Override
     public void fill(Tensor t, double value) {
-        storageAny(t, "fill", "t").fill(value);
+        storageAny(t, "fill", "t").fill(value); // recorded by the storage
     }
 
     @Override
     public void addInPlace(Tensor acc, Tensor g) {
-        CPU.addInPlace(cpuAny(acc, "addInPlace", "acc"), cpuAny(g, "addInPlace", "g"));
-        rounded(acc);
+        Tensor a = cpuAny(acc, "addInPlace", "acc"), b = cpuAny(g, "addInPlace", "g");
+        run(() -> {
+            CPU.addInPlace(a, b);
+            rounded(acc);
+        });
     }
 
     @Override
     public Tensor addNew(Tensor a, Tensor b) {
-        Tensor sum = CPU.addNew(cpuAny(a, "addNew", "a"), cpuAny(b, "addNew", "b"));
-        Tensor out = new Tensor(new SimStorage(this, a.dtype(), sum.f32()), a.shape(), device);
-        rounded(out);
+        Tensor ca = cpuAny(a, "addNew", "a"), cb = cpuAny(b, "addNew", "b");
+        Tensor out = empty(a.dtype(), a.shape());
+        float[] d = ((SimStorage) out.storage()).data();
+        run(() -> {
+            System.arraycopy(CPU.addNew(ca, cb).f32(), 0, d, 0, d.length);
+            rounded(out);
+        });
         return out;
     }
 
     @Override
     public void binary(BinaryOp op, Tensor out, Tensor a, Tensor b) {
-        CPU.binary(op, cpu(out, "binary", "out"), cpu(a, "binary", "a"), cpu(b, "binary", "b"));
+        Tensor o = cpu(out, "binary", "out"), x = cpu(a, "binary", "a"), y = cpu(b, "binary", "b");
+        run(() -> CPU.binary(op, o, x, y));
     }
 
     @Override
     public void binaryBackward(BinaryOp op, int wrt, Tensor out, Tensor a, Tensor b, Tensor dOut) {
         String n = "binaryBackward";
-        CPU.binaryBackward(op, wrt, cpu(out, n, "out"), cpu(a, n, "a"), cpu(b, n, "b"), cpu(dOut, n, "dOut"));
+        Tensor o = cpu(out, n, "out"), x = cpu(a, n, "a"), y = cpu(b, n, "b"), d = cpu(dOut, n, "dOut");
+        run(() -> CPU.binaryBackward(op, wrt, o, x, y, d));
     }
 
     @Override
     public void unary(UnaryOp op, Tensor out, Tensor x, double param) {
-        CPU.unary(op, cpu(out, "unary", "out"), cpu(x, "unary", "x"), param);
+        Tensor o = cpu(out, "unary", "out"), cx = cpu(x, "unary", "x");
+        run(() -> CPU.unary(op, o, cx, param));
     }
 
     @Override
     public void unaryBackward(UnaryOp op, Tensor dx, Tensor x, Tensor y, Tensor dy, double param) {
         String n = "unaryBackward";
-        CPU.unaryBackward(op, cpu(dx, n, "dx"), cpuOrNull(x, n, "x"), cpuOrNull(y, n, "y"), cpu(dy, n, "dy"), param);
+        Tensor a = cpu(dx, n, "dx"), b = cpuOrNull(x, n, "x"), c = cpuOrNull(y, n, "y"), d = cpu(dy, n, "dy");
+        run(() -> CPU.unaryBackward(op, a, b, c, d, param));
     }
 
     @Override
     public void sumAxes(Tensor out, Tensor x, boolean[] reduce) {
-        CPU.sumAxes(cpuAny(out, "sumAxes", "out"), cpuAny(x, "sumAxes", "x"), reduce);
-        rounded(out);
+        Tensor o = cpuAny(out, "sumAxes", "out"), cx = cpuAny(x, "sumAxes", "x");
+        boolean[] r = reduce.clone();
+        run(() -> {
+            CPU.sumAxes(o, cx, r);
+            rounded(out);
+        });
     }
 
     @Override
     public void expand(Tensor out, Tensor x, double scale) {
-        CPU.expand(cpu(out, "expand", "out"), cpu(x, "expand", "x"), scale);
+        Tensor o = cpu(out, "expand", "out"), cx = cpu(x, "expand", "x");
+        run(() -> CPU.expand(o, cx, scale));
     }
 
     @Override
     public void maxAxis(Tensor out, int[] argmax, Tensor x, int axis) {
-        CPU.maxAxis(cpu(out, "maxAxis", "out"), argmax, cpu(x, "maxAxis", "x"), axis);
+        Tensor o = cpu(out, "maxAxis", "out"), cx = cpu(x, "maxAxis", "x");
+        run(() -> CPU.maxAxis(o, argmax, cx, axis));
     }
 
     @Override
     public void maxAxisBackward(Tensor dx, int[] argmax, Tensor dOut, int axis) {
-        CPU.maxAxisBackward(cpu(dx, "maxAxisBackward", "dx"), argmax, cpu(dOut, "maxAxisBackward", "dOut"), axis);
+        Tensor a = cpu(dx, "maxAxisBackward", "dx"), d = cpu(dOut, "maxAxisBackward", "dOut");
+        run(() -> CPU.maxAxisBackward(a, argmax, d, axis));
     }
 
     @Override
@@ -226,75 +369,101 @@ public final class SimBackend implements Backend, AutoCloseable {
                     + a.dtype() + ", " + b.dtype() + " -> " + out.dtype());
         }
         // 16-bit operands hold exactly representable values: the product accumulates in fp32 as a tensor core does
-        CPU.matmul(cpuAny(out, "matmul", "out"), cpuAny(a, "matmul", "a"), cpuAny(b, "matmul", "b"), batch, m, n, k, transA,
-                transB, broadcastA, broadcastB, beta);
-        rounded(out);
+        Tensor o = cpuAny(out, "matmul", "out"), ca = cpuAny(a, "matmul", "a"), cb = cpuAny(b, "matmul", "b");
+        run(() -> {
+            CPU.matmul(o, ca, cb, batch, m, n, k, transA, transB, broadcastA, broadcastB, beta);
+            rounded(out);
+        });
     }
 
     @Override
     public void permute(Tensor out, Tensor x, int[] axes) {
-        CPU.permute(cpu(out, "permute", "out"), cpu(x, "permute", "x"), axes);
+        Tensor o = cpu(out, "permute", "out"), cx = cpu(x, "permute", "x");
+        int[] ax = axes.clone();
+        run(() -> CPU.permute(o, cx, ax));
     }
 
     @Override
     public void copyAlongAxis(Tensor dst, int dstStart, Tensor src, int srcStart, int len, int axis, boolean accumulate) {
-        CPU.copyAlongAxis(cpu(dst, "copyAlongAxis", "dst"), dstStart, cpu(src, "copyAlongAxis", "src"), srcStart, len, axis,
-                accumulate);
+        Tensor d = cpu(dst, "copyAlongAxis", "dst"), sr = cpu(src, "copyAlongAxis", "src");
+        run(() -> CPU.copyAlongAxis(d, dstStart, sr, srcStart, len, axis, accumulate));
     }
 
     @Override
     public void softmax(Tensor out, Tensor x, int axis, boolean log) {
-        CPU.softmax(cpu(out, "softmax", "out"), cpu(x, "softmax", "x"), axis, log);
+        Tensor o = cpu(out, "softmax", "out"), cx = cpu(x, "softmax", "x");
+        run(() -> CPU.softmax(o, cx, axis, log));
     }
 
     @Override
     public void softmaxBackward(Tensor dx, Tensor y, Tensor dy, int axis, boolean log) {
         String n = "softmaxBackward";
-        CPU.softmaxBackward(cpu(dx, n, "dx"), cpu(y, n, "y"), cpu(dy, n, "dy"), axis, log);
+        Tensor a = cpu(dx, n, "dx"), b = cpu(y, n, "y"), c = cpu(dy, n, "dy");
+        run(() -> CPU.softmaxBackward(a, b, c, axis, log));
     }
 
     @Override
     public void layerNorm(Tensor out, Tensor mean, Tensor rstd, Tensor x, Tensor w, Tensor b, double eps) {
         String n = "layerNorm";
-        CPU.layerNorm(cpu(out, n, "out"), cpu(mean, n, "mean"), cpu(rstd, n, "rstd"), cpu(x, n, "x"), cpuOrNull(w, n, "w"),
-                cpuOrNull(b, n, "b"), eps);
+        Tensor o = cpu(out, n, "out"), mu = cpu(mean, n, "mean"), rs = cpu(rstd, n, "rstd"), cx = cpu(x, n, "x");
+        Tensor cw = cpuOrNull(w, n, "w"), cb = cpuOrNull(b, n, "b");
+        run(() -> CPU.layerNorm(o, mu, rs, cx, cw, cb, eps));
     }
 
     @Override
     public void layerNormBackward(Tensor dx, Tensor dw, Tensor db, Tensor dy, Tensor x, Tensor mean, Tensor rstd, Tensor w) {
         String n = "layerNormBackward";
-        CPU.layerNormBackward(cpuOrNull(dx, n, "dx"), cpuOrNull(dw, n, "dw"), cpuOrNull(db, n, "db"), cpu(dy, n, "dy"),
-                cpu(x, n, "x"), cpu(mean, n, "mean"), cpu(rstd, n, "rstd"), cpuOrNull(w, n, "w"));
+        Tensor a = cpuOrNull(dx, n, "dx"), b = cpuOrNull(dw, n, "dw"), c = cpuOrNull(db, n, "db"), d = cpu(dy, n, "dy");
+        Tensor cx = cpu(x, n, "x"), mu = cpu(mean, n, "mean"), rs = cpu(rstd, n, "rstd"), cw = cpuOrNull(w, n, "w");
+        run(() -> CPU.layerNormBackward(a, b, c, d, cx, mu, rs, cw));
     }
 
     @Override
     public void dropout(Tensor out, Tensor x, double p, long seed) {
-        CPU.dropout(cpu(out, "dropout", "out"), cpu(x, "dropout", "x"), p, seed);
+        Tensor o = cpu(out, "dropout", "out"), cx = cpu(x, "dropout", "x");
+        run(() -> CPU.dropout(o, cx, p, seed));
+    }
+
+    /** The seed is read from the table (device memory) when the action runs, so a replay uses the table's current seed. */
+    @Override
+    public void dropout(Tensor out, Tensor x, double p, Tensor seeds, int slot) {
+        Tensor o = cpu(out, "dropout", "out"), cx = cpu(x, "dropout", "x");
+        float[] table = storage(seeds, "dropout", "seeds").data();
+        lmu.backend.SeedTable.decode(table, slot); // checks the slot
+        run(() -> CPU.dropout(o, cx, p, lmu.backend.SeedTable.decode(table, slot)));
     }
 
     @Override
     public void maskedFill(Tensor out, Tensor x, boolean[] mask, int[] maskShape, double value) {
-        CPU.maskedFill(cpu(out, "maskedFill", "out"), cpu(x, "maskedFill", "x"), mask, maskShape, value);
+        Tensor o = cpu(out, "maskedFill", "out"), cx = cpu(x, "maskedFill", "x");
+        boolean[] mk = mask.clone();
+        int[] ms = maskShape.clone();
+        run(() -> CPU.maskedFill(o, cx, mk, ms, value));
     }
 
     @Override
     public void cast(Tensor out, Tensor x) {
-        CPU.cast(cpuAny(out, "cast", "out"), cpuAny(x, "cast", "x"));
-        rounded(out);
+        Tensor o = cpuAny(out, "cast", "out"), cx = cpuAny(x, "cast", "x");
+        run(() -> {
+            CPU.cast(o, cx);
+            rounded(out);
+        });
     }
 
     @Override
     public void conv1d(Tensor out, Tensor x, Tensor weight, Tensor bias, int stride, int padding) {
         String n = "conv1d";
-        CPU.conv1d(cpu(out, n, "out"), cpu(x, n, "x"), cpu(weight, n, "weight"), cpuOrNull(bias, n, "bias"), stride, padding);
+        Tensor o = cpu(out, n, "out"), cx = cpu(x, n, "x"), cw = cpu(weight, n, "weight"), cb = cpuOrNull(bias, n, "bias");
+        run(() -> CPU.conv1d(o, cx, cw, cb, stride, padding));
     }
 
     @Override
     public void conv1dBackward(Tensor dx, Tensor dWeight, Tensor dBias, Tensor dOut, Tensor x, Tensor weight, int stride,
             int padding) {
         String n = "conv1dBackward";
-        CPU.conv1dBackward(cpuOrNull(dx, n, "dx"), cpuOrNull(dWeight, n, "dWeight"), cpuOrNull(dBias, n, "dBias"),
-                cpu(dOut, n, "dOut"), cpu(x, n, "x"), cpu(weight, n, "weight"), stride, padding);
+        Tensor a = cpuOrNull(dx, n, "dx"), b = cpuOrNull(dWeight, n, "dWeight"), c = cpuOrNull(dBias, n, "dBias");
+        Tensor d = cpu(dOut, n, "dOut"), cx = cpu(x, n, "x"), cw = cpu(weight, n, "weight");
+        run(() -> CPU.conv1dBackward(a, b, c, d, cx, cw, stride, padding));
     }
 
     // ------------------------------------------------------------------ fused kernel families
@@ -321,14 +490,59 @@ public final class SimBackend implements Backend, AutoCloseable {
             Object[] mapped = args == null ? null : new Object[args.length];
             for (int i = 0; mapped != null && i < args.length; i++) {
                 mapped[i] = toCpu(args[i], type.getSimpleName() + "." + method.getName(), "argument " + i);
+                if (recording != null) mapped[i] = frozen(mapped[i]);
             }
+            Object result;
             try {
-                return toSim(method.invoke(cpu, mapped));
+                result = toSim(method.invoke(cpu, mapped));
             } catch (InvocationTargetException e) {
                 throw e.getCause();
             }
+            if (recording != null) {
+                Object recorded = result;
+                recording.add(() -> {
+                    try {
+                        copyResults(method.invoke(cpu, mapped), recorded);
+                    } catch (ReflectiveOperationException e) {
+                        throw new IllegalStateException("SimBackend: replaying " + method.getName() + ": " + e, e);
+                    }
+                });
+            }
+            return result;
         };
         return type.cast(Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type}, h));
+    }
+
+    /** A host array argument as a captured launch holds it: copied at capture time. */
+    private static Object frozen(Object o) {
+        if (o instanceof int[] a) return a.clone();
+        if (o instanceof boolean[] a) return a.clone();
+        if (o instanceof float[] a) return a.clone();
+        if (o instanceof long[] a) return a.clone();
+        if (o instanceof double[] a) return a.clone();
+        return o;
+    }
+
+    /** Copies the tensors of a replayed call's CPU result into the simulated tensors the recorded call returned. */
+    private static void copyResults(Object fresh, Object recorded) {
+        if (fresh instanceof Tensor f && recorded instanceof Tensor r) {
+            float[] src = f.storage() instanceof F32Storage s ? s.data() : f.toFloatArray();
+            float[] dst = ((SimStorage) r.storage()).data();
+            if (src != dst) System.arraycopy(src, 0, dst, 0, dst.length);
+        } else if (fresh instanceof Tensor[] fs && recorded instanceof Tensor[] rs) {
+            for (int i = 0; i < fs.length; i++) copyResults(fs[i], rs[i]);
+        } else if (fresh instanceof List<?> fl && recorded instanceof List<?> rl) {
+            for (int i = 0; i < fl.size(); i++) copyResults(fl.get(i), rl.get(i));
+        } else if (fresh instanceof Record fr && recorded instanceof Record rr) {
+            try {
+                for (RecordComponent c : fr.getClass().getRecordComponents()) {
+                    c.getAccessor().setAccessible(true);
+                    copyResults(c.getAccessor().invoke(fr), c.getAccessor().invoke(rr));
+                }
+            } catch (ReflectiveOperationException e) {
+                throw new IllegalStateException("SimBackend: cannot read record " + fr.getClass().getName() + ": " + e, e);
+            }
+        } // host values in a result stay as they were captured
     }
 
     private Object toCpu(Object o, String op, String arg) {

@@ -4,6 +4,7 @@ import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicLong;
 import lmu.tensor.DType;
 import lmu.tensor.Device;
+import lmu.distributed.HostAddressable;
 import lmu.tensor.DeviceStorage;
 import lmu.tensor.HalfFloats;
 import lmu.tensor.Storage;
@@ -14,9 +15,12 @@ import lmu.tensor.Storage;
  * F16 and BF16 storage keeps the float32 values its elements decode to: every write is rounded to
  * the format (nearest even, {@link HalfFloats}), so what is stored is what 16 bits can hold.
  * The element accessors work (as on a GPU, where each copies one value across the bus) and are
- * counted, so a test can check that a training step reads only the scalars it needs.
+ * counted, and so are the elements that {@link #toHost()} copies (per device, {@link
+ * SimBackend#hostCopies()}), so a test can check that a training
+ * step reads only the scalars it needs. As memory of the host, the elements are {@link
+ * HostAddressable}: in-process communicators reduce them in place, as NCCL reduces a GPU's.
  */
-public final class SimStorage extends DeviceStorage {
+public final class SimStorage extends DeviceStorage implements HostAddressable {
     private static final AtomicLong ELEMENT_ACCESSES = new AtomicLong();
 
     private final SimBackend backend;
@@ -28,6 +32,7 @@ public final class SimStorage extends DeviceStorage {
         this.backend = backend;
         this.dtype = dtype;
         this.data = data;
+        backend.created(this);
     }
 
     SimStorage(SimBackend backend, float[] data) {
@@ -50,6 +55,12 @@ public final class SimStorage extends DeviceStorage {
         return ELEMENT_ACCESSES.get();
     }
 
+    /** The backing array itself: a collective reduces it in place, as NCCL does a GPU buffer. */
+    @Override
+    public float[] hostArray() {
+        return data;
+    }
+
     /** The backing array (shared): what the simulated backend hands to the CPU backend. */
     float[] data() {
         return data;
@@ -65,6 +76,7 @@ public final class SimStorage extends DeviceStorage {
 
     @Override
     public double get(int i) {
+        backend.hostRead("an element of " + this);
         ELEMENT_ACCESSES.incrementAndGet();
         return data[i];
     }
@@ -72,13 +84,13 @@ public final class SimStorage extends DeviceStorage {
     @Override
     public void set(int i, double v) {
         ELEMENT_ACCESSES.incrementAndGet();
-        data[i] = round(v);
+        backend.run(() -> data[i] = round(v));
     }
 
     @Override
     public void add(int i, double v) {
         ELEMENT_ACCESSES.incrementAndGet();
-        data[i] = round(data[i] + (float) v);
+        backend.run(() -> data[i] = round(data[i] + (float) v));
     }
 
     @Override
@@ -88,16 +100,21 @@ public final class SimStorage extends DeviceStorage {
 
     @Override
     public Storage copy() {
-        return new SimStorage(backend, dtype, data.clone());
+        SimStorage c = new SimStorage(backend, dtype, data.clone());
+        backend.run(() -> System.arraycopy(data, 0, c.data, 0, data.length));
+        return c;
     }
 
     @Override
     public void fill(double v) {
-        Arrays.fill(data, round(v));
+        float x = round(v);
+        backend.run(() -> Arrays.fill(data, x));
     }
 
     @Override
     public float[] toHost() {
+        backend.hostRead(toString());
+        backend.countHostCopy(data.length);
         return data.clone();
     }
 
@@ -106,7 +123,9 @@ public final class SimStorage extends DeviceStorage {
         if (src.length != data.length) {
             throw new IllegalArgumentException("SimStorage.fromHost: " + src.length + " values for a storage of " + data.length);
         }
-        for (int i = 0; i < data.length; i++) data[i] = round(src[i]);
+        float[] values = new float[data.length];
+        for (int i = 0; i < data.length; i++) values[i] = round(src[i]);
+        backend.run(() -> System.arraycopy(values, 0, data, 0, values.length)); // captured: the values of now
     }
 
     @Override

@@ -3,11 +3,20 @@ package lmu.nn.lmu;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import lmu.backend.Backend;
 import lmu.backend.Backends;
+import lmu.backend.LmuKernels;
 import lmu.backend.sim.SimBackend;
 import lmu.backend.sim.SimStorage;
+import lmu.nn.lmu.LegendreConvolution.Method;
 import lmu.nn.lmu.LmuLayer.Mode;
 import lmu.tensor.DType;
 import lmu.tensor.Device;
@@ -24,9 +33,15 @@ class LmuLayerDeviceTest {
     private static final Device GPU = Device.cuda(0);
 
     private static void sameOnTheDevice(LmuConfig c, Mode mode, int frames, int[] lengths, long seed) {
+        sameOnTheDevice(c, mode, Method.AUTO, frames, lengths, seed);
+    }
+
+    private static void sameOnTheDevice(LmuConfig c, Mode mode, Method method, int frames, int[] lengths, long seed) {
         int batch = lengths.length;
         LmuLayer cpu = new LmuLayer(c, mode, new Rng(seed), DType.F32);
         LmuLayer gpu = new LmuLayer(c, mode, new Rng(seed), DType.F32);
+        cpu.setConvolutionMethod(method);
+        gpu.setConvolutionMethod(method);
         Random r = new Random(seed);
         for (Map.Entry<String, Tensor> e : cpu.namedParameters().entrySet()) {
             Tensor a = e.getValue(), b = gpu.namedParameters().get(e.getKey());
@@ -54,7 +69,7 @@ class LmuLayerDeviceTest {
         loss.backward();
         assertEquals(0, SimStorage.elementAccesses() - reads, "element reads of device tensors in forward and backward");
 
-        String what = gpu.effectiveMode() + " " + c;
+        String what = gpu.effectiveMode() + " " + method + " " + c;
         LegendreConvolutionTest.assertClose(hc.toDoubleArray(), host(hg), 2e-5, what + " h");
         LegendreConvolutionTest.assertClose(xc.grad().toDoubleArray(), host(xg.grad()), 2e-5, what + " dx");
         for (Map.Entry<String, Tensor> e : gpu.namedParameters().entrySet()) {
@@ -80,5 +95,54 @@ class LmuLayerDeviceTest {
             sameOnTheDevice(LmuConfig.of(2, 4, 1, 3, 5).withHidden(false, false, Activation.RELU), Mode.RECURRENT, 6,
                     new int[] {6, 6}, 3);
         }
+    }
+
+    /**
+     * The layer's convolution method reaches the device's LmuKernels in forward and backward (a
+     * recording stand-in between the layer and the simulated device's kernels), and the forced forms
+     * give the CPU layer's values in that form.
+     */
+    @Test
+    void theConvolutionMethodReachesTheDevicesKernels() {
+        LmuConfig c = LmuConfig.of(3, 5, 2, 6, 8).withHidden(true, false, Activation.TANH).withBiases(true, true);
+        try (SimBackend sim = SimBackend.install(0)) {
+            List<String> calls = Collections.synchronizedList(new ArrayList<>());
+            Backend recording = recordingLmuKernels(sim, calls);
+            Backends.registerCuda(recording);
+            try {
+                for (Method method : Method.values()) {
+                    calls.clear();
+                    sameOnTheDevice(c, Mode.PARALLEL, method, 12, new int[] {12, 0, 7}, 4);
+                    assertEquals(List.of("convolutionForward " + method, "convolutionBackward " + method), calls);
+                }
+            } finally {
+                Backends.unregisterCuda(recording);
+            }
+        }
+    }
+
+    /** sim with its LmuKernels wrapped: each convolution call appends "name method" to calls. */
+    private static Backend recordingLmuKernels(SimBackend sim, List<String> calls) {
+        InvocationHandler kernels = (proxy, m, args) -> {
+            if (m.getName().startsWith("convolution") && args != null && args.length == 4) {
+                calls.add(m.getName() + " " + args[3]);
+            }
+            try {
+                return m.invoke(sim.kernels(LmuKernels.class), args);
+            } catch (InvocationTargetException e) {
+                throw e.getCause();
+            }
+        };
+        LmuKernels recorded = (LmuKernels) Proxy.newProxyInstance(LmuKernels.class.getClassLoader(),
+                new Class<?>[] {LmuKernels.class}, kernels);
+        InvocationHandler backend = (proxy, m, args) -> {
+            if (m.getName().equals("kernels") && args[0] == LmuKernels.class) return recorded;
+            try {
+                return m.invoke(sim, args);
+            } catch (InvocationTargetException e) {
+                throw e.getCause();
+            }
+        };
+        return (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[] {Backend.class}, backend);
     }
 }

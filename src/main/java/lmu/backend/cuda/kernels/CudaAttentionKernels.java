@@ -3,7 +3,6 @@ package lmu.backend.cuda.kernels;
 import jcuda.driver.CUdeviceptr;
 import lmu.backend.AttentionKernels;
 import lmu.backend.cuda.CudaBackend;
-import lmu.backend.cuda.CudaStorage;
 import lmu.backend.cuda.DeviceBuffer;
 import lmu.tensor.DType;
 import lmu.tensor.Tensor;
@@ -34,17 +33,18 @@ public final class CudaAttentionKernels implements AttentionKernels {
             long seed) {
         int batch = q.dim(0), frames = q.dim(1), c = q.dim(2), d = c / heads;
         DType format = format(q, k, v);
-        CUdeviceptr pq = ptr(q, "q"), pk = ptr(k, "k"), pv = ptr(v, "v");
+        CUdeviceptr pq = ptr(q, "q", format), pk = ptr(k, "k", format), pv = ptr(v, "v", format);
         Tensor out = backend.empty(format, q.shape());
         Tensor stats = backend.empty(DType.F32, batch, heads, frames, 2);
+        CUdeviceptr po = ptr(out, "out", format), ps = ptr(stats, "stats", DType.F32);
         try (DeviceBuffer len = lengths == null ? null : backend.uploadInts(lengths)) {
             CUdeviceptr pl = len == null ? null : len.ptr();
             if (format == DType.F32) {
-                CudaAttention.forward(backend.context(), ptr(out, "out"), ptr(stats, "stats"), pq, pk, pv, pl, batch, frames,
-                        heads, d, (float) scale, (float) maskValue, p, seed);
+                CudaAttention.forward(backend.context(), po, ps, pq, pk, pv, pl, batch, frames, heads, d, (float) scale,
+                        (float) maskValue, p, seed);
             } else {
-                CudaHalfAttention.forward(backend.context(), format, ptr(out, "out"), ptr(stats, "stats"), pq, pk, pv, pl, batch,
-                        frames, heads, d, (float) scale, (float) maskValue, p, seed);
+                CudaHalfAttention.forward(backend.context(), format, po, ps, pq, pk, pv, pl, batch, frames, heads, d,
+                        (float) scale, (float) maskValue, p, seed);
             }
         }
         return new Saved(out, stats);
@@ -64,16 +64,17 @@ public final class CudaAttentionKernels implements AttentionKernels {
             backend.cast(converted, dOut);
             dOut = converted;
         }
-        CUdeviceptr pq = ptr(q, "q"), pk = ptr(k, "k"), pv = ptr(v, "v"), pg = ptr(dOut, "dOut");
-        CUdeviceptr po = ptr(saved.out(), "saved.out"), ps = ptr(saved.state(), "saved.state");
+        CUdeviceptr pq = ptr(q, "q", format), pk = ptr(k, "k", format), pv = ptr(v, "v", format);
+        CUdeviceptr pg = ptr(dOut, "dOut", format);
+        CUdeviceptr po = ptr(saved.out(), "saved.out", format), ps = ptr(saved.state(), "saved.state", DType.F32);
         Tensor dq = needQ ? backend.empty(format, q.shape()) : null;
         // dk and dv come from one kernel: both are written when either is needed
         Tensor dk = needK || needV ? backend.empty(format, q.shape()) : null;
         Tensor dv = needK || needV ? backend.empty(format, q.shape()) : null;
         if (dq == null && dk == null) return new Tensor[] {null, null, null};
         try (DeviceBuffer len = lengths == null ? null : backend.uploadInts(lengths)) {
-            CUdeviceptr pdq = dq == null ? null : ptr(dq, "dq"), pdk = dk == null ? null : ptr(dk, "dk");
-            CUdeviceptr pdv = dv == null ? null : ptr(dv, "dv"), pl = len == null ? null : len.ptr();
+            CUdeviceptr pdq = dq == null ? null : ptr(dq, "dq", format), pdk = dk == null ? null : ptr(dk, "dk", format);
+            CUdeviceptr pdv = dv == null ? null : ptr(dv, "dv", format), pl = len == null ? null : len.ptr();
             if (format == DType.F32) {
                 CudaAttention.backward(backend.context(), pdq, pdk, pdv, pg, pq, pk, pv, po, ps, pl, batch, frames, heads, d,
                         (float) scale, (float) maskValue, p, seed);
@@ -98,11 +99,12 @@ public final class CudaAttentionKernels implements AttentionKernels {
         return f;
     }
 
-    private CUdeviceptr ptr(Tensor t, String arg) {
-        if (!(t.storage() instanceof CudaStorage s) || s.backend() != backend) {
-            throw new IllegalArgumentException("CudaAttentionKernels: " + arg + " must be an f32, f16 or bf16 tensor of "
-                    + backend.device() + ", got " + t.dtype() + " on " + t.device());
-        }
-        return s.ptr();
+    /**
+     * The pointer of a tensor of this backend holding the elements the kernel reads: the format's
+     * for q, k, v, the output and the gradients, f32 for the statistics ({@link DeviceTensors#of}:
+     * another dtype is refused before the launch).
+     */
+    private CUdeviceptr ptr(Tensor t, String arg, DType dtype) {
+        return DeviceTensors.of(backend, "CudaAttentionKernels", arg, t, dtype);
     }
 }

@@ -1,5 +1,6 @@
 package lmu.backend.cuda.kernels;
 
+import jcuda.driver.CUdeviceptr;
 import lmu.backend.CtcKernels;
 import lmu.backend.cuda.CudaBackend;
 import lmu.backend.cuda.CudaStorage;
@@ -12,7 +13,8 @@ import lmu.tensor.Tensor;
  * {@link CtcKernels} on one GPU: {@link CudaCtcLoss}'s kernels (log-softmax fused, raw logits in,
  * gradient of the logits out) on f32 tensors of a {@link CudaBackend}, either layout. Arguments are
  * checked on the host by {@link CtcLoss#check} before any launch; lengths and labels are copied to
- * the device per call. The B per-utterance losses are copied back (the call waits for them); the
+ * the device per call. The B per-utterance losses are copied back (the call waits for them; while a
+ * CUDA graph is being captured they are not, and the losses reported are NaN); the
  * infeasible utterances, the reduction and its warning come from {@link CtcLoss#resultOf}, exactly
  * as on the CPU. The gradient (upstream gradient 1, the reduction's per-utterance scale) stays on the
  * device.
@@ -27,10 +29,7 @@ public final class CudaCtcKernels implements CtcKernels {
     @Override
     public Result lossAndGradient(CtcLoss loss, Tensor logits, int[] inputLengths, int[] targets, int[] targetLengths,
             boolean gradient) {
-        if (!(logits.storage() instanceof CudaStorage s) || s.backend() != backend) {
-            throw new IllegalArgumentException("CtcLoss: logits must be an f32 tensor of " + backend.device() + ", got "
-                    + logits.dtype() + " on " + logits.device());
-        }
+        CUdeviceptr px = DeviceTensors.f32(backend, "CudaCtcKernels.lossAndGradient", "logits", logits);
         int[] shape = logits.shape();
         loss.check(shape, inputLengths, targets, targetLengths);
         boolean batchMajor = loss.layout() == CtcLoss.Layout.BATCH_MAJOR;
@@ -41,20 +40,24 @@ public final class CudaCtcKernels implements CtcKernels {
         try (DeviceBuffer il = backend.uploadInts(inputLengths); DeviceBuffer tg = backend.uploadInts(targets);
                 DeviceBuffer tl = backend.uploadInts(targetLengths);
                 CudaCtcLoss.Workspace ws = CudaCtcLoss.workspace(backend.context(), batch, frames, maxLabels)) {
-            CudaCtcLoss.forward(backend.context(), ws, ptr(losses), s.ptr(), loss.layout(), batch, frames, vocab, il.ptr(),
+            CudaCtcLoss.forward(backend.context(), ws, ptr(losses), px, loss.layout(), batch, frames, vocab, il.ptr(),
                     tg.ptr(), maxLabels, tl.ptr(), loss.zeroInfinity());
             if (gradient) {
-                CudaCtcLoss.backward(backend.context(), ws, ptr(dx), s.ptr(), loss.layout(), batch, frames, vocab, il.ptr(),
+                CudaCtcLoss.backward(backend.context(), ws, ptr(dx), px, loss.layout(), batch, frames, vocab, il.ptr(),
                         tg.ptr(), maxLabels, tl.ptr(), ptr(losses), null, loss.reduction(), loss.zeroInfinity());
             }
         } // scratch freed in stream order
-        float[] host = backend.toHost(losses).f32();
         double[] perUtterance = new double[batch];
-        for (int b = 0; b < batch; b++) perUtterance[b] = host[b];
+        if (backend.capturing()) { // a CUDA graph being captured: no host read; the gradient is computed on the device
+            java.util.Arrays.fill(perUtterance, Double.NaN);
+        } else {
+            float[] host = backend.toHost(losses).f32();
+            for (int b = 0; b < batch; b++) perUtterance[b] = host[b];
+        }
         return new Result(loss.resultOf(perUtterance, inputLengths, targets, targetLengths), dx);
     }
 
-    private static jcuda.driver.CUdeviceptr ptr(Tensor t) {
+    private static CUdeviceptr ptr(Tensor t) {
         return ((CudaStorage) t.storage()).ptr();
     }
 }

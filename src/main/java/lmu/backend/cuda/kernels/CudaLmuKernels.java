@@ -1,17 +1,13 @@
 package lmu.backend.cuda.kernels;
 
-import java.lang.ref.Reference;
-import java.util.Collections;
-import java.util.IdentityHashMap;
-import java.util.Map;
-import java.util.WeakHashMap;
-import java.util.function.Supplier;
 import jcuda.driver.CUdeviceptr;
 import lmu.backend.LmuKernelArguments;
 import lmu.backend.LmuKernels;
 import lmu.backend.cuda.CudaBackend;
 import lmu.backend.cuda.CudaStorage;
+import lmu.backend.cuda.DeviceBuffer;
 import lmu.nn.lmu.Activation;
+import lmu.nn.lmu.LegendreConvolution.Method;
 import lmu.nn.lmu.LegendreImpulseResponse;
 import lmu.nn.lmu.LegendreStateSpace;
 import lmu.tensor.DType;
@@ -20,18 +16,38 @@ import lmu.tensor.Tensor;
 /**
  * {@link LmuKernels} on one {@link CudaBackend}: the convolution is {@link CudaLegendreConvolution}
  * ({@code kernels/lmu_conv.cu}), the recurrence {@link CudaLmuRecurrent} ({@code
- * kernels/lmu_recurrent.cu}), both fp32 and asynchronous on the backend's stream.
+ * kernels/lmu_recurrent.cu}), both fp32 and asynchronous on the backend's stream. The convolution
+ * runs in the form the layer asks for ({@link #cudaMethod}): AUTO takes the FFT form from {@link
+ * CudaLegendreConvolution#FFT_MIN_FRAMES} to {@link CudaLegendreConvolution#FFT_MAX_FRAMES} frames;
+ * a forced FFT takes at most FFT_MAX_FRAMES.
  *
  * <p>The system of a layer is uploaded once and kept on the device: the impulse response H
- * (maxLength rows, shape (maxLength, d)) per {@link LegendreImpulseResponse} instance, and Āᵀ, Ā
- * (d, d) and B̄ (d) per {@link LegendreStateSpace} instance, held in a cache with weak keys (a
- * layer that is dropped frees its copies with its tensors). Sequence lengths go to the device as
- * int32 with every call (B values, ordered on the stream like the launch).
+ * (maxLength rows, shape (maxLength, d)) with its {@link CudaLegendreConvolution.SpectrumCache} (the
+ * FFT form's spectra of H, computed once per FFT length) per {@link LegendreImpulseResponse}
+ * instance, and Āᵀ, Ā (d, d) and B̄ (d) per {@link LegendreStateSpace} instance, held in caches with
+ * weak keys ({@link DeviceConstants}): a layer that is dropped frees its copies, H and the spectra
+ * through {@link CudaBackend#releaseLater} on the backend's thread. Sequence lengths go to the device as
+ * int32 with every call ({@link CudaBackend#uploadInts}: B values, ordered on the stream like the
+ * launch, freed in stream order after it).
  */
 public final class CudaLmuKernels implements LmuKernels {
-    /** Device copies by system object (identity, weak) and backend. */
-    private static final Map<Object, Map<CudaBackend, Tensor[]>> CONSTANTS =
-            Collections.synchronizedMap(new WeakHashMap<>());
+    /** H and its spectra by impulse response (identity, weak) and backend; released on the backend's thread once dropped. */
+    private static final DeviceConstants<CudaBackend, Response> RESPONSES =
+            new DeviceConstants<>((backend, r) -> backend.releaseLater(r::release));
+    /** Āᵀ, Ā, B̄ by state space (identity, weak) and backend; tensors, freed by their own cleaners once dropped. */
+    private static final DeviceConstants<CudaBackend, Tensor[]> SYSTEMS = new DeviceConstants<>(null);
+
+    /**
+     * A layer's impulse response on one device: H, shape (maxLength, d), and the cache of its FFT
+     * spectra (one per FFT length the layer meets, computed once each).
+     */
+    private record Response(Tensor h, CudaLegendreConvolution.SpectrumCache spectra) {
+        /** Frees the spectra and H (on the backend's thread, after the launches that read them were enqueued). */
+        void release() {
+            spectra.close();
+            ((CudaStorage) h.storage()).release();
+        }
+    }
 
     private final CudaBackend backend;
 
@@ -45,32 +61,34 @@ public final class CudaLmuKernels implements LmuKernels {
     }
 
     @Override
-    public Tensor convolutionForward(LegendreImpulseResponse ir, Tensor u, int[] lengths) {
+    public Tensor convolutionForward(LegendreImpulseResponse ir, Tensor u, int[] lengths, Method method) {
         String op = "CudaLmuKernels.convolutionForward";
         int[] s = LmuKernelArguments.convolution(op, ir, u, false, lengths);
         int batch = s[0], frames = s[1], channels = s[2], d = ir.order();
+        CudaLegendreConvolution.Method form = form(op, method, frames);
         ptr(op, "u", u);
-        Tensor h = response(ir);
-        Tensor len = lengths(lengths);
+        Response r = response(ir);
         Tensor m = backend.empty(DType.F32, batch, frames, channels * d);
-        CudaLegendreConvolution.forward(backend.context(), ptr(op, "m", m), ptr(op, "u", u), ptr(op, "H", h),
-                ptr(op, "lengths", len), batch, frames, channels, d, ir.maxLength());
-        Reference.reachabilityFence(len);
+        try (DeviceBuffer len = backend.uploadInts(lengths)) {
+            CudaLegendreConvolution.forward(backend.context(), r.spectra(), ptr(op, "m", m), ptr(op, "u", u), len.ptr(), batch,
+                    frames, channels, form);
+        } // freed in stream order
         return m;
     }
 
     @Override
-    public Tensor convolutionBackward(LegendreImpulseResponse ir, Tensor dm, int[] lengths) {
+    public Tensor convolutionBackward(LegendreImpulseResponse ir, Tensor dm, int[] lengths, Method method) {
         String op = "CudaLmuKernels.convolutionBackward";
         int[] s = LmuKernelArguments.convolution(op, ir, dm, true, lengths);
-        int batch = s[0], frames = s[1], channels = s[2], d = ir.order();
+        int batch = s[0], frames = s[1], channels = s[2];
+        CudaLegendreConvolution.Method form = form(op, method, frames);
         ptr(op, "dm", dm);
-        Tensor h = response(ir);
-        Tensor len = lengths(lengths);
+        Response r = response(ir);
         Tensor du = backend.empty(DType.F32, batch, frames, channels);
-        CudaLegendreConvolution.backward(backend.context(), ptr(op, "du", du), ptr(op, "dm", dm), ptr(op, "H", h),
-                ptr(op, "lengths", len), batch, frames, channels, d, ir.maxLength());
-        Reference.reachabilityFence(len);
+        try (DeviceBuffer len = backend.uploadInts(lengths)) {
+            CudaLegendreConvolution.backward(backend.context(), r.spectra(), ptr(op, "du", du), ptr(op, "dm", dm), len.ptr(),
+                    batch, frames, channels, form);
+        }
         return du;
     }
 
@@ -83,15 +101,15 @@ public final class CudaLmuKernels implements LmuKernels {
         CudaLmuRecurrent.Shape shape = new CudaLmuRecurrent.Shape(hidden, channels, ss.order(), f);
         ptr(op, "ux", ux);
         Tensor[] sys = system(ss);
-        Tensor len = lengths(lengths);
         Tensor[] out = new Tensor[2];
         out[FORWARD_H] = backend.empty(DType.F32, batch, frames, hidden);
         out[FORWARD_M] = backend.empty(DType.F32, batch, frames, channels * ss.order());
-        CudaLmuRecurrent.forward(backend.context(), ptr(op, "h", out[FORWARD_H]), ptr(op, "m", out[FORWARD_M]),
-                ptr(op, "ux", ux), ptr(op, "ax", ax), ptr(op, "Abar^T", sys[0]), ptr(op, "Bbar", sys[2]),
-                ptrOrNull(op, "eh", eh), ptrOrNull(op, "em", em), ptrOrNull(op, "wh", wh), ptr(op, "wm", wm),
-                ptr(op, "lengths", len), batch, frames, shape);
-        Reference.reachabilityFence(len);
+        try (DeviceBuffer len = backend.uploadInts(lengths)) {
+            CudaLmuRecurrent.forward(backend.context(), ptr(op, "h", out[FORWARD_H]), ptr(op, "m", out[FORWARD_M]),
+                    ptr(op, "ux", ux), ptr(op, "ax", ax), ptr(op, "Abar^T", sys[0]), ptr(op, "Bbar", sys[2]),
+                    ptrOrNull(op, "eh", eh), ptrOrNull(op, "em", em), ptrOrNull(op, "wh", wh), ptr(op, "wm", wm), len.ptr(),
+                    batch, frames, shape);
+        }
         return out;
     }
 
@@ -104,27 +122,57 @@ public final class CudaLmuKernels implements LmuKernels {
         CudaLmuRecurrent.Shape shape = new CudaLmuRecurrent.Shape(hidden, channels, ss.order(), f);
         ptr(op, "dh", dh);
         Tensor[] sys = system(ss);
-        Tensor len = lengths(lengths);
         Tensor[] out = new Tensor[2];
         out[BACKWARD_DZ] = backend.empty(DType.F32, batch, frames, hidden);
         out[BACKWARD_DU] = backend.empty(DType.F32, batch, frames, channels);
-        CudaLmuRecurrent.backward(backend.context(), ptr(op, "dz", out[BACKWARD_DZ]), ptr(op, "du", out[BACKWARD_DU]),
-                ptr(op, "dh", dh), ptr(op, "h", h), ptr(op, "Abar", sys[1]), ptr(op, "Bbar", sys[2]),
-                ptrOrNull(op, "eh", eh), ptrOrNull(op, "em", em), ptrOrNull(op, "wh", wh), ptr(op, "wm", wm),
-                ptr(op, "lengths", len), batch, frames, shape);
-        Reference.reachabilityFence(len);
+        try (DeviceBuffer len = backend.uploadInts(lengths)) {
+            CudaLmuRecurrent.backward(backend.context(), ptr(op, "dz", out[BACKWARD_DZ]), ptr(op, "du", out[BACKWARD_DU]),
+                    ptr(op, "dh", dh), ptr(op, "h", h), ptr(op, "Abar", sys[1]), ptr(op, "Bbar", sys[2]),
+                    ptrOrNull(op, "eh", eh), ptrOrNull(op, "em", em), ptrOrNull(op, "wh", wh), ptr(op, "wm", wm), len.ptr(),
+                    batch, frames, shape);
+        }
         return out;
     }
 
-    /** H of the layer, shape (maxLength, d), on this device (uploaded on first use). */
-    private Tensor response(LegendreImpulseResponse ir) {
-        return constants(ir, () -> new Tensor[] {backend.fromHost(floats(ir.response(ir.maxLength())), ir.maxLength(),
-                ir.order())})[0];
+    /**
+     * The CUDA form of a layer's convolution method: AUTO, DIRECT and FFT map to the same-named
+     * {@link CudaLegendreConvolution.Method} (AUTO chooses by T with the device's own crossover,
+     * {@link CudaLegendreConvolution#FFT_MIN_FRAMES}).
+     *
+     * @throws IllegalArgumentException if method is null
+     */
+    static CudaLegendreConvolution.Method cudaMethod(Method method) {
+        if (method == null) throw new IllegalArgumentException("CudaLmuKernels: method must be AUTO, DIRECT or FFT, got null");
+        return switch (method) {
+            case AUTO -> CudaLegendreConvolution.Method.AUTO;
+            case DIRECT -> CudaLegendreConvolution.Method.DIRECT;
+            case FFT -> CudaLegendreConvolution.Method.FFT;
+        };
+    }
+
+    /** The CUDA form for T frames, refused before any allocation when forced FFT cannot take T. */
+    private static CudaLegendreConvolution.Method form(String op, Method method, int frames) {
+        CudaLegendreConvolution.Method form = cudaMethod(method);
+        if (form == CudaLegendreConvolution.Method.FFT && frames > CudaLegendreConvolution.FFT_MAX_FRAMES) {
+            throw new IllegalArgumentException(op + ": method FFT takes T <= " + CudaLegendreConvolution.FFT_MAX_FRAMES
+                    + " frames on a GPU, got T = " + frames + " (use AUTO or DIRECT)");
+        }
+        return form;
+    }
+
+    /** H of the layer, shape (maxLength, d), and its spectrum cache on this device (uploaded on first use). */
+    private Response response(LegendreImpulseResponse ir) {
+        int rows = ir.maxLength(), d = ir.order();
+        return RESPONSES.get(ir, backend, () -> {
+            Tensor h = backend.fromHost(floats(ir.response(rows)), rows, d);
+            return new Response(h, new CudaLegendreConvolution.SpectrumCache(backend.context(), ((CudaStorage) h.storage()).ptr(),
+                    d, rows));
+        });
     }
 
     /** {Āᵀ (d, d), Ā (d, d), B̄ (d)} of the system on this device (uploaded on first use). */
     private Tensor[] system(LegendreStateSpace ss) {
-        return constants(ss, () -> {
+        return SYSTEMS.get(ss, backend, () -> {
             int d = ss.order();
             double[] a = ss.aBar();
             double[] at = new double[d * d];
@@ -134,36 +182,15 @@ public final class CudaLmuKernels implements LmuKernels {
         });
     }
 
-    private Tensor[] constants(Object key, Supplier<Tensor[]> upload) {
-        synchronized (CONSTANTS) {
-            Map<CudaBackend, Tensor[]> byBackend = CONSTANTS.computeIfAbsent(key, k -> new IdentityHashMap<>());
-            return byBackend.computeIfAbsent(backend, b -> upload.get());
-        }
-    }
-
-    /**
-     * lengths as int32 on this device. The staging path copies 4-byte words unchanged, so the int
-     * bit patterns travel as floats (non-negative ints below 2^23 are subnormal floats, never NaN).
-     */
-    private Tensor lengths(int[] lengths) {
-        float[] bits = new float[lengths.length];
-        for (int b = 0; b < bits.length; b++) bits[b] = Float.intBitsToFloat(lengths[b]);
-        return backend.fromHost(bits, bits.length);
-    }
-
     private static float[] floats(double[] a) {
         float[] f = new float[a.length];
         for (int i = 0; i < a.length; i++) f[i] = (float) a[i];
         return f;
     }
 
+    /** The pointer of an f32 tensor of this backend ({@link DeviceTensors#f32}: other dtypes are refused). */
     private CUdeviceptr ptr(String op, String name, Tensor t) {
-        if (t == null) throw new IllegalArgumentException(op + ": " + name + " must not be null");
-        if (!(t.storage() instanceof CudaStorage s) || s.backend() != backend) {
-            throw new IllegalArgumentException(op + ": " + name + " must be an f32 tensor on " + backend.device()
-                    + " of this backend, got " + t.dtype() + " on " + t.device());
-        }
-        return s.ptr();
+        return DeviceTensors.f32(backend, op, name, t);
     }
 
     private CUdeviceptr ptrOrNull(String op, String name, Tensor t) {

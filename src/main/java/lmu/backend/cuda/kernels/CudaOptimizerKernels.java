@@ -9,9 +9,7 @@ import lmu.backend.OptimizerKernels;
 import lmu.backend.cuda.CudaBackend;
 import lmu.backend.cuda.CudaContext;
 import lmu.backend.cuda.CudaKernels;
-import lmu.backend.cuda.CudaStorage;
 import lmu.backend.cuda.DeviceBuffer;
-import lmu.tensor.DType;
 import lmu.tensor.Tensor;
 
 /**
@@ -30,12 +28,9 @@ public final class CudaOptimizerKernels implements OptimizerKernels {
         this.ctx = backend.context();
     }
 
+    /** The pointer of an f32 tensor of this backend ({@link DeviceTensors#f32}: other dtypes are refused). */
     private CUdeviceptr ptr(Tensor t, String op, String arg) {
-        if (t == null || !(t.storage() instanceof CudaStorage s) || s.backend() != backend || t.dtype() != DType.F32) {
-            throw new IllegalArgumentException("OptimizerKernels." + op + ": " + arg + " must be an f32 tensor on "
-                    + backend.device() + ", got " + (t == null ? "null" : t.dtype() + " on " + t.device()));
-        }
-        return s.ptr();
+        return DeviceTensors.f32(backend, "OptimizerKernels." + op, arg, t);
     }
 
     @Override
@@ -111,6 +106,63 @@ public final class CudaOptimizerKernels implements OptimizerKernels {
             JCudaDriver.cuMemcpyDtoH(Pointer.to(flag), found.ptr(), 4);
             return flag[0] == 0;
         }
+    }
+
+    private CUdeviceptr state(Tensor state, String op) {
+        CUdeviceptr p = ptr(state, op, "state");
+        if (state.numel() != STEP_STATE_SIZE) {
+            throw new IllegalArgumentException("OptimizerKernels." + op + ": state must have " + STEP_STATE_SIZE
+                    + " elements, got " + state.numel());
+        }
+        return p;
+    }
+
+    @Override
+    public void unscaleToState(Tensor[] grads, Tensor state) {
+        CUdeviceptr st = state(state, "unscaleToState");
+        JCudaDriver.cuMemsetD32Async(st.withByteOffset(4L * FOUND_INF), 0, 1, ctx.stream()); // 0.0f
+        for (int i = 0; i < grads.length; i++) {
+            CUdeviceptr p = ptr(grads[i], "unscaleToState", "grads[" + i + "]");
+            if (grads[i].numel() > 0) CudaKernels.unscaleFromState(ctx, p, grads[i].numel(), st);
+        }
+    }
+
+    @Override
+    public void clipToState(Tensor[] grads, Tensor state, double maxNorm) {
+        CUdeviceptr st = state(state, "clipToState");
+        CUdeviceptr sumsq = st.withByteOffset(4L * SUM_SQUARES);
+        List<CUdeviceptr> ptrs = new ArrayList<>();
+        List<Integer> sizes = new ArrayList<>();
+        for (int i = 0; i < grads.length; i++) {
+            CUdeviceptr p = ptr(grads[i], "clipToState", "grads[" + i + "]");
+            if (grads[i].numel() == 0) continue;
+            ptrs.add(p);
+            sizes.add(grads[i].numel());
+        }
+        if (ptrs.isEmpty()) {
+            JCudaDriver.cuMemsetD32Async(sumsq, 0, 1, ctx.stream());
+            return;
+        }
+        CudaKernels.clipSumSquares(ctx, sumsq, ptrs.toArray(new CUdeviceptr[0]), sizes.stream().mapToInt(Integer::intValue).toArray());
+        if (maxNorm > 0) {
+            for (int i = 0; i < ptrs.size(); i++) CudaKernels.clipScale(ctx, ptrs.get(i), sizes.get(i), sumsq, (float) maxNorm);
+        }
+    }
+
+    @Override
+    public void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, Tensor state, double beta1, double beta2, double eps,
+            double weightDecay, boolean decoupled) {
+        int n = param.numel();
+        if (grad.numel() != n || m.numel() != n || v.numel() != n) {
+            throw new IllegalArgumentException("OptimizerKernels.adamUpdate: grad, m and v must have " + n
+                    + " elements like param, got " + grad.numel() + ", " + m.numel() + ", " + v.numel());
+        }
+        CUdeviceptr p = ptr(param, "adamUpdate", "param"), g = ptr(grad, "adamUpdate", "grad");
+        CUdeviceptr pm = ptr(m, "adamUpdate", "m"), pv = ptr(v, "adamUpdate", "v");
+        CUdeviceptr st = state(state, "adamUpdate");
+        if (n == 0) return;
+        CudaKernels.adamwUpdateFromState(ctx, p, g, pm, pv, n, st, (float) beta1, (float) beta2, (float) eps,
+                (float) weightDecay, decoupled);
     }
 
     /** One float from the device after the work enqueued so far. */

@@ -1,7 +1,5 @@
 package lmu.backend.cuda.kernels;
 
-import jcuda.Pointer;
-import jcuda.driver.JCudaDriver;
 import lmu.backend.cuda.CudaContext;
 import lmu.backend.cuda.DeviceBuffer;
 import lmu.backend.cuda.PinnedStaging;
@@ -35,11 +33,10 @@ final class DeviceArrays {
         return ctx.allocator().allocate(Math.max(4L, 4L * n));
     }
 
-    /** A device copy of {@code a} (synchronous; waits for the stream first). */
+    /** A device copy of int32 values {@code a} (at least 4 bytes even when empty), enqueued like {@link #floats}. */
     DeviceBuffer ints(int[] a) {
         DeviceBuffer b = ctx.allocator().allocate(Math.max(4L, 4L * a.length));
-        ctx.synchronize();
-        if (a.length > 0) JCudaDriver.cuMemcpyHtoD(b.ptr(), Pointer.to(a), 4L * a.length);
+        if (a.length > 0) io.upload(a, 0, a.length, b.ptr());
         return b;
     }
 

@@ -27,7 +27,32 @@ public final class FeatureKernelChecks {
         c.add(ParityCheck.of("logmel silent B2", p -> logMel(p, defaults, new int[] {1600, 2000}, 0.0)));
         FeatureConfig uncentred = new FeatureConfig(16000, 512, 400, 160, 64, 20, 7600, 1e-6, false);
         c.add(ParityCheck.of("logmel uncentred nFft512 mels64 B4", p -> logMel(p, uncentred, new int[] {512, 511, 4096, 1000}, 1.0)));
+        c.add(ParityCheck.of("FeatureKernels.logMel B5 twice (tables cached)", p -> family(p, defaults,
+                new int[] {16000, 1, 3999, 8000 + 7, 160})));
         return c;
+    }
+
+    /**
+     * The {@link lmu.backend.FeatureKernels} family of the backend (what {@code data.features_on:
+     * device} calls) against the CPU's, on tensors: a signal with a gap between utterances, run
+     * twice so the second call uses the cached tables.
+     */
+    private static void family(ParityRun p, FeatureConfig cfg, int[] lengths) {
+        int batch = lengths.length, total = 0;
+        int[] offsets = new int[batch];
+        for (int b = 0; b < batch; b++) {
+            offsets[b] = total;
+            total += lengths[b] + 11;
+        }
+        lmu.tensor.Tensor host = lmu.tensor.Tensor.of(p.randn(total, 0.3), total);
+        float[] ref = lmu.backend.cpu.CpuBackend.INSTANCE.kernels(lmu.backend.FeatureKernels.class)
+                .logMel(cfg, host, offsets, lengths).f32();
+        lmu.backend.FeatureKernels gpu = p.backend().kernels(lmu.backend.FeatureKernels.class);
+        lmu.tensor.Tensor signal = p.backend().toDevice(host);
+        for (int run = 0; run < 2; run++) {
+            lmu.tensor.Tensor out = gpu.logMel(cfg, signal, offsets, lengths);
+            p.compare("features run " + run, p.backend().toHost(out).f32(), ref, cfg.nFft(), Tolerance.F32);
+        }
     }
 
     /** Random signals of the given lengths scaled by {@code amplitude}, on the GPU and on the CPU. */

@@ -32,6 +32,10 @@ public final class OptimizerKernelChecks {
             c.add(ParityCheck.of("optimizer family clip max " + maxNorm, p -> clip(p, maxNorm)));
         }
         c.add(ParityCheck.of("optimizer family unscale finite and overflow", OptimizerKernelChecks::unscale));
+        for (boolean overflow : new boolean[] {false, true}) {
+            c.add(ParityCheck.of("optimizer family step state (unscale, clip, adamw)" + (overflow ? " overflow skips" : ""),
+                    p -> stepState(p, overflow)));
+        }
         return c;
     }
 
@@ -95,5 +99,51 @@ public final class OptimizerKernelChecks {
         g[3].f32()[100] = Float.POSITIVE_INFINITY;
         p.expect(!cuda.unscaleAllFinite(device(gpu, g), 1.0 / 1024), "an infinite gradient sets the found-inf flag");
         p.expect(cuda.unscaleAllFinite(dg, 1), "the flag is cleared by the next call");
+    }
+
+    /**
+     * The device-decided step (the captured training step's form): unscale, clip and AdamW reading
+     * the learning rate, bias corrections and 1 / scale from a step state and writing the found-inf
+     * flag and the sum of squares into it; with an infinite gradient the update is skipped.
+     */
+    private static void stepState(ParityRun p, boolean overflow) {
+        CudaBackend gpu = p.backend();
+        OptimizerKernels cuda = gpu.kernels(OptimizerKernels.class), cpu = CpuOptimizerKernels.INSTANCE;
+        Tensor[] w = host(p, 1), m = host(p, 0), v = host(p, 0), g = host(p, 256);
+        if (overflow) g[3].f32()[100] = Float.POSITIVE_INFINITY;
+        float[] st = new float[OptimizerKernels.STEP_STATE_SIZE];
+        st[OptimizerKernels.LR] = 1e-3f;
+        st[OptimizerKernels.BIAS_CORRECTION1] = (float) (1 - 0.9);
+        st[OptimizerKernels.BIAS_CORRECTION2] = (float) (1 - 0.98);
+        st[OptimizerKernels.INV_LOSS_SCALE] = 1f / 256;
+        st[OptimizerKernels.FOUND_INF] = 1; // stale: the unscale must clear it
+        Tensor state = Tensor.of(st.clone(), st.length), dstate = gpu.toDevice(Tensor.of(st.clone(), st.length));
+        Tensor[] dw = device(gpu, w), dm = device(gpu, m), dv = device(gpu, v), dg = device(gpu, g);
+        Tensor[] w0 = new Tensor[w.length];
+        for (int i = 0; i < w.length; i++) w0[i] = Tensor.of(w[i].f32().clone(), SIZES[i]);
+        cpu.unscaleToState(g, state);
+        cuda.unscaleToState(dg, dstate);
+        cpu.clipToState(g, state, 0.5);
+        cuda.clipToState(dg, dstate, 0.5);
+        for (int i = 0; i < w.length; i++) {
+            cpu.adamUpdate(w[i], g[i], m[i], v[i], state, 0.9, 0.98, 1e-9, 0.01, true);
+            cuda.adamUpdate(dw[i], dg[i], dm[i], dv[i], dstate, 0.9, 0.98, 1e-9, 0.01, true);
+        }
+        float[] got = gpu.toHost(dstate).f32();
+        p.expect(got[OptimizerKernels.FOUND_INF] == (overflow ? 1 : 0), "found-inf slot " + got[OptimizerKernels.FOUND_INF]
+                + ", expected " + (overflow ? 1 : 0));
+        if (overflow) {
+            p.expect(!Float.isFinite(got[OptimizerKernels.SUM_SQUARES]), "sum of squares with an infinite gradient is not finite");
+            compare(p, "param (skipped)", gpu, dw, w0, 1);
+            return;
+        }
+        int total = 0;
+        for (int n : SIZES) total += n;
+        p.compare("sum of squares", new float[] {got[OptimizerKernels.SUM_SQUARES]},
+                new double[] {state.f32()[OptimizerKernels.SUM_SQUARES]}, total, Tolerance.F32);
+        compare(p, "clipped", gpu, dg, g, total);
+        compare(p, "param", gpu, dw, w, 3);
+        compare(p, "m", gpu, dm, m, 3);
+        compare(p, "v", gpu, dv, v, 3);
     }
 }
