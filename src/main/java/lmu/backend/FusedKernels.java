@@ -9,9 +9,9 @@ import lmu.tensor.Tensor;
  * Each forward has a backward that is one pass as well.
  *
  * <p>Tensors are row-major with C = the last axis, rows = everything before it, all of one dtype on
- * the implementation's device (float32; the CPU also takes float64). Returned tensors are new;
- * a returned gradient may be the very tensor passed in when it equals it (identity), and callers
- * must not modify gradients in place (see {@code lmu.autograd}).
+ * the implementation's device (float32; the CPU also takes float64). Returned tensors are always
+ * new, never one of the arguments (a recorded device graph hands out fresh memory for results), so
+ * a gradient that equals an argument is not returned at all: the caller uses the argument.
  *
  * <pre>{@code
  * FusedKernels k = Backends.kernels(x, FusedKernels.class);
@@ -50,13 +50,13 @@ public interface FusedKernels {
 
     /**
      * Gradients of {@link #biasActivation} in one pass: {@code dx = act'(x + bias) · dy} and
-     * {@code dbias[c] = Σ_r dx[r, c]}.
+     * {@code dbias[c] = Σ_r dx[r, c]}. For IDENTITY dx is dy itself and is not returned (null).
      *
      * @param dy gradient of y, shape (…, C)
      * @param x the forward's input, shape of dy; needed when {@link Activation#backwardUsesInput()}, else may be null
      * @param bias the forward's bias, shape (C), or null
      * @param y the forward's output, shape of dy; needed for RELU and TANH, else may be null
-     * @param needDx whether dx is wanted
+     * @param needDx whether dx is wanted (ignored for IDENTITY)
      * @param needDbias whether dbias is wanted
      * @return {dx or null, dbias or null}
      * @throws IllegalArgumentException on a shape, dtype or device mismatch, or a missing x or y
@@ -81,7 +81,7 @@ public interface FusedKernels {
      * Gradients of {@link #residualLayerNorm} in one pass: with ds the gradient that reached s from
      * elsewhere (the next residual), {@code dx = dr = ds + LNᵀ(dy)}, dw and db the column sums.
      *
-     * @param dy gradient of y, shape (…, C), or null (y received none)
+     * @param dy gradient of y, shape (…, C) (when y received none, dx is ds and no kernel is needed)
      * @param ds gradient of s, shape (…, C), or null (s received none)
      * @param s the forward's sum, shape (…, C)
      * @param mean the forward's row means, shape (rows)
@@ -90,7 +90,7 @@ public interface FusedKernels {
      * @param needDx whether dx is wanted
      * @param needParams whether dw and db are wanted
      * @return {dx or null, dw or null, db or null}
-     * @throws IllegalArgumentException on a shape, dtype or device mismatch
+     * @throws IllegalArgumentException on a shape, dtype or device mismatch, or a null dy
      */
     Tensor[] residualLayerNormBackward(Tensor dy, Tensor ds, Tensor s, Tensor mean, Tensor rstd, Tensor w, boolean needDx,
             boolean needParams);

@@ -55,8 +55,9 @@ public final class BiasActivation extends Function {
     @Override
     protected Tensor[] backward(Ctx ctx, Tensor dOut) {
         boolean needDx = ctx.needsInputGrad(0), needDb = ctx.needsInputGrad(1);
-        if (act == Activation.IDENTITY && !needDb) return new Tensor[] {needDx ? dOut : null, null};
-        return Backends.kernels(dOut, FusedKernels.class).biasActivationBackward(act, dOut, ctx.tensor(0), ctx.tensor(1),
-                ctx.tensor(2), needDx, needDb);
+        boolean identity = act == Activation.IDENTITY; // dx = dOut, shared (gradients are never modified in place)
+        Tensor[] g = identity && !needDb ? new Tensor[2] : Backends.kernels(dOut, FusedKernels.class)
+                .biasActivationBackward(act, dOut, ctx.tensor(0), ctx.tensor(1), ctx.tensor(2), needDx, needDb);
+        return new Tensor[] {needDx ? (identity ? dOut : g[0]) : null, needDb ? g[1] : null};
     }
 }

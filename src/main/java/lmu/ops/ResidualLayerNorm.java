@@ -66,9 +66,9 @@ public final class ResidualLayerNorm extends Function {
         Tensor ds = ctx.outputGrad(1);
         boolean needDx = ctx.needsInputGrad(0) || ctx.needsInputGrad(1);
         boolean needParams = ctx.needsInputGrad(2) || ctx.needsInputGrad(3);
-        Tensor any = dOut != null ? dOut : ds;
-        Tensor[] g = Backends.kernels(any, FusedKernels.class).residualLayerNormBackward(dOut, ds, ctx.tensor(0),
-                ctx.tensor(1), ctx.tensor(2), ctx.tensor(3), needDx, needParams);
+        Tensor[] g = dOut == null ? new Tensor[] {ds, null, null} // only s received a gradient: it passes through
+                : Backends.kernels(dOut, FusedKernels.class).residualLayerNormBackward(dOut, ds, ctx.tensor(0), ctx.tensor(1),
+                        ctx.tensor(2), ctx.tensor(3), needDx, needParams);
         Tensor dx = g[0];
         return new Tensor[] {ctx.needsInputGrad(0) ? dx : null, ctx.needsInputGrad(1) ? dx : null,
             ctx.needsInputGrad(2) ? g[1] : null, ctx.needsInputGrad(3) ? g[2] : null};

@@ -165,6 +165,20 @@ class FusedOpsTest {
     }
 
     @Test
+    void theKernelsNeverReturnAnArgument() { // a recorded device graph hands out fresh memory for every result
+        Rng rng = new Rng(12);
+        lmu.backend.FusedKernels k = lmu.backend.cpu.CpuFusedKernels.INSTANCE;
+        Tensor x = Tensor.randn(rng, DType.F32, 1, 3, 4), b = Tensor.randn(rng, DType.F32, 1, 4), dy = Tensor.randn(rng, DType.F32, 1, 3, 4);
+        Tensor[] g = k.biasActivationBackward(Activation.IDENTITY, dy, x, b, null, true, true);
+        assertNull(g[0], "IDENTITY: dx is dy, which the caller uses");
+        close("column sums", dy.sum(0, false), g[1], 1e-6);
+        Tensor[] n = k.residualLayerNorm(x, dy, null, null, 1e-5);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> k.residualLayerNormBackward(null, dy, n[0], n[2], n[3], null, true, true));
+        assertTrue(e.getMessage().startsWith("FusedKernels.residualLayerNormBackward: dy must be a tensor"), e.getMessage());
+    }
+
+    @Test
     void badShapesAreRefusedWithTheOpAndArgumentNamed() {
         Tensor x = Tensor.zeros(DType.F32, 3, 4);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,

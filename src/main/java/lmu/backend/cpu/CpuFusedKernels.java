@@ -77,12 +77,11 @@ public final class CpuFusedKernels implements FusedKernels {
         FusedKernelArguments.vector(op, "bias", bias, dy);
         boolean dbWanted = needDbias && bias != null;
         int c = dy.dim(-1);
-        Tensor dx = !needDx ? null : act == Activation.IDENTITY ? dy : CPU.empty(dy.dtype(), dy.shape());
+        Tensor dx = needDx && act != Activation.IDENTITY ? CPU.empty(dy.dtype(), dy.shape()) : null;
         Tensor db = dbWanted ? CPU.empty(dy.dtype(), c) : null;
-        if (dy.numel() == 0 || (!dbWanted && (dx == null || dx == dy))) return new Tensor[] {dx, db};
+        if (dy.numel() == 0 || (!dbWanted && dx == null)) return new Tensor[] {dx, db};
         if (dy.dtype() == DType.F32) {
-            CpuFloatKernels.biasActivationBackward(act, dx == dy ? null : f32(dx), f32(db), dy.f32(), f32(x), f32(bias),
-                    f32(y), c);
+            CpuFloatKernels.biasActivationBackward(act, f32(dx), f32(db), dy.f32(), f32(x), f32(bias), f32(y), c);
             return new Tensor[] {dx, db};
         }
         Tensor g = dy; // the gradient of z = x + b
@@ -139,7 +138,7 @@ public final class CpuFusedKernels implements FusedKernels {
         FusedKernelArguments.vector(op, "w", w, s);
         FusedKernelArguments.rowStatistics(op, mean, rstd, s);
         int c = s.dim(-1);
-        if (dy == null) return new Tensor[] {needDx ? ds : null, null, null};
+        FusedKernelArguments.check(dy != null, op, "dy", "a tensor (with no gradient at y, dx is ds)", dy);
         Tensor dx = needDx ? CPU.empty(s.dtype(), s.shape()) : null;
         Tensor dw = needParams ? CPU.empty(s.dtype(), c) : null, db = needParams ? CPU.empty(s.dtype(), c) : null;
         if (s.numel() == 0) return new Tensor[] {dx, dw, db};

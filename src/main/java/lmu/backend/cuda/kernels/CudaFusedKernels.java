@@ -83,9 +83,9 @@ public final class CudaFusedKernels implements FusedKernels {
         CUdeviceptr py = act == Activation.RELU || act == Activation.TANH ? ptr(op, "y", y) : null;
         boolean dbWanted = needDbias && bias != null;
         int c = dy.dim(-1), n = dy.numel();
-        Tensor dx = !needDx ? null : act == Activation.IDENTITY ? dy : backend.empty(DType.F32, dy.shape());
+        Tensor dx = needDx && act != Activation.IDENTITY ? backend.empty(DType.F32, dy.shape()) : null;
         Tensor db = dbWanted ? backend.empty(DType.F32, c) : null;
-        boolean writeDx = dx != null && dx != dy;
+        boolean writeDx = dx != null;
         if (n == 0 || (!dbWanted && !writeDx)) return new Tensor[] {dx, db};
         int rows = n / c;
         int threads = Math.min(BLOCK, 32 * ((c + 31) / 32));
@@ -140,7 +140,7 @@ public final class CudaFusedKernels implements FusedKernels {
         FusedKernelArguments.rowStatistics(op, mean, rstd, s);
         CUdeviceptr ps = ptr(op, "s", s), pds = ptr(op, "ds", ds), pw = ptr(op, "w", w);
         CUdeviceptr pm = ptr(op, "mean", mean), pr = ptr(op, "rstd", rstd);
-        if (dy == null) return new Tensor[] {needDx ? ds : null, null, null};
+        FusedKernelArguments.check(dy != null, op, "dy", "a tensor (with no gradient at y, dx is ds)", dy);
         CUdeviceptr pdy = ptr(op, "dy", dy);
         int c = s.dim(-1), rows = c == 0 ? 0 : s.numel() / c;
         Tensor dx = needDx ? backend.empty(DType.F32, s.shape()) : null;
