@@ -237,8 +237,14 @@ final class DeviceStep {
         return finish();
     }
 
+    /** The batch's features into the entry's static buffer: one upload, or a device copy when they are there already. */
     private static void copyFeatures(Entry e, TrainBatch b) {
-        ((DeviceStorage) e.features.storage()).fromHost(b.features().toFloatArray());
+        Tensor f = b.features();
+        if (f.device().equals(e.features.device())) {
+            Backends.of(f).copyAlongAxis(e.features, 0, f, 0, f.dim(0), 0, false);
+        } else {
+            ((DeviceStorage) e.features.storage()).fromHost(f.toFloatArray());
+        }
     }
 
     /** Writes the per-step values into the step state and the loss factor (before the step's work is enqueued). */
