@@ -209,9 +209,17 @@ extern "C" __global__ void ctc_loss_reduce_kernel(float* out, const float* losse
     out[0] = (float)(reduction == CTC_REDUCTION_MEAN ? s / B : s);
 }
 
+// out[i] = in[i] rounded to int, for n integral float32 values: the lengths and labels of the device
+// form (CtcKernels), kept in float tensors that the host rewrites before a graph replay.
+extern "C" __global__ void ctc_ints_from_floats_kernel(int* out, const float* in, int n) {
+    const int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) out[i] = __float2int_rn(in[i]);
+}
+
 // ----------------------------------------------------------------------------
 // launch geometry: forward and backward one block per utterance, grid (B, 1, 1); block (threads, 1, 1)
 // with threads a multiple of 32 from 64 to 512 covering S_max = 2 L_max + 1 states when it can
 // (min(512, max(64, 32 * CEIL_DIV(S_max, 32)))), looping over states beyond it. Dynamic shared
 // memory: forward 12 * S_max bytes, backward 20 * S_max + 4 * V bytes. Workspace: logz (B, T)
-// floats, log_alpha (B, T, S_max) floats. Reduce: grid 1, block 32.
+// floats, log_alpha (B, T, S_max) floats. Reduce: grid 1, block 32. Ints from floats: grid CEIL_DIV(n, 256),
+// block 256.

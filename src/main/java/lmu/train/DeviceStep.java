@@ -42,12 +42,16 @@ import lmu.tensor.Tensor;
  * capture} and {@code grad_accum} 1, steps are cached per batch: the first step of a key runs
  * eagerly (a warm-up that also learns the order of the dropout calls), the second is captured into
  * a {@link StepGraph} and launched, later ones copy their features into the key's static input
- * tensor, rewrite the step state and the dropout {@link MaskSeeds} table and replay the graph. The
- * key is the batch shape (B, T) together with the frame lengths and the labels, because those still
- * reach the kernels as host arrays (masks, CTC targets) whose values a graph freezes. A step whose
- * capture fails runs eagerly, the reason is printed once, and capture is not tried again. On a
- * replayed step the loss is not measured (NaN), nor on a GPU on the captured one: the CTC loss is
- * still reduced on the host (its gradient is computed on the device).
+ * tensor, rewrite the step state and the dropout {@link MaskSeeds} table and replay the graph.
+ *
+ * <p>The CTC loss takes its input lengths, labels and label lengths from static device tensors of
+ * the key (written before every step, like the features) and reduces the loss on the device into a
+ * static scalar read after the step, so batches that differ in their labels replay one graph and
+ * every step, replayed or not, logs its real loss. The key is the batch shape (B, T), the longest
+ * label sequence L of the batch (the CTC scratch is sized by it) and the frame lengths, because the
+ * lengths still reach the LMU, attention and padding-mask kernels as host arrays whose values a
+ * graph freezes. A step whose capture fails runs eagerly, the reason is printed once, and capture
+ * is not tried again.
  */
 final class DeviceStep {
     /** What the host learns after a step. */
@@ -77,32 +81,42 @@ final class DeviceStep {
     private final Map<Key, Entry> entries = new LinkedHashMap<>();
     private long captures, replays;
 
-    /** A batch's identity for the graph cache. */
-    record Key(int batch, int frames, int[] lengths, int[] labels, int[] labelLengths) {
+    /**
+     * A batch's identity for the graph cache: B, T, the longest label sequence L of the batch and
+     * the frame lengths (not the labels: those are device inputs of the step).
+     */
+    record Key(int batch, int frames, int maxLabels, int[] lengths) {
         static Key of(TrainBatch b) {
-            return new Key(b.features().dim(0), b.features().dim(1), b.frames(), b.labels(), b.labelLengths());
+            int batch = b.features().dim(0);
+            return new Key(batch, b.features().dim(1), b.labels().length / Math.max(1, batch), b.frames());
         }
 
         @Override
         public boolean equals(Object o) {
-            return o instanceof Key k && k.batch == batch && k.frames == frames && Arrays.equals(k.lengths, lengths)
-                    && Arrays.equals(k.labels, labels) && Arrays.equals(k.labelLengths, labelLengths);
+            return o instanceof Key k && k.batch == batch && k.frames == frames && k.maxLabels == maxLabels
+                    && Arrays.equals(k.lengths, lengths);
         }
 
         @Override
         public int hashCode() {
-            return ((batch * 31 + frames) * 31 + Arrays.hashCode(lengths)) * 31 + Arrays.hashCode(labels) * 7
-                    + Arrays.hashCode(labelLengths);
+            return ((batch * 31 + frames) * 31 + maxLabels) * 31 + Arrays.hashCode(lengths);
         }
     }
+
+    /**
+     * The CTC inputs of a step on the device, as exact float32 values: the model's output lengths
+     * (B), the padded labels (B, L) and the label lengths (B).
+     */
+    private record CtcInputs(Tensor inputLengths, Tensor targets, Tensor targetLengths) {}
 
     /** One key's warm-up knowledge and, once captured, its graph and static tensors. */
     private static final class Entry {
         MaskSeeds seeds;
         Tensor features;
+        CtcInputs ctcInputs;
+        int[] logitsShape;
         Tensor loss;
         StepGraph graph;
-        long infeasible;
     }
 
     /**
@@ -154,7 +168,7 @@ final class DeviceStep {
         forwardBackward(b, lr, null);
         if (!stepNow) return null;
         update();
-        return finish();
+        return finish(false);
     }
 
     /** An eager forward and backward (learning the dropout call order into {@code learn} unless null). */
@@ -162,11 +176,11 @@ final class DeviceStep {
         if (!prepared) prepare(lr);
         Tensor features = Backends.to(b.features(), model.device());
         if (learn == null) {
-            losses.add(forwardBackward(features, b));
+            losses.add(forwardBackward(features, b, null));
             return;
         }
         try (MaskSeeds.Scope s = learn.activate(false)) {
-            losses.add(forwardBackward(features, b));
+            losses.add(forwardBackward(features, b, null));
         }
     }
 
@@ -177,7 +191,7 @@ final class DeviceStep {
         if (entries.values().stream().filter(x -> x.graph != null).count() < MAX_GRAPHS) entries.put(key, e);
         forwardBackward(b, lr, e.seeds);
         update();
-        return finish();
+        return finish(false);
     }
 
     /** Drops the oldest key that has not been captured (keys seen once, as most batches of a real epoch are). */
@@ -194,6 +208,10 @@ final class DeviceStep {
     private Outcome capture(Key key, Entry e, TrainBatch b, double lr) {
         e.features = backend.empty(DType.F32, b.features().shape());
         copyFeatures(e, b);
+        int[] outLengths = model.outputLengths(b.frames());
+        e.ctcInputs = new CtcInputs(backend.empty(DType.F32, key.batch()), backend.empty(DType.F32, b.labels().length),
+                backend.empty(DType.F32, key.batch()));
+        writeCtcInputs(e.ctcInputs, outLengths, b);
         prepare(lr);
         e.seeds.refresh();
         long infeasibleBefore = infeasible;
@@ -202,7 +220,7 @@ final class DeviceStep {
             backend.beginCapture();
             capturing = true;
             try (MaskSeeds.Scope s = e.seeds.activate(true)) {
-                e.loss = forwardBackward(e.features, b);
+                e.loss = forwardBackward(e.features, b, e);
                 update();
             }
             capturing = false;
@@ -218,23 +236,57 @@ final class DeviceStep {
                     + " failed, training on with eager launches: " + ex);
             return null;
         }
-        e.infeasible = infeasible - infeasibleBefore;
         captures++;
         log.println("cuda graphs: captured the step of batch " + key.batch() + " x " + key.frames() + " (" + e.graph
                 + "); later batches with the same key replay it");
         e.graph.replay();
         losses.add(e.loss);
-        return finish();
+        return finish(false);
     }
 
     private Outcome replay(Entry e, TrainBatch b, double lr) {
         copyFeatures(e, b);
+        int[] outLengths = model.outputLengths(b.frames());
+        ctc.check(e.logitsShape, outLengths, b.labels(), b.labelLengths());
+        writeCtcInputs(e.ctcInputs, outLengths, b);
+        infeasible += infeasible(outLengths, b);
         prepare(lr);
         e.seeds.refresh();
         e.graph.replay();
         replays++;
-        infeasible += e.infeasible;
-        return finish();
+        losses.add(e.loss);
+        return finish(true);
+    }
+
+    /** Writes a batch's CTC lengths and labels into device tensors (host-to-device copies, before the step's work). */
+    private static void writeCtcInputs(CtcInputs in, int[] outLengths, TrainBatch b) {
+        ((DeviceStorage) in.inputLengths().storage()).fromHost(floats(outLengths));
+        ((DeviceStorage) in.targets().storage()).fromHost(floats(b.labels()));
+        ((DeviceStorage) in.targetLengths().storage()).fromHost(floats(b.labelLengths()));
+    }
+
+    /** A batch's CTC lengths and labels as new device tensors (an eager step). */
+    private CtcInputs ctcInputs(int[] outLengths, TrainBatch b) {
+        CtcInputs in = new CtcInputs(backend.empty(DType.F32, outLengths.length), backend.empty(DType.F32, b.labels().length),
+                backend.empty(DType.F32, b.labelLengths().length));
+        writeCtcInputs(in, outLengths, b);
+        return in;
+    }
+
+    private static float[] floats(int[] v) {
+        float[] f = new float[v.length];
+        for (int i = 0; i < v.length; i++) f[i] = v[i];
+        return f;
+    }
+
+    /** Utterances with fewer output frames than their labels need (counted on the host, from the batch). */
+    private static long infeasible(int[] outLengths, TrainBatch b) {
+        int l = b.labels().length / Math.max(1, outLengths.length);
+        long n = 0;
+        for (int i = 0; i < outLengths.length; i++) {
+            if (outLengths[i] < CtcLoss.requiredFrames(b.labels(), i * l, b.labelLengths()[i])) n++;
+        }
+        return n;
     }
 
     /** The batch's features into the entry's static buffer: one upload, or a device copy when they are there already. */
@@ -260,15 +312,26 @@ final class DeviceStep {
         prepared = true;
     }
 
-    /** Forward under the precision policy, CTC loss, backward of loss × loss factor; returns the (unscaled) loss. */
-    private Tensor forwardBackward(Tensor features, TrainBatch b) {
+    /**
+     * Forward under the precision policy, CTC loss (lengths and labels from device tensors: the
+     * captured entry's static ones, or new ones for an eager step), backward of loss × loss factor;
+     * returns the (unscaled) loss, a device scalar.
+     */
+    private Tensor forwardBackward(Tensor features, TrainBatch b, Entry captured) {
         CtcModel.Output o;
         try (Autocast ac = Autocast.enable(precision)) {
             o = model.forward(features, b.frames());
         }
-        CtcLossFunction f = new CtcLossFunction(ctc, o.lengths(), b.labels(), b.labelLengths());
-        Tensor loss = f.apply(o.values());
-        infeasible += f.result().infeasible().length;
+        ctc.check(o.values().shape(), o.lengths(), b.labels(), b.labelLengths());
+        CtcInputs in;
+        if (captured != null) {
+            captured.logitsShape = o.values().shape();
+            in = captured.ctcInputs;
+        } else {
+            in = ctcInputs(o.lengths(), b);
+        }
+        Tensor loss = new CtcLossFunction(ctc, in.inputLengths(), in.targets(), in.targetLengths()).apply(o.values());
+        infeasible += infeasible(o.lengths(), b);
         loss.mul(lossFactor).backward();
         return loss;
     }
@@ -287,13 +350,12 @@ final class DeviceStep {
         }
     }
 
-    /** Reads the step state (once) and the losses of the step's micro-batches; NaN loss on a replay. */
-    private Outcome finish() {
+    /** Reads the step state (once) and the losses of the step's micro-batches (device scalars). */
+    private Outcome finish(boolean replayed) {
         float[] st = backend.toHost(state).f32();
         double loss = 0;
         for (Tensor l : losses) loss += l.item();
-        boolean replayed = losses.isEmpty();
-        loss = replayed ? Double.NaN : loss / losses.size();
+        loss = losses.isEmpty() ? Double.NaN : loss / losses.size();
         losses.clear();
         long inf = infeasible;
         infeasible = 0;

@@ -61,6 +61,15 @@ class CapturedStepTest {
      * pattern}: A is 4 utterances, B 3) with new features every step: the same graph key, new data.
      */
     private static BatchSource repeating(String pattern) {
+        return repeating(pattern, false);
+    }
+
+    /**
+     * As {@link #repeating(String)}; with {@code relabel} every step also gets new labels (no
+     * adjacent repeats, so every utterance stays feasible) and label lengths shortened by 0 or 1,
+     * within the template's L: the same graph key, new CTC targets.
+     */
+    private static BatchSource repeating(String pattern, boolean relabel) {
         TrainBatch a = new SyntheticBatches(1, 4, 5, 3).batch(0), b = new SyntheticBatches(1, 3, 5, 11).batch(0);
         return new BatchSource() {
             @Override
@@ -80,9 +89,23 @@ class CapturedStepTest {
                         float[] x = t.features().toFloatArray();
                         Rng rng = new Rng(100 + next);
                         for (int i = 0; i < x.length; i++) x[i] += 0.2f * (float) rng.nextGaussian();
+                        int[] labels = t.labels().clone(), lens = t.labelLengths().clone();
+                        if (relabel) {
+                            int l = labels.length / lens.length;
+                            for (int u = 0; u < lens.length; u++) {
+                                lens[u] = Math.max(0, lens[u] - rng.nextInt(2));
+                                for (int j = 0; j < l; j++) {
+                                    int v;
+                                    do {
+                                        v = 1 + rng.nextInt(4);
+                                    } while (j > 0 && v == labels[u * l + j - 1]);
+                                    labels[u * l + j] = v;
+                                }
+                            }
+                        }
                         next++;
-                        return new TrainBatch(Tensor.of(x, t.features().shape()), t.frames().clone(), t.labels().clone(),
-                                t.labelLengths().clone(), t.ids(), t.texts(), next);
+                        return new TrainBatch(Tensor.of(x, t.features().shape()), t.frames().clone(), labels, lens, t.ids(),
+                                t.texts(), next);
                     }
                 };
             }
@@ -99,6 +122,11 @@ class CapturedStepTest {
     /** Trains on the simulated device, capture allowed or not; failAfter ≥ 0 makes the first capture fail. */
     private Run train(String pattern, String precision, String graphs, boolean capture, int failAfter, String name)
             throws Exception {
+        return train(pattern, false, precision, graphs, capture, failAfter, name);
+    }
+
+    private Run train(String pattern, boolean relabel, String precision, String graphs, boolean capture, int failAfter,
+            String name) throws Exception {
         TrainConfig cfg = config(pattern.length(), precision, graphs);
         ByteArrayOutputStream text = new ByteArrayOutputStream();
         try (SimBackend sim = SimBackend.install(0)) {
@@ -107,7 +135,7 @@ class CapturedStepTest {
             ModelConfig mc = ModelConfig.parse(cfg.model());
             CtcModel m = new CtcModel(mc, LmuSequenceLayers.factory(mc, DType.F32), new Rng(7));
             m.to(GPU);
-            Trainer tr = new Trainer(cfg, m, repeating(pattern), null, dir.resolve(name),
+            Trainer tr = new Trainer(cfg, m, repeating(pattern, relabel), null, dir.resolve(name),
                     new PrintStream(text, true, StandardCharsets.UTF_8), false);
             Trainer.Summary s = tr.run(null);
             Map<String, float[]> w = new LinkedHashMap<>();
@@ -131,9 +159,33 @@ class CapturedStepTest {
         assertEquals(5, graphs.replays(), "the captured step launched once, then 4 replays");
         assertSameWeights(eager, graphs);
         assertTrue(graphs.summary().step() >= 3, "most steps applied: " + graphs.summary().step());
-        // the first two steps measure their loss (eager, captured); a replayed step's is not measured
-        assertEquals(eager.summary().losses().get(0), graphs.summary().losses().get(0), 0.0);
-        assertTrue(Double.isNaN(graphs.summary().losses().get(graphs.summary().losses().size() - 1)));
+        assertSameLosses(eager, graphs);
+    }
+
+    /** Every logged loss (eager, captured and replayed steps alike) equals the eager run's. */
+    private static void assertSameLosses(Run expected, Run actual) {
+        assertEquals(expected.summary().losses().size(), actual.summary().losses().size(), "logged losses");
+        assertTrue(expected.summary().losses().size() >= 2, "losses logged: " + expected.summary().losses());
+        for (int i = 0; i < expected.summary().losses().size(); i++) {
+            double e = expected.summary().losses().get(i);
+            assertTrue(Double.isFinite(e), "eager loss " + i + ": " + e);
+            assertEquals(e, actual.summary().losses().get(i), 0.0, "loss of logged step " + i);
+        }
+    }
+
+    @Test
+    void batchesWithNewLabelsReplayOneGraphToTheEagerWeightsAndLosses() throws Exception {
+        Run eager = train("AAAAAA", true, "fp16", "auto", false, -1, "eager");
+        Run graphs = train("AAAAAA", true, "fp16", "auto", true, -1, "graphs");
+        assertEquals(1, graphs.captured(), graphs.log());
+        assertEquals(5, graphs.replays(), "one graph for every step after the warm-up");
+        assertSameWeights(eager, graphs);
+        assertSameLosses(eager, graphs);
+        Run fp32 = train("AAAA", true, "off", "on", true, -1, "fp32");
+        Run fp32Eager = train("AAAA", true, "off", "off", true, -1, "fp32-eager");
+        assertEquals(1, fp32.captured());
+        assertSameWeights(fp32Eager, fp32);
+        assertSameLosses(fp32Eager, fp32);
     }
 
     @Test

@@ -33,6 +33,7 @@ public final class CtcLossFunction extends Function {
     private final int[] inputLengths;
     private final int[] targets;
     private final int[] targetLengths;
+    private final Tensor[] deviceArgs;
     private volatile CtcLoss.Result result;
 
     /**
@@ -47,6 +48,33 @@ public final class CtcLossFunction extends Function {
         this.inputLengths = inputLengths == null ? null : inputLengths.clone();
         this.targets = targets == null ? null : targets.clone();
         this.targetLengths = targetLengths == null ? null : targetLengths.clone();
+        this.deviceArgs = null;
+    }
+
+    /**
+     * The device form: lengths and labels are tensors of the logits' device (integral float32
+     * values), read when the kernels run, and the loss is reduced on the device ({@link
+     * CtcKernels#lossAndGradient(CtcLoss, Tensor, Tensor, Tensor, Tensor, boolean)}), so the op can
+     * be captured in a CUDA graph and replayed with new lengths and labels written into the same
+     * tensors. The values are not checked: check the host arrays with {@link CtcLoss#check} before
+     * writing them. {@link #result()} stays null in this form.
+     *
+     * @param loss layout, reduction and zeroInfinity
+     * @param inputLengths valid frames per utterance, shape (B)
+     * @param targets padded labels, shape (B, L)
+     * @param targetLengths labels per utterance, shape (B)
+     * @throws IllegalArgumentException if an argument is null
+     */
+    public CtcLossFunction(CtcLoss loss, Tensor inputLengths, Tensor targets, Tensor targetLengths) {
+        if (loss == null) throw new IllegalArgumentException("CtcLoss: loss configuration must not be null");
+        if (inputLengths == null || targets == null || targetLengths == null) {
+            throw new IllegalArgumentException("CtcLoss: inputLengths, targets and targetLengths tensors must not be null");
+        }
+        this.loss = loss;
+        this.inputLengths = null;
+        this.targets = null;
+        this.targetLengths = null;
+        this.deviceArgs = new Tensor[] {inputLengths, targets, targetLengths};
     }
 
     /**
@@ -60,7 +88,7 @@ public final class CtcLossFunction extends Function {
         return new CtcLossFunction(loss, inputLengths, targets, targetLengths).apply(logits);
     }
 
-    /** The result of the last forward; null before it. */
+    /** The result of the last forward; null before it, and always in the device form. */
     public CtcLoss.Result result() {
         return result;
     }
@@ -81,6 +109,12 @@ public final class CtcLossFunction extends Function {
                     + Arrays.toString(x.shape()));
         }
         boolean grad = ctx.needsInputGrad(0);
+        if (deviceArgs != null) {
+            CtcKernels.DeviceResult d = Backends.kernels(x, CtcKernels.class)
+                    .lossAndGradient(loss, x, deviceArgs[0], deviceArgs[1], deviceArgs[2], grad);
+            if (grad) ctx.save(d.dLogits());
+            return d.loss();
+        }
         CtcKernels.Result k = Backends.kernels(x, CtcKernels.class)
                 .lossAndGradient(loss, x, inputLengths, targets, targetLengths, grad);
         CtcLoss.Result r = k.result();

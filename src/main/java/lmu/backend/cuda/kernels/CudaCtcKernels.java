@@ -57,6 +57,54 @@ public final class CudaCtcKernels implements CtcKernels {
         return new Result(loss.resultOf(perUtterance, inputLengths, targets, targetLengths), dx);
     }
 
+    /**
+     * The device form: the lengths and labels (float32 tensors of this device) are converted to
+     * int32 scratch by a kernel, the CTC kernels read them there, and the reduction runs on the
+     * device ({@code ctc_loss_reduce_kernel}); nothing is read on the host, so the call can be
+     * captured in a CUDA graph and replayed with new lengths and labels.
+     */
+    @Override
+    public DeviceResult lossAndGradient(CtcLoss loss, Tensor logits, Tensor inputLengths, Tensor targets,
+            Tensor targetLengths, boolean gradient) {
+        String op = "CudaCtcKernels.lossAndGradient";
+        CUdeviceptr px = DeviceTensors.f32(backend, op, "logits", logits);
+        int[] shape = logits.shape();
+        if (shape.length != 3) {
+            throw new IllegalArgumentException("CtcLoss: logits must have shape " + loss.layout().shape() + ", got "
+                    + java.util.Arrays.toString(shape));
+        }
+        boolean batchMajor = loss.layout() == CtcLoss.Layout.BATCH_MAJOR;
+        int batch = batchMajor ? shape[0] : shape[1], frames = batchMajor ? shape[1] : shape[0], vocab = shape[2];
+        CUdeviceptr pil = DeviceTensors.f32(backend, op, "inputLengths", inputLengths);
+        CUdeviceptr ptg = DeviceTensors.f32(backend, op, "targets", targets);
+        CUdeviceptr ptl = DeviceTensors.f32(backend, op, "targetLengths", targetLengths);
+        if (batch == 0 || inputLengths.numel() != batch || targetLengths.numel() != batch || targets.numel() % batch != 0) {
+            throw new IllegalArgumentException("CtcLoss: expected inputLengths (B), targets (B, L), targetLengths (B) with B = "
+                    + batch + ", got sizes " + inputLengths.numel() + ", " + targets.numel() + ", " + targetLengths.numel());
+        }
+        int maxLabels = targets.numel() / batch;
+        // int32 copies of the three arrays, in one scratch tensor: [inputLengths | targetLengths | targets]
+        Tensor ints = backend.empty(DType.F32, 2 * batch + batch * maxLabels);
+        CUdeviceptr il = ptr(ints), tl = il.withByteOffset(4L * batch), tg = il.withByteOffset(8L * batch);
+        CudaCtcLoss.intsFromFloats(backend.context(), il, pil, batch);
+        CudaCtcLoss.intsFromFloats(backend.context(), tl, ptl, batch);
+        CudaCtcLoss.intsFromFloats(backend.context(), tg, ptg, batch * maxLabels);
+        Tensor losses = backend.empty(DType.F32, batch);
+        Tensor dx = gradient ? backend.empty(DType.F32, shape) : null;
+        try (CudaCtcLoss.Workspace ws = CudaCtcLoss.workspace(backend.context(), batch, frames, maxLabels)) {
+            CudaCtcLoss.forward(backend.context(), ws, ptr(losses), px, loss.layout(), batch, frames, vocab, il, tg,
+                    maxLabels, tl, loss.zeroInfinity());
+            if (gradient) {
+                CudaCtcLoss.backward(backend.context(), ws, ptr(dx), px, loss.layout(), batch, frames, vocab, il, tg,
+                        maxLabels, tl, ptr(losses), null, loss.reduction(), loss.zeroInfinity());
+            }
+        } // scratch freed in stream order
+        if (loss.reduction() == CtcLoss.Reduction.NONE) return new DeviceResult(losses, dx);
+        Tensor out = backend.empty(DType.F32);
+        CudaCtcLoss.reduce(backend.context(), ptr(out), ptr(losses), tl, batch, loss.reduction());
+        return new DeviceResult(out, dx);
+    }
+
     private static CUdeviceptr ptr(Tensor t) {
         return ((CudaStorage) t.storage()).ptr();
     }

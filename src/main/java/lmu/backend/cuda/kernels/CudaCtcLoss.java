@@ -118,6 +118,17 @@ public final class CudaCtcLoss {
                 .ptr(targetLengths).i32(batch).i32(reductionCode(reduction)).run();
     }
 
+    /**
+     * {@code out[i] = (int) in[i]} for n integral float32 values (lengths and labels held in float
+     * tensors, read as int32 by the kernels above).
+     */
+    public static void intsFromFloats(CudaContext ctx, CUdeviceptr out, CUdeviceptr in, int n) {
+        if (n < 0) throw new IllegalArgumentException("CtcLoss: intsFromFloats count : " + n + " (expected: >= 0)");
+        if (n == 0) return;
+        Launch.kernel(ctx, "ctc_loss", "ctc_ints_from_floats_kernel").grid((n + 255) / 256).block(256).ptr(out).ptr(in)
+                .i32(n).run();
+    }
+
     /** {stride_b, stride_t} in elements for a layout. */
     static long[] strides(CtcLoss.Layout layout, int batch, int frames, int vocabulary) {
         if (layout == null) throw new IllegalArgumentException("CtcLoss: layout : null (expected: BATCH_MAJOR or TIME_MAJOR)");
