@@ -161,4 +161,62 @@ class CtcLossFunctionTest {
             }
         }
     }
+
+    private static Tensor floats(int[] v) {
+        float[] f = new float[v.length];
+        for (int i = 0; i < v.length; i++) f[i] = v[i];
+        return Tensor.of(f, v.length);
+    }
+
+    /**
+     * The device form (lengths and labels as tensors, loss reduced on the device), on the CPU and on
+     * the simulated device: loss and gradient equal the host form's for every reduction and layout.
+     */
+    @Test
+    void theDeviceFormEqualsTheHostForm() {
+        Random rnd = new Random(5);
+        float[] x = new float[B * T * V];
+        for (int i = 0; i < x.length; i++) x[i] = (float) (2 * rnd.nextGaussian());
+        int[] il = {6, 2, 5}; // utterance 1 infeasible: 3 labels in 2 frames
+        int[] tg = {1, 2, 2, 3, 1, 3, 1, 3, 1};
+        int[] tl = {3, 3, 2};
+        try (SimBackend sim = SimBackend.install(0)) {
+            for (boolean onSim : new boolean[] {false, true}) {
+                for (Reduction red : Reduction.values()) {
+                    for (Layout layout : Layout.values()) {
+                        String what = red + " " + layout + (onSim ? " simulated device" : " cpu");
+                        CtcLoss ctc = new CtcLoss(layout, red, true);
+                        int[] shape = layout == Layout.BATCH_MAJOR ? new int[] {B, T, V} : new int[] {T, B, V};
+                        Tensor host = Tensor.of(x.clone(), shape).requiresGrad(true);
+                        Tensor in = Tensor.of(x.clone(), shape);
+                        Tensor dev = (onSim ? sim.toDevice(in) : in).requiresGrad(true);
+                        Tensor[] lens = {floats(il), floats(tg), floats(tl)};
+                        if (onSim) for (int i = 0; i < 3; i++) lens[i] = sim.toDevice(lens[i]);
+                        CtcLossFunction fh = new CtcLossFunction(ctc, il, tg, tl);
+                        CtcLossFunction fd = new CtcLossFunction(ctc, lens[0], lens[1], lens[2]);
+                        Tensor lh = fh.apply(host), ld = fd.apply(dev);
+                        assertEquals(dev.device(), ld.device(), what);
+                        assertArrayEquals(lh.shape(), ld.shape(), what);
+                        assertArrayEquals(lh.toDoubleArray(), lmu.backend.Backends.to(ld, Device.CPU).toDoubleArray(), 1e-6, what);
+                        assertTrue(Double.isFinite(lh.toDoubleArray()[0]) && lh.toDoubleArray()[0] > 0, what);
+                        assertNull(fd.result(), what);
+                        lh.mul(1.5).sum().backward();
+                        ld.mul(1.5).sum().backward();
+                        assertEquals(dev.device(), dev.grad().device(), what);
+                        assertArrayEquals(host.grad().f32(), lmu.backend.Backends.to(dev.grad(), Device.CPU).f32(), 0f, what);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void theDeviceFormRefusesLengthsThatDoNotFitTheBatch() {
+        CtcLoss ctc = new CtcLoss(Layout.BATCH_MAJOR, Reduction.MEAN, false);
+        Tensor x = Tensor.of(new float[B * T * V], B, T, V);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new CtcLossFunction(ctc, floats(new int[] {6, 4}), floats(TG), floats(TL)).apply(x));
+        assertTrue(e.getMessage().contains("CtcLoss"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> new CtcLossFunction(ctc, null, floats(TG), floats(TL)));
+    }
 }

@@ -33,7 +33,8 @@ import lmu.tensor.Tensor;
  * {@code lmu_conv.cu} against {@link LegendreConvolution} and {@code attention.cu} against the
  * operations of {@link MultiHeadAttention} (MatMul, MaskedFill with -1e4, softmax, Dropout with the
  * same seed) in float64 with autograd; the kernel families {@link CudaAttentionKernels} and {@link
- * CudaCtcKernels} against the CPU's. {@link lmu.backend.cuda.CudaSelfTest#checks()} runs them with the parity suite's one
+ * CudaCtcKernels} (host and device forms) against the CPU's. {@link
+ * lmu.backend.cuda.CudaSelfTest#checks()} runs them with the parity suite's one
  * tolerance formula ({@code Tolerance.F32}); a subset: {@code java -cp lmu-engine.jar
  * lmu.backend.cuda.CudaSelfTest 'ctc|lmu|attention'}.
  */
@@ -493,7 +494,20 @@ public final class ModelKernelChecks {
                         frames * batch);
             }
             sink.compare("dlogits", gpu.toHost(got.dLogits()).f32(), ref.dLogits().toDoubleArray(), frames);
+            // the device form: lengths and labels read from float32 device tensors, the loss reduced on the device
+            CtcKernels.DeviceResult dev2 = gpu.kernels(CtcKernels.class).lossAndGradient(loss, gpu.toDevice(x),
+                    gpu.toDevice(floatsOf(inLens)), gpu.toDevice(floatsOf(targets)), gpu.toDevice(floatsOf(tgtLens)), true);
+            sink.compare("device form loss", gpu.toHost(dev2.loss()).f32(), red == CtcLoss.Reduction.NONE
+                    ? ref.result().losses() : new double[] {ref.result().loss()}, frames * batch);
+            sink.compare("device form dlogits", gpu.toHost(dev2.dLogits()).f32(), ref.dLogits().toDoubleArray(), frames);
         }
+    }
+
+    /** Integers as an exact float32 tensor, shape (n). */
+    private static Tensor floatsOf(int[] v) {
+        float[] f = new float[v.length];
+        for (int i = 0; i < v.length; i++) f[i] = v[i];
+        return Tensor.of(f, v.length);
     }
 
     /** (B, T, H·Dh) → (B·H, T, Dh), as MultiHeadAttention splits heads. */
