@@ -99,4 +99,32 @@ public interface AttentionKernels {
         return backward(dOut, q, k, v, saved, heads, scale, lengths, maskValue, p, p == 0 ? 0 : SeedTable.read(seeds, slot),
                 needQ, needK, needV);
     }
+
+    /**
+     * The seed-table forward with the key lengths in a device tensor ({@link DeviceLengths}: float32
+     * whole numbers in [0, T], shape (B)) read when the kernels run, so a captured launch replays with
+     * the lengths written there before the replay. The default reads lengths and seed to the host.
+     *
+     * @param lengths valid keys per sequence, float32 tensor of shape (B) on this device
+     * @param seeds the seed table, float32, on this device
+     * @throws IllegalArgumentException as the host form, or if lengths is not of shape (B)
+     */
+    default Saved forward(Tensor q, Tensor k, Tensor v, int heads, double scale, Tensor lengths, double maskValue, double p,
+            Tensor seeds, int slot) {
+        int[] l = DeviceLengths.read("AttentionKernels.forward", lengths, q.dim(0));
+        return forward(q, k, v, heads, scale, l, maskValue, p, seeds, slot);
+    }
+
+    /**
+     * The seed-table backward with device lengths (see the forward of that form).
+     *
+     * @param lengths valid keys per sequence, float32 tensor of shape (B) on this device
+     * @param seeds the seed table, float32, on this device
+     * @throws IllegalArgumentException as the host form, or if lengths is not of shape (B)
+     */
+    default Tensor[] backward(Tensor dOut, Tensor q, Tensor k, Tensor v, Saved saved, int heads, double scale, Tensor lengths,
+            double maskValue, double p, Tensor seeds, int slot, boolean needQ, boolean needK, boolean needV) {
+        int[] l = DeviceLengths.read("AttentionKernels.backward", lengths, q.dim(0));
+        return backward(dOut, q, k, v, saved, heads, scale, l, maskValue, p, seeds, slot, needQ, needK, needV);
+    }
 }

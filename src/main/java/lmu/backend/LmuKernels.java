@@ -128,4 +128,59 @@ public interface LmuKernels {
      */
     Tensor[] recurrentBackward(LegendreStateSpace ss, Activation f, Tensor dh, Tensor h, Tensor eh, Tensor em, Tensor wh,
             Tensor wm, int[] lengths);
+
+    /**
+     * {@link #convolutionForward(LegendreImpulseResponse, Tensor, int[], Method)} with the lengths in
+     * a device tensor ({@link DeviceLengths}: float32 whole numbers, shape (B)) read when the kernels
+     * run, so a captured launch replays with the values written there before the replay. The values
+     * are the caller's to check (a check would read them on the host); T must not exceed
+     * {@code ir.maxLength()}. The default reads them to the host and calls the host form.
+     *
+     * @param lengths valid frames per sequence, float32 tensor of shape (B) on this device
+     * @throws IllegalArgumentException as the host form, or if lengths is not of shape (B)
+     */
+    default Tensor convolutionForward(LegendreImpulseResponse ir, Tensor u, Tensor lengths, Method method) {
+        String op = "LmuKernels.convolutionForward";
+        return convolutionForward(ir, u, DeviceLengths.read(op, lengths, u.dim(0)), method);
+    }
+
+    /**
+     * {@link #convolutionBackward(LegendreImpulseResponse, Tensor, int[], Method)} with device
+     * lengths (see the forward of that form).
+     *
+     * @param lengths valid frames per sequence, float32 tensor of shape (B) on this device
+     * @throws IllegalArgumentException as the host form, or if lengths is not of shape (B)
+     */
+    default Tensor convolutionBackward(LegendreImpulseResponse ir, Tensor dm, Tensor lengths, Method method) {
+        String op = "LmuKernels.convolutionBackward";
+        return convolutionBackward(ir, dm, DeviceLengths.read(op, lengths, dm.dim(0)), method);
+    }
+
+    /**
+     * {@link #recurrentForward(LegendreStateSpace, Activation, Tensor, Tensor, Tensor, Tensor, Tensor,
+     * Tensor, int[])} with device lengths (see {@link #convolutionForward(LegendreImpulseResponse,
+     * Tensor, Tensor, Method)}).
+     *
+     * @param lengths valid frames per sequence, float32 tensor of shape (B) on this device
+     * @throws IllegalArgumentException as the host form, or if lengths is not of shape (B)
+     */
+    default Tensor[] recurrentForward(LegendreStateSpace ss, Activation f, Tensor ux, Tensor ax, Tensor eh, Tensor em,
+            Tensor wh, Tensor wm, Tensor lengths) {
+        String op = "LmuKernels.recurrentForward";
+        return recurrentForward(ss, f, ux, ax, eh, em, wh, wm, DeviceLengths.read(op, lengths, ux.dim(0)));
+    }
+
+    /**
+     * {@link #recurrentBackward(LegendreStateSpace, Activation, Tensor, Tensor, Tensor, Tensor, Tensor,
+     * Tensor, int[])} with device lengths (see {@link #convolutionForward(LegendreImpulseResponse,
+     * Tensor, Tensor, Method)}).
+     *
+     * @param lengths valid frames per sequence, float32 tensor of shape (B) on this device
+     * @throws IllegalArgumentException as the host form, or if lengths is not of shape (B)
+     */
+    default Tensor[] recurrentBackward(LegendreStateSpace ss, Activation f, Tensor dh, Tensor h, Tensor eh, Tensor em,
+            Tensor wh, Tensor wm, Tensor lengths) {
+        String op = "LmuKernels.recurrentBackward";
+        return recurrentBackward(ss, f, dh, h, eh, em, wh, wm, DeviceLengths.read(op, lengths, dh.dim(0)));
+    }
 }

@@ -1,8 +1,12 @@
 package lmu.backend.cuda.kernels;
 
+import java.lang.ref.Reference;
 import jcuda.driver.CUdeviceptr;
 import lmu.backend.AttentionKernels;
+import lmu.backend.DeviceLengths;
+import lmu.backend.SeedTable;
 import lmu.backend.cuda.CudaBackend;
+import lmu.backend.cuda.CudaStorage;
 import lmu.backend.cuda.DeviceBuffer;
 import lmu.tensor.DType;
 import lmu.tensor.Tensor;
@@ -31,14 +35,35 @@ public final class CudaAttentionKernels implements AttentionKernels {
     @Override
     public Saved forward(Tensor q, Tensor k, Tensor v, int heads, double scale, int[] lengths, double maskValue, double p,
             long seed) {
+        try (DeviceBuffer len = lengths == null ? null : backend.uploadInts(lengths)) {
+            return forwardAt(q, k, v, heads, scale, len == null ? null : len.ptr(), maskValue, p, seed);
+        } // freed in stream order
+    }
+
+    /**
+     * The device-lengths form: the float32 lengths are converted to int32 scratch on the stream
+     * ({@link CudaCtcLoss#intsFromFloats}) and the kernels read them there. The seed is read from
+     * the table on the host, as the seed-table form of the interface does.
+     */
+    @Override
+    public Saved forward(Tensor q, Tensor k, Tensor v, int heads, double scale, Tensor lengths, double maskValue, double p,
+            Tensor seeds, int slot) {
+        Tensor li = ints("CudaAttentionKernels.forward", lengths, q.dim(0));
+        long seed = p == 0 ? 0 : SeedTable.read(seeds, slot);
+        Saved r = forwardAt(q, k, v, heads, scale, ((CudaStorage) li.storage()).ptr(), maskValue, p, seed);
+        Reference.reachabilityFence(li); // the scratch outlives the launch
+        return r;
+    }
+
+    private Saved forwardAt(Tensor q, Tensor k, Tensor v, int heads, double scale, CUdeviceptr pl, double maskValue, double p,
+            long seed) {
         int batch = q.dim(0), frames = q.dim(1), c = q.dim(2), d = c / heads;
         DType format = format(q, k, v);
         CUdeviceptr pq = ptr(q, "q", format), pk = ptr(k, "k", format), pv = ptr(v, "v", format);
         Tensor out = backend.empty(format, q.shape());
         Tensor stats = backend.empty(DType.F32, batch, heads, frames, 2);
         CUdeviceptr po = ptr(out, "out", format), ps = ptr(stats, "stats", DType.F32);
-        try (DeviceBuffer len = lengths == null ? null : backend.uploadInts(lengths)) {
-            CUdeviceptr pl = len == null ? null : len.ptr();
+        {
             if (format == DType.F32) {
                 CudaAttention.forward(backend.context(), po, ps, pq, pk, pv, pl, batch, frames, heads, d, (float) scale,
                         (float) maskValue, p, seed);
@@ -53,6 +78,26 @@ public final class CudaAttentionKernels implements AttentionKernels {
     @Override
     public Tensor[] backward(Tensor dOut, Tensor q, Tensor k, Tensor v, Saved saved, int heads, double scale,
             int[] lengths, double maskValue, double p, long seed, boolean needQ, boolean needK, boolean needV) {
+        try (DeviceBuffer len = lengths == null ? null : backend.uploadInts(lengths)) {
+            return backwardAt(dOut, q, k, v, saved, heads, scale, len == null ? null : len.ptr(), maskValue, p, seed, needQ,
+                    needK, needV);
+        }
+    }
+
+    /** The device-lengths form of the backward (see the forward of that form). */
+    @Override
+    public Tensor[] backward(Tensor dOut, Tensor q, Tensor k, Tensor v, Saved saved, int heads, double scale, Tensor lengths,
+            double maskValue, double p, Tensor seeds, int slot, boolean needQ, boolean needK, boolean needV) {
+        Tensor li = ints("CudaAttentionKernels.backward", lengths, q.dim(0));
+        long seed = p == 0 ? 0 : SeedTable.read(seeds, slot);
+        Tensor[] r = backwardAt(dOut, q, k, v, saved, heads, scale, ((CudaStorage) li.storage()).ptr(), maskValue, p, seed,
+                needQ, needK, needV);
+        Reference.reachabilityFence(li); // the scratch outlives the launch
+        return r;
+    }
+
+    private Tensor[] backwardAt(Tensor dOut, Tensor q, Tensor k, Tensor v, Saved saved, int heads, double scale,
+            CUdeviceptr pl, double maskValue, double p, long seed, boolean needQ, boolean needK, boolean needV) {
         int batch = q.dim(0), frames = q.dim(1), c = q.dim(2), d = c / heads;
         DType format = format(q, k, v);
         if (saved.out().dtype() != format) {
@@ -72,9 +117,9 @@ public final class CudaAttentionKernels implements AttentionKernels {
         Tensor dk = needK || needV ? backend.empty(format, q.shape()) : null;
         Tensor dv = needK || needV ? backend.empty(format, q.shape()) : null;
         if (dq == null && dk == null) return new Tensor[] {null, null, null};
-        try (DeviceBuffer len = lengths == null ? null : backend.uploadInts(lengths)) {
+        {
             CUdeviceptr pdq = dq == null ? null : ptr(dq, "dq", format), pdk = dk == null ? null : ptr(dk, "dk", format);
-            CUdeviceptr pdv = dv == null ? null : ptr(dv, "dv", format), pl = len == null ? null : len.ptr();
+            CUdeviceptr pdv = dv == null ? null : ptr(dv, "dv", format);
             if (format == DType.F32) {
                 CudaAttention.backward(backend.context(), pdq, pdk, pdv, pg, pq, pk, pv, po, ps, pl, batch, frames, heads, d,
                         (float) scale, (float) maskValue, p, seed);
@@ -84,6 +129,15 @@ public final class CudaAttentionKernels implements AttentionKernels {
             }
         }
         return new Tensor[] {dq, needK ? dk : null, needV ? dv : null};
+    }
+
+    /** int32 scratch converted on the stream from a float32 lengths tensor of shape (B) of this backend. */
+    private Tensor ints(String op, Tensor lengths, int batch) {
+        DeviceLengths.check(op, lengths, batch);
+        CUdeviceptr pl = ptr(lengths, "lengths", DType.F32);
+        Tensor scratch = backend.empty(DType.F32, Math.max(batch, 1));
+        CudaCtcLoss.intsFromFloats(backend.context(), ((CudaStorage) scratch.storage()).ptr(), pl, batch);
+        return scratch;
     }
 
     /** The dtype of q, k and v: F32, F16 or BF16, the same for all three. */

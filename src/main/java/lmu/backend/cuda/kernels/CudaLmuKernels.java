@@ -1,6 +1,8 @@
 package lmu.backend.cuda.kernels;
 
+import java.lang.ref.Reference;
 import jcuda.driver.CUdeviceptr;
+import lmu.backend.DeviceLengths;
 import lmu.backend.LmuKernelArguments;
 import lmu.backend.LmuKernels;
 import lmu.backend.cuda.CudaBackend;
@@ -74,6 +76,117 @@ public final class CudaLmuKernels implements LmuKernels {
                     frames, channels, form);
         } // freed in stream order
         return m;
+    }
+
+    /**
+     * The device form: the float32 lengths are converted to int32 scratch on the stream ({@link
+     * CudaCtcLoss#intsFromFloats}) and the kernel reads them there; nothing is read on the host.
+     * T must not exceed {@code ir.maxLength()} (every length up to T must fit H's rows).
+     */
+    @Override
+    public Tensor convolutionForward(LegendreImpulseResponse ir, Tensor u, Tensor lengths, Method method) {
+        String op = "CudaLmuKernels.convolutionForward";
+        int[] s = LmuKernelArguments.convolution(op, ir, u, false, new int[u.shape().length == 3 ? u.dim(0) : 0]);
+        int batch = s[0], frames = s[1], channels = s[2], d = ir.order();
+        maxFrames(op, ir, frames);
+        CudaLegendreConvolution.Method form = form(op, method, frames);
+        Tensor li = ints(op, lengths, batch);
+        CUdeviceptr len = ((CudaStorage) li.storage()).ptr();
+        Response r = response(ir);
+        Tensor m = backend.empty(DType.F32, batch, frames, channels * d);
+        CudaLegendreConvolution.forward(backend.context(), r.spectra(), ptr(op, "m", m), ptr(op, "u", u), len, batch, frames,
+                channels, form);
+        Reference.reachabilityFence(li); // the scratch outlives the launch
+        return m;
+    }
+
+    /** The device form of the backward (see {@link #convolutionForward(LegendreImpulseResponse, Tensor, Tensor, Method)}). */
+    @Override
+    public Tensor convolutionBackward(LegendreImpulseResponse ir, Tensor dm, Tensor lengths, Method method) {
+        String op = "CudaLmuKernels.convolutionBackward";
+        int[] s = LmuKernelArguments.convolution(op, ir, dm, true, new int[dm.shape().length == 3 ? dm.dim(0) : 0]);
+        int batch = s[0], frames = s[1], channels = s[2];
+        maxFrames(op, ir, frames);
+        CudaLegendreConvolution.Method form = form(op, method, frames);
+        Tensor li = ints(op, lengths, batch);
+        CUdeviceptr len = ((CudaStorage) li.storage()).ptr();
+        Response r = response(ir);
+        Tensor du = backend.empty(DType.F32, batch, frames, channels);
+        CudaLegendreConvolution.backward(backend.context(), r.spectra(), ptr(op, "du", du), ptr(op, "dm", dm), len, batch,
+                frames, channels, form);
+        Reference.reachabilityFence(li); // the scratch outlives the launch
+        return du;
+    }
+
+    /**
+     * The device form of the recurrence: lengths converted to int32 scratch on the stream as in
+     * {@link #convolutionForward(LegendreImpulseResponse, Tensor, Tensor, Method)}.
+     */
+    @Override
+    public Tensor[] recurrentForward(LegendreStateSpace ss, Activation f, Tensor ux, Tensor ax, Tensor eh, Tensor em,
+            Tensor wh, Tensor wm, Tensor lengths) {
+        String op = "CudaLmuKernels.recurrentForward";
+        int[] s = LmuKernelArguments.recurrent(op, ss, f, ux, ax, eh, em, wh, wm,
+                new int[ux.shape().length == 3 ? ux.dim(0) : 0], false);
+        int batch = s[0], frames = s[1], hidden = s[2], channels = s[3];
+        CudaLmuRecurrent.Shape shape = new CudaLmuRecurrent.Shape(hidden, channels, ss.order(), f);
+        Tensor li = ints(op, lengths, batch);
+        CUdeviceptr len = ((CudaStorage) li.storage()).ptr();
+        Tensor[] sys = system(ss);
+        Tensor[] out = new Tensor[2];
+        out[FORWARD_H] = backend.empty(DType.F32, batch, frames, hidden);
+        out[FORWARD_M] = backend.empty(DType.F32, batch, frames, channels * ss.order());
+        CudaLmuRecurrent.forward(backend.context(), ptr(op, "h", out[FORWARD_H]), ptr(op, "m", out[FORWARD_M]),
+                ptr(op, "ux", ux), ptr(op, "ax", ax), ptr(op, "Abar^T", sys[0]), ptr(op, "Bbar", sys[2]),
+                ptrOrNull(op, "eh", eh), ptrOrNull(op, "em", em), ptrOrNull(op, "wh", wh), ptr(op, "wm", wm), len,
+                batch, frames, shape);
+        Reference.reachabilityFence(li); // the scratch outlives the launch
+        return out;
+    }
+
+    /** The device form of the recurrence's backward (see the forward of that form). */
+    @Override
+    public Tensor[] recurrentBackward(LegendreStateSpace ss, Activation f, Tensor dh, Tensor h, Tensor eh, Tensor em,
+            Tensor wh, Tensor wm, Tensor lengths) {
+        String op = "CudaLmuKernels.recurrentBackward";
+        int[] s = LmuKernelArguments.recurrent(op, ss, f, dh, h, eh, em, wh, wm,
+                new int[dh.shape().length == 3 ? dh.dim(0) : 0], true);
+        int batch = s[0], frames = s[1], hidden = s[2], channels = s[3];
+        CudaLmuRecurrent.Shape shape = new CudaLmuRecurrent.Shape(hidden, channels, ss.order(), f);
+        Tensor li = ints(op, lengths, batch);
+        CUdeviceptr len = ((CudaStorage) li.storage()).ptr();
+        Tensor[] sys = system(ss);
+        Tensor[] out = new Tensor[2];
+        out[BACKWARD_DZ] = backend.empty(DType.F32, batch, frames, hidden);
+        out[BACKWARD_DU] = backend.empty(DType.F32, batch, frames, channels);
+        CudaLmuRecurrent.backward(backend.context(), ptr(op, "dz", out[BACKWARD_DZ]), ptr(op, "du", out[BACKWARD_DU]),
+                ptr(op, "dh", dh), ptr(op, "h", h), ptr(op, "Abar", sys[1]), ptr(op, "Bbar", sys[2]),
+                ptrOrNull(op, "eh", eh), ptrOrNull(op, "em", em), ptrOrNull(op, "wh", wh), ptr(op, "wm", wm), len,
+                batch, frames, shape);
+        Reference.reachabilityFence(li); // the scratch outlives the launch
+        return out;
+    }
+
+    /** Refuses T above the impulse response's rows (the device form cannot check lengths against them). */
+    private static void maxFrames(String op, LegendreImpulseResponse ir, int frames) {
+        if (frames > ir.maxLength()) {
+            throw new IllegalArgumentException(op + ": with device lengths T must be <= the impulse response's maxLength "
+                    + ir.maxLength() + ", got T = " + frames);
+        }
+    }
+
+    /**
+     * int32 copies of a float32 lengths tensor (shape (B)) in scratch on this device, converted by a
+     * kernel on the stream; the caller keeps the tensor reachable until its launch is enqueued, after
+     * which its cleaner frees it in stream order.
+     */
+    private Tensor ints(String op, Tensor lengths, int batch) {
+        DeviceLengths.check(op, lengths, batch);
+        CUdeviceptr pl = ptr(op, "lengths", lengths);
+        Tensor scratch = backend.empty(DType.F32, Math.max(batch, 1));
+        CUdeviceptr out = ((CudaStorage) scratch.storage()).ptr();
+        CudaCtcLoss.intsFromFloats(backend.context(), out, pl, batch);
+        return scratch;
     }
 
     @Override
