@@ -9,6 +9,8 @@ import lmu.backend.LmuKernels;
 import lmu.ops.BiasActivation;
 import lmu.ops.MaskedFill;
 import lmu.ops.MatMul;
+import lmu.nn.FrameLengths;
+import lmu.nn.Masks;
 import lmu.tensor.Tensor;
 
 /**
@@ -42,6 +44,8 @@ final class LmuComposition {
             Tensor x, Tensor[] p, int[] lengths) {
         Tensor ex = p[0], eh = p[1], em = p[2], bu = p[3], wx = p[4], wh = p[5], wm = p[6], bh = p[7];
         int batch = x.dim(0), frames = x.dim(1);
+        Tensor device = FrameLengths.deviceFor(lengths);
+        if (device != null) return forwardDevice(c, ir, parallel, method, x, p, device);
         boolean[] padding = new boolean[batch * frames];
         boolean padded = false;
         for (int b = 0; b < batch; b++) {
@@ -55,7 +59,7 @@ final class LmuComposition {
         if (bu != null) ux = BiasActivation.apply(ux, bu, FusedKernels.Activation.IDENTITY);
         Tensor ax = wx == null ? null : MatMul.apply(xm, wx, false, false);
         if (parallel) {
-            Tensor m = new Convolution(ir, method, lengths).apply(ux);
+            Tensor m = new Convolution(ir, method, lengths, null).apply(ux);
             Tensor a = MatMul.apply(m, wm, false, false);
             if (ax != null) a = a.add(ax);
             Tensor h = bh == null && c.activation() == Activation.IDENTITY ? a : BiasActivation.apply(a, bh, fused(c.activation()));
@@ -63,7 +67,32 @@ final class LmuComposition {
         }
         if (ax == null) ax = Backends.of(x).empty(x.dtype(), batch, frames, c.hiddenSize());
         if (bh != null) ax = BiasActivation.apply(ax, bh, FusedKernels.Activation.IDENTITY);
-        return new RecurrentCell(ir.system(), c.activation(), lengths).apply(ux, ax, eh, em, wh, wm);
+        return new RecurrentCell(ir.system(), c.activation(), lengths, null).apply(ux, ax, eh, em, wh, wm);
+    }
+
+    /**
+     * {@link #forward} with the lengths in a device tensor (see {@link FrameLengths}): the padding
+     * masks are {@link Masks#zeroPadding(Tensor, Tensor)} and the kernels take their device forms,
+     * so no host choice depends on the lengths (the masks run whether or not anything is padded).
+     */
+    private static Tensor forwardDevice(LmuConfig c, LegendreImpulseResponse ir, boolean parallel,
+            LegendreConvolution.Method method, Tensor x, Tensor[] p, Tensor lengths) {
+        Tensor ex = p[0], eh = p[1], em = p[2], bu = p[3], wx = p[4], wh = p[5], wm = p[6], bh = p[7];
+        int batch = x.dim(0), frames = x.dim(1);
+        Tensor xm = Masks.zeroPadding(x, lengths);
+        Tensor ux = MatMul.apply(xm, ex, false, false);
+        if (bu != null) ux = BiasActivation.apply(ux, bu, FusedKernels.Activation.IDENTITY);
+        Tensor ax = wx == null ? null : MatMul.apply(xm, wx, false, false);
+        if (parallel) {
+            Tensor m = new Convolution(ir, method, null, lengths).apply(ux);
+            Tensor a = MatMul.apply(m, wm, false, false);
+            if (ax != null) a = a.add(ax);
+            Tensor h = bh == null && c.activation() == Activation.IDENTITY ? a : BiasActivation.apply(a, bh, fused(c.activation()));
+            return Masks.zeroPadding(h, lengths);
+        }
+        if (ax == null) ax = Backends.of(x).empty(x.dtype(), batch, frames, c.hiddenSize());
+        if (bh != null) ax = BiasActivation.apply(ax, bh, FusedKernels.Activation.IDENTITY);
+        return new RecurrentCell(ir.system(), c.activation(), null, lengths).apply(ux, ax, eh, em, wh, wm);
     }
 
     private static FusedKernels.Activation fused(Activation f) {
@@ -82,11 +111,14 @@ final class LmuComposition {
         private final LegendreImpulseResponse ir;
         private final LegendreConvolution.Method method;
         private final int[] lengths;
+        private final Tensor deviceLengths;
 
-        Convolution(LegendreImpulseResponse ir, LegendreConvolution.Method method, int[] lengths) {
+        /** Exactly one of lengths (host) and deviceLengths (float32 (B) on the device) is non-null. */
+        Convolution(LegendreImpulseResponse ir, LegendreConvolution.Method method, int[] lengths, Tensor deviceLengths) {
             this.ir = ir;
             this.method = method;
-            this.lengths = lengths.clone();
+            this.lengths = lengths == null ? null : lengths.clone();
+            this.deviceLengths = deviceLengths;
         }
 
         @Override
@@ -96,13 +128,17 @@ final class LmuComposition {
 
         @Override
         protected Tensor forward(Ctx ctx, Tensor... in) {
-            return Backends.kernels(in[0], LmuKernels.class).convolutionForward(ir, in[0], lengths, method);
+            LmuKernels k = Backends.kernels(in[0], LmuKernels.class);
+            return lengths != null ? k.convolutionForward(ir, in[0], lengths, method)
+                    : k.convolutionForward(ir, in[0], deviceLengths, method);
         }
 
         @Override
         protected Tensor[] backward(Ctx ctx, Tensor dm) {
             if (!ctx.needsInputGrad(0)) return new Tensor[1];
-            return new Tensor[] {Backends.kernels(dm, LmuKernels.class).convolutionBackward(ir, dm, lengths, method)};
+            LmuKernels k = Backends.kernels(dm, LmuKernels.class);
+            return new Tensor[] {lengths != null ? k.convolutionBackward(ir, dm, lengths, method)
+                    : k.convolutionBackward(ir, dm, deviceLengths, method)};
         }
     }
 
@@ -117,11 +153,14 @@ final class LmuComposition {
         private final LegendreStateSpace ss;
         private final Activation f;
         private final int[] lengths;
+        private final Tensor deviceLengths;
 
-        RecurrentCell(LegendreStateSpace ss, Activation f, int[] lengths) {
+        /** Exactly one of lengths (host) and deviceLengths (float32 (B) on the device) is non-null. */
+        RecurrentCell(LegendreStateSpace ss, Activation f, int[] lengths, Tensor deviceLengths) {
             this.ss = ss;
             this.f = f;
-            this.lengths = lengths.clone();
+            this.lengths = lengths == null ? null : lengths.clone();
+            this.deviceLengths = deviceLengths;
         }
 
         @Override
@@ -131,8 +170,9 @@ final class LmuComposition {
 
         @Override
         protected Tensor forward(Ctx ctx, Tensor... in) {
-            Tensor[] hm = Backends.kernels(in[0], LmuKernels.class).recurrentForward(ss, f, in[0], in[1], in[2], in[3],
-                    in[4], in[5], lengths);
+            LmuKernels k = Backends.kernels(in[0], LmuKernels.class);
+            Tensor[] hm = lengths != null ? k.recurrentForward(ss, f, in[0], in[1], in[2], in[3], in[4], in[5], lengths)
+                    : k.recurrentForward(ss, f, in[0], in[1], in[2], in[3], in[4], in[5], deviceLengths);
             ctx.save(hm[LmuKernels.FORWARD_H], hm[LmuKernels.FORWARD_M], in[2], in[3], in[4], in[5]);
             return hm[LmuKernels.FORWARD_H];
         }
@@ -141,7 +181,9 @@ final class LmuComposition {
         protected Tensor[] backward(Ctx ctx, Tensor dh) {
             Tensor h = ctx.tensor(0), m = ctx.tensor(1), eh = ctx.tensor(2), em = ctx.tensor(3), wh = ctx.tensor(4),
                     wm = ctx.tensor(5);
-            Tensor[] g = Backends.kernels(dh, LmuKernels.class).recurrentBackward(ss, f, dh, h, eh, em, wh, wm, lengths);
+            LmuKernels k = Backends.kernels(dh, LmuKernels.class);
+            Tensor[] g = lengths != null ? k.recurrentBackward(ss, f, dh, h, eh, em, wh, wm, lengths)
+                    : k.recurrentBackward(ss, f, dh, h, eh, em, wh, wm, deviceLengths);
             Tensor dz = g[LmuKernels.BACKWARD_DZ], du = g[LmuKernels.BACKWARD_DU];
             Backend be = Backends.of(dh);
             Tensor[] out = new Tensor[6];

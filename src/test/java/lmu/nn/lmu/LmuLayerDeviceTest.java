@@ -145,4 +145,59 @@ class LmuLayerDeviceTest {
         };
         return (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[] {Backend.class}, backend);
     }
+
+    /**
+     * With the lengths in a {@link lmu.nn.FrameLengths} table, a captured forward and backward
+     * replayed after new lengths were written gives the CPU layer's output and gradients for the new
+     * lengths (a length frozen at capture would give those of the captured ones).
+     */
+    @Test
+    void capturedWithDeviceLengthsReplaysNewLengths() {
+        LmuConfig c = LmuConfig.of(3, 5, 2, 6, 8).withFeedback(true, true).withHidden(true, true, Activation.TANH)
+                .withBiases(true, true);
+        int frames = 7;
+        int[] captured = {7, 3, 0}, replayed = {2, 7, 5};
+        for (Mode mode : new Mode[] {Mode.PARALLEL, Mode.RECURRENT}) {
+            LmuConfig cm = mode == Mode.PARALLEL ? LmuConfig.of(3, 5, 2, 6, 8).withHidden(true, false, Activation.TANH)
+                    .withBiases(true, true) : c;
+            try (SimBackend sim = SimBackend.install(0)) {
+                sim.enableCapture(true);
+                long seed = 21;
+                LmuLayer cpu = new LmuLayer(cm, mode, new Rng(seed), DType.F32);
+                LmuLayer gpu = new LmuLayer(cm, mode, new Rng(seed), DType.F32);
+                Random r = new Random(seed);
+                float[] x = new float[3 * frames * cm.inputSize()], w = new float[3 * frames * cm.hiddenSize()];
+                for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
+                for (int i = 0; i < w.length; i++) w[i] = (float) r.nextGaussian();
+                Tensor xc = Tensor.of(x.clone(), 3, frames, cm.inputSize()).requiresGrad(true);
+                Tensor hc = cpu.forward(xc, replayed);
+                hc.mul(Tensor.of(w.clone(), 3, frames, cm.hiddenSize())).sum().backward();
+
+                gpu.to(GPU);
+                Tensor xg = Backends.to(Tensor.of(x.clone(), 3, frames, cm.inputSize()), GPU).requiresGrad(true);
+                Tensor wg = Backends.to(Tensor.of(w.clone(), 3, frames, cm.hiddenSize()), GPU);
+                lmu.nn.FrameLengths table = new lmu.nn.FrameLengths(GPU);
+                table.write(List.of(captured));
+                int[] host = captured.clone();
+                Tensor hg;
+                try (lmu.nn.FrameLengths.Scope s = table.activate()) {
+                    table.map(0, host);
+                    sim.beginCapture();
+                    hg = gpu.forward(xg, host);
+                    hg.mul(wg).sum().backward();
+                }
+                lmu.backend.StepGraph graph = sim.endCapture();
+                table.write(List.of(replayed));
+                graph.replay();
+                String what = mode + " replayed";
+                LegendreConvolutionTest.assertClose(hc.toDoubleArray(), host(hg), 2e-5, what + " h");
+                LegendreConvolutionTest.assertClose(xc.grad().toDoubleArray(), host(xg.grad()), 2e-5, what + " dx");
+                for (Map.Entry<String, Tensor> e : gpu.namedParameters().entrySet()) {
+                    LegendreConvolutionTest.assertClose(cpu.namedParameters().get(e.getKey()).grad().toDoubleArray(),
+                            host(e.getValue().grad()), 2e-5, what + " d" + e.getKey());
+                }
+                graph.close();
+            }
+        }
+    }
 }
