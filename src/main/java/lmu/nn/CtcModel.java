@@ -80,6 +80,16 @@ public final class CtcModel extends Module {
         return new Output(o.values().logSoftmax(-1), o.lengths());
     }
 
+    /**
+     * The encoder's lengths at every level for the given input lengths ({@link Encoder#levelLengths}).
+     *
+     * @param lengths valid frames per sequence, length B
+     * @return one array of length B per level: the input, then after each downsampling
+     */
+    public java.util.List<int[]> levelLengths(int[] lengths) {
+        return encoder.levelLengths(lengths);
+    }
+
     /** Output frames per sequence for the given input lengths, without running the model (for CTC feasibility checks). */
     public int[] outputLengths(int[] lengths) {
         return encoder.outputLengths(lengths);

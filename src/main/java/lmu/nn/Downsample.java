@@ -69,7 +69,9 @@ public final class Downsample extends Module {
                         + " (kernel " + kernel + ", stride " + stride + ", padding " + padding + ")");
             }
         }
-        Tensor y = Conv1d.apply(Masks.zeroPadding(x, lengths), weight, bias, stride, padding);
+        Tensor device = FrameLengths.deviceFor(lengths);
+        Tensor masked = device != null ? Masks.zeroPadding(x, device) : Masks.zeroPadding(x, lengths);
+        Tensor y = Conv1d.apply(masked, weight, bias, stride, padding);
         return new EncoderOutput(y, out);
     }
 

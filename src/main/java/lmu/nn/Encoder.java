@@ -72,6 +72,9 @@ public final class Encoder extends Module {
         Masks.checkLengths("Encoder", lengths, features.dim(0), features.dim(1), 1);
         Tensor x = dropout.forward(input.forward(features));
         int[] lens = lengths.clone();
+        FrameLengths table = FrameLengths.active(); // device lengths per level, for a captured step
+        int level = 0;
+        if (table != null) table.map(level, lens);
         Tensor normed = null; // pre-LN: the next stage's first norm of x, computed fused with the residual add before it
         for (int i = 0; i < stages.size(); i++) {
             if (stages.get(i) instanceof EncoderBlock b) {
@@ -87,11 +90,32 @@ public final class Encoder extends Module {
                 EncoderOutput o = ((Downsample) stages.get(i)).forward(x, lens);
                 x = o.features();
                 lens = o.lengths();
+                if (table != null) table.map(++level, lens);
                 normed = null;
             }
         }
         if (finalNorm != null) x = normed != null ? normed : finalNorm.forward(x);
         return new EncoderOutput(x, lens);
+    }
+
+    /**
+     * The lengths at every level of the encoder for the given input lengths, without running it:
+     * level 0 the input lengths, level k those after the k-th downsampling ({@link FrameLengths}).
+     *
+     * @param lengths valid frames per sequence, length B
+     * @return one array of length B per level
+     */
+    public java.util.List<int[]> levelLengths(int[] lengths) {
+        java.util.List<int[]> out = new java.util.ArrayList<>();
+        int[] lens = lengths.clone();
+        out.add(lens);
+        for (Module stage : stages) {
+            if (stage instanceof Downsample d) {
+                lens = d.outputLengths(lens);
+                out.add(lens);
+            }
+        }
+        return out;
     }
 
     /** Output lengths for the given input lengths, without running the encoder. */

@@ -105,8 +105,18 @@ public final class MultiHeadAttention extends Module {
             v = Autocast.operand(v);
         }
         boolean drop = dropout.active();
-        int[] keyLengths = lengths == null || Masks.allFull(lengths, frames) ? null : lengths;
         MaskSeeds table = drop ? MaskSeeds.active() : null;
+        Tensor device = FrameLengths.deviceFor(lengths);
+        if (device != null && (!drop || (table != null && table.onDevice()))) {
+            // lengths read on the device (no host choice on their values: full lengths mask nothing)
+            Tensor context = drop
+                    ? ScaledDotProductAttention.applyWithDeviceLengths(q, k, v, heads, 1 / Math.sqrt(d), device, MASK_VALUE,
+                            dropout.p(), table.table(), dropout.nextMaskSlot())
+                    : ScaledDotProductAttention.applyWithDeviceLengths(q, k, v, heads, 1 / Math.sqrt(d), device, MASK_VALUE, 0,
+                            null, 0);
+            return output.forward(half ? Autocast.result(context) : context);
+        }
+        int[] keyLengths = lengths == null || Masks.allFull(lengths, frames) ? null : lengths;
         Tensor context = table != null && table.onDevice()
                 ? ScaledDotProductAttention.apply(q, k, v, heads, 1 / Math.sqrt(d), keyLengths, MASK_VALUE, dropout.p(),
                         table.table(), dropout.nextMaskSlot())
@@ -136,7 +146,12 @@ public final class MultiHeadAttention extends Module {
         Tensor k = split(key.forward(x), batch, frames, d);
         Tensor v = split(value.forward(x), batch, frames, d);
         Tensor scores = MatMul.apply(q, k, false, true); // (B·H, T, T)
-        if (lengths != null && !Masks.allFull(lengths, frames)) {
+        Tensor device = FrameLengths.deviceFor(lengths);
+        if (device != null) { // scores·keep + maskValue·(1 − keep), keep from the device lengths: no host choice
+            Tensor keep = Masks.keep(device, batch, frames).reshape(batch, 1, 1, frames);
+            Tensor fill = keep.mul(-MASK_VALUE).add(MASK_VALUE);
+            scores = scores.reshape(batch, heads, frames, frames).mul(keep).add(fill).reshape(batch * heads, frames, frames);
+        } else if (lengths != null && !Masks.allFull(lengths, frames)) {
             scores = MaskedFill.apply(scores.reshape(batch, heads, frames, frames), Masks.padding(lengths, frames),
                     new int[] {batch, 1, 1, frames}, MASK_VALUE).reshape(batch * heads, frames, frames);
         }

@@ -33,6 +33,7 @@ public final class ScaledDotProductAttention extends Function {
     private final long seed;
     private Tensor seeds; // a device-side seed table, or null: the seed is the host value above
     private int slot;
+    private Tensor deviceLengths; // float32 (B) on q's device, or null: the host lengths above
 
     private ScaledDotProductAttention(int heads, double scale, int[] lengths, double maskValue, double p, long seed) {
         this.heads = heads;
@@ -127,6 +128,35 @@ public final class ScaledDotProductAttention extends Function {
     }
 
     /**
+     * The seed-table form with the key lengths in a tensor of q's device ({@link
+     * lmu.backend.DeviceLengths}: float32 whole numbers in [0, T], shape (B)) read when the kernels
+     * run, so a captured step replays with the lengths written there. The values are not checked
+     * (that would read them on the host).
+     *
+     * @param lengths valid keys per sequence, float32 tensor of shape (B) on q's device
+     * @param seeds the seed table, float32, on q's device; may be null when p is 0
+     * @throws IllegalArgumentException as the other forms, or if lengths is not of shape (B) on q's device
+     */
+    public static Tensor applyWithDeviceLengths(Tensor q, Tensor k, Tensor v, int heads, double scale, Tensor lengths,
+            double maskValue, double p, Tensor seeds, int slot) {
+        if (p != 0 && (seeds == null || !seeds.device().equals(q.device()))) {
+            throw new IllegalArgumentException("ScaledDotProductAttention: the seed table must be on " + q.device()
+                    + " like q, got " + (seeds == null ? "null" : seeds.device()));
+        }
+        lmu.backend.DeviceLengths.check("ScaledDotProductAttention", lengths, q.shape().length == 3 ? q.dim(0) : -1);
+        if (!lengths.device().equals(q.device())) {
+            throw new IllegalArgumentException("ScaledDotProductAttention: lengths must be on " + q.device() + " like q, got "
+                    + lengths.device());
+        }
+        check(q, k, v, heads, null, p);
+        ScaledDotProductAttention f = new ScaledDotProductAttention(heads, scale, null, maskValue, p, 0L);
+        f.seeds = p == 0 ? null : seeds;
+        f.slot = slot;
+        f.deviceLengths = lengths;
+        return f.apply(new Tensor[] {q, k, v});
+    }
+
+    /**
      * Whether {@link #apply} runs for a tensor like {@code q} with head dimension {@code headDim}: its
      * device has {@link AttentionKernels} and they support the dtype and head dimension.
      *
@@ -157,7 +187,9 @@ public final class ScaledDotProductAttention extends Function {
     protected Tensor forward(Ctx ctx, Tensor... in) {
         Tensor q = in[0], k = in[1], v = in[2];
         AttentionKernels kernels = Backends.kernels(q, AttentionKernels.class);
-        AttentionKernels.Saved saved = seeds == null ? kernels.forward(q, k, v, heads, scale, lengths, maskValue, p, seed)
+        AttentionKernels.Saved saved = deviceLengths != null
+                ? kernels.forward(q, k, v, heads, scale, deviceLengths, maskValue, p, seeds, slot)
+                : seeds == null ? kernels.forward(q, k, v, heads, scale, lengths, maskValue, p, seed)
                 : kernels.forward(q, k, v, heads, scale, lengths, maskValue, p, seeds, slot);
         ctx.save(q, k, v, saved);
         return saved.out();
@@ -168,6 +200,10 @@ public final class ScaledDotProductAttention extends Function {
         Tensor q = ctx.tensor(0), k = ctx.tensor(1), v = ctx.tensor(2);
         AttentionKernels.Saved saved = (AttentionKernels.Saved) ctx.saved(3);
         AttentionKernels kernels = Backends.kernels(q, AttentionKernels.class);
+        if (deviceLengths != null) {
+            return kernels.backward(dOut, q, k, v, saved, heads, scale, deviceLengths, maskValue, p, seeds, slot,
+                    ctx.needsInputGrad(0), ctx.needsInputGrad(1), ctx.needsInputGrad(2));
+        }
         if (seeds != null) {
             return kernels.backward(dOut, q, k, v, saved, heads, scale, lengths, maskValue, p, seeds, slot, ctx.needsInputGrad(0),
                     ctx.needsInputGrad(1), ctx.needsInputGrad(2));

@@ -16,6 +16,7 @@ import lmu.backend.Backends;
 import lmu.backend.OptimizerKernels;
 import lmu.backend.StepGraph;
 import lmu.nn.CtcModel;
+import lmu.nn.FrameLengths;
 import lmu.nn.MaskSeeds;
 import lmu.optim.Adam;
 import lmu.speech.ctc.CtcLoss;
@@ -47,10 +48,10 @@ import lmu.tensor.Tensor;
  * <p>The CTC loss takes its input lengths, labels and label lengths from static device tensors of
  * the key (written before every step, like the features) and reduces the loss on the device into a
  * static scalar read after the step, so batches that differ in their labels replay one graph and
- * every step, replayed or not, logs its real loss. The key is the batch shape (B, T), the longest
- * label sequence L of the batch (the CTC scratch is sized by it) and the frame lengths, because the
- * lengths still reach the LMU, attention and padding-mask kernels as host arrays whose values a
- * graph freezes. A step whose capture fails runs eagerly, the reason is printed once, and capture
+ * every step, replayed or not, logs its real loss. The frame lengths of every encoder level live in
+ * static device tensors too ({@link FrameLengths}, rewritten before every replay), read by the LMU,
+ * attention and padding-mask ops, so the key is the batch shape (B, T) and the longest label
+ * sequence L of the batch (the CTC scratch is sized by it). A step whose capture fails runs eagerly, the reason is printed once, and capture
  * is not tried again.
  */
 final class DeviceStep {
@@ -85,21 +86,10 @@ final class DeviceStep {
      * A batch's identity for the graph cache: B, T, the longest label sequence L of the batch and
      * the frame lengths (not the labels: those are device inputs of the step).
      */
-    record Key(int batch, int frames, int maxLabels, int[] lengths) {
+    record Key(int batch, int frames, int maxLabels) {
         static Key of(TrainBatch b) {
             int batch = b.features().dim(0);
-            return new Key(batch, b.features().dim(1), b.labels().length / Math.max(1, batch), b.frames());
-        }
-
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof Key k && k.batch == batch && k.frames == frames && k.maxLabels == maxLabels
-                    && Arrays.equals(k.lengths, lengths);
-        }
-
-        @Override
-        public int hashCode() {
-            return ((batch * 31 + frames) * 31 + maxLabels) * 31 + Arrays.hashCode(lengths);
+            return new Key(batch, b.features().dim(1), b.labels().length / Math.max(1, batch));
         }
     }
 
@@ -112,6 +102,7 @@ final class DeviceStep {
     /** One key's warm-up knowledge and, once captured, its graph and static tensors. */
     private static final class Entry {
         MaskSeeds seeds;
+        FrameLengths lengths;
         Tensor features;
         CtcInputs ctcInputs;
         int[] logitsShape;
@@ -212,6 +203,8 @@ final class DeviceStep {
         e.ctcInputs = new CtcInputs(backend.empty(DType.F32, key.batch()), backend.empty(DType.F32, b.labels().length),
                 backend.empty(DType.F32, key.batch()));
         writeCtcInputs(e.ctcInputs, outLengths, b);
+        e.lengths = new FrameLengths(model.device());
+        e.lengths.write(model.levelLengths(b.frames()));
         prepare(lr);
         e.seeds.refresh();
         long infeasibleBefore = infeasible;
@@ -219,7 +212,7 @@ final class DeviceStep {
         try {
             backend.beginCapture();
             capturing = true;
-            try (MaskSeeds.Scope s = e.seeds.activate(true)) {
+            try (MaskSeeds.Scope s = e.seeds.activate(true); FrameLengths.Scope l = e.lengths.activate()) {
                 e.loss = forwardBackward(e.features, b, e);
                 update();
             }
@@ -249,6 +242,7 @@ final class DeviceStep {
         int[] outLengths = model.outputLengths(b.frames());
         ctc.check(e.logitsShape, outLengths, b.labels(), b.labelLengths());
         writeCtcInputs(e.ctcInputs, outLengths, b);
+        e.lengths.write(model.levelLengths(b.frames()));
         infeasible += infeasible(outLengths, b);
         prepare(lr);
         e.seeds.refresh();

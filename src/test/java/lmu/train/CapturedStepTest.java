@@ -70,6 +70,15 @@ class CapturedStepTest {
      * within the template's L: the same graph key, new CTC targets.
      */
     private static BatchSource repeating(String pattern, boolean relabel) {
+        return repeating(pattern, relabel, false);
+    }
+
+    /**
+     * As {@link #repeating(String, boolean)}; with {@code reframe} every step also shortens each
+     * utterance's frame length by 0 to 2 frames (at least 1 frame kept): the same (B, T, L), new
+     * frame lengths.
+     */
+    private static BatchSource repeating(String pattern, boolean relabel, boolean reframe) {
         TrainBatch a = new SyntheticBatches(1, 4, 5, 3).batch(0), b = new SyntheticBatches(1, 3, 5, 11).batch(0);
         return new BatchSource() {
             @Override
@@ -103,8 +112,12 @@ class CapturedStepTest {
                                 }
                             }
                         }
+                        int[] frames = t.frames().clone();
+                        if (reframe) {
+                            for (int u = 0; u < frames.length; u++) frames[u] = Math.max(1, frames[u] - rng.nextInt(3));
+                        }
                         next++;
-                        return new TrainBatch(Tensor.of(x, t.features().shape()), t.frames().clone(), labels, lens, t.ids(),
+                        return new TrainBatch(Tensor.of(x, t.features().shape()), frames, labels, lens, t.ids(),
                                 t.texts(), next);
                     }
                 };
@@ -127,6 +140,11 @@ class CapturedStepTest {
 
     private Run train(String pattern, boolean relabel, String precision, String graphs, boolean capture, int failAfter,
             String name) throws Exception {
+        return train(pattern, relabel, false, precision, graphs, capture, failAfter, name);
+    }
+
+    private Run train(String pattern, boolean relabel, boolean reframe, String precision, String graphs, boolean capture,
+            int failAfter, String name) throws Exception {
         TrainConfig cfg = config(pattern.length(), precision, graphs);
         ByteArrayOutputStream text = new ByteArrayOutputStream();
         try (SimBackend sim = SimBackend.install(0)) {
@@ -135,7 +153,7 @@ class CapturedStepTest {
             ModelConfig mc = ModelConfig.parse(cfg.model());
             CtcModel m = new CtcModel(mc, LmuSequenceLayers.factory(mc, DType.F32), new Rng(7));
             m.to(GPU);
-            Trainer tr = new Trainer(cfg, m, repeating(pattern, relabel), null, dir.resolve(name),
+            Trainer tr = new Trainer(cfg, m, repeating(pattern, relabel, reframe), null, dir.resolve(name),
                     new PrintStream(text, true, StandardCharsets.UTF_8), false);
             Trainer.Summary s = tr.run(null);
             Map<String, float[]> w = new LinkedHashMap<>();
@@ -184,6 +202,27 @@ class CapturedStepTest {
         Run fp32 = train("AAAA", true, "off", "on", true, -1, "fp32");
         Run fp32Eager = train("AAAA", true, "off", "off", true, -1, "fp32-eager");
         assertEquals(1, fp32.captured());
+        assertSameWeights(fp32Eager, fp32);
+        assertSameLosses(fp32Eager, fp32);
+    }
+
+    /**
+     * Batches of one (B, T, L) whose frame lengths change every step replay one graph to the eager
+     * weights and losses: the lengths reach the model's kernels and masks from device tensors
+     * written before each replay (a length frozen at capture would change the weights).
+     */
+    @Test
+    void batchesWithNewFrameLengthsReplayOneGraphToTheEagerWeightsAndLosses() throws Exception {
+        Run eager = train("AAAAAA", true, true, "fp16", "auto", false, -1, "eager");
+        Run graphs = train("AAAAAA", true, true, "fp16", "auto", true, -1, "graphs");
+        assertEquals(1, graphs.captured(), graphs.log());
+        assertEquals(5, graphs.replays(), "one graph for every step after the warm-up");
+        assertSameWeights(eager, graphs);
+        assertSameLosses(eager, graphs);
+        Run fp32 = train("AAAA", true, true, "off", "on", true, -1, "fp32");
+        Run fp32Eager = train("AAAA", true, true, "off", "off", true, -1, "fp32-eager");
+        assertEquals(1, fp32.captured());
+        assertEquals(3, fp32.replays());
         assertSameWeights(fp32Eager, fp32);
         assertSameLosses(fp32Eager, fp32);
     }
