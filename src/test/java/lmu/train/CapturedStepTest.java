@@ -38,8 +38,13 @@ class CapturedStepTest {
 
     @TempDir Path dir;
 
-    private static TrainConfig config(int steps, String precision, String graphs) {
-        Map<String, Object> root = TrainConfig.parseYaml(new java.io.StringReader(DeviceTrainingTest.MODEL), "test");
+    /** The model of {@link DeviceTrainingTest} with two blocks and a downsampling between them. */
+    private static final String DOWNSAMPLED = DeviceTrainingTest.MODEL.replace("blocks: 1", "blocks: 2")
+            .replace("after: []", "after: [0]");
+    private String model = DeviceTrainingTest.MODEL;
+
+    private TrainConfig config(int steps, String precision, String graphs) {
+        Map<String, Object> root = TrainConfig.parseYaml(new java.io.StringReader(model), "test");
         TrainConfig.override(root, "train.epochs", 1);
         TrainConfig.override(root, "train.max_steps", steps);
         TrainConfig.override(root, "train.log_every", 1);
@@ -225,6 +230,13 @@ class CapturedStepTest {
         assertEquals(3, fp32.replays());
         assertSameWeights(fp32Eager, fp32);
         assertSameLosses(fp32Eager, fp32);
+        model = DOWNSAMPLED; // two levels of lengths
+        Run down = train("AAAA", true, true, "off", "on", true, -1, "down");
+        Run downEager = train("AAAA", true, true, "off", "off", true, -1, "down-eager");
+        assertEquals(1, down.captured(), down.log());
+        assertEquals(3, down.replays());
+        assertSameWeights(downEager, down);
+        assertSameLosses(downEager, down);
     }
 
     @Test
