@@ -15,6 +15,7 @@
 //   lmu.backend.cpu.CpuBackend.layerNorm / layerNormBackward
 //   (float32 loops: lmu.backend.cpu.CpuFloatKernels.layerNorm / layerNormBackward)
 #include "block_reduce.cuh"
+#include "layernorm_backward.cuh"
 
 // ----------------------------------------------------------------------------
 // CUDA kernels
@@ -55,40 +56,8 @@ extern "C" __global__ void layernorm_backward_kernel(float* dinp, float* partial
                                                      const float* mean, const float* rstd, int R, int C,
                                                      int rows_per_block) {
     extern __shared__ float col_sums[];  // [0, C): dweight, [C, 2C): dbias
-    for (int c = threadIdx.x; c < C; c += blockDim.x) {
-        col_sums[c] = 0.0f;
-        col_sums[C + c] = 0.0f;
-    }
-    const int r0 = blockIdx.x * rows_per_block;
-    const int r1 = min(R, r0 + rows_per_block);
-    for (int r = r0; r < r1; r++) {
-        const size_t base = (size_t)r * C;
-        const float m = mean[r];
-        const float rs = rstd[r];
-        float sum_dnorm = 0.0f, sum_dnorm_xhat = 0.0f;
-        for (int c = threadIdx.x; c < C; c += blockDim.x) {
-            const float xhat = (inp[base + c] - m) * rs;
-            const float g = dout[base + c];
-            const float dnorm = weight ? g * weight[c] : g;
-            sum_dnorm += dnorm;
-            sum_dnorm_xhat += dnorm * xhat;
-            col_sums[c] += g * xhat;  // column c belongs to this thread alone
-            col_sums[C + c] += g;
-        }
-        if (dinp == nullptr) continue;  // uniform across the block: every thread skips the reductions
-        const float mean_dnorm = block_reduce_sum(sum_dnorm) / C;
-        const float mean_dnorm_xhat = block_reduce_sum(sum_dnorm_xhat) / C;
-        for (int c = threadIdx.x; c < C; c += blockDim.x) {
-            const float xhat = (inp[base + c] - m) * rs;
-            const float dnorm = weight ? dout[base + c] * weight[c] : dout[base + c];
-            dinp[base + c] = rs * (dnorm - mean_dnorm - xhat * mean_dnorm_xhat);
-        }
-    }
-    const size_t out = (size_t)blockIdx.x * C;
-    for (int c = threadIdx.x; c < C; c += blockDim.x) {
-        if (partial_dweight) partial_dweight[out + c] = col_sums[c];
-        if (partial_dbias) partial_dbias[out + c] = col_sums[C + c];
-    }
+    layernorm_backward_block(dinp, partial_dweight, partial_dbias, dout, nullptr, inp, weight, mean, rstd, R, C,
+                             rows_per_block, col_sums);
 }
 
 // dweight[c] += sum_b partial_dweight[b, c], dbias[c] += sum_b partial_dbias[b, c], b = 0 .. num_partials - 1

@@ -15,6 +15,7 @@
 // CPU reference (parity tests hold these kernels to it):
 //   lmu.backend.cpu.CpuFloatKernels.residualLayerNorm / layerNormBackward (with ds)
 #include "block_reduce.cuh"
+#include "layernorm_backward.cuh"
 
 // ----------------------------------------------------------------------------
 // CUDA kernels
@@ -59,42 +60,8 @@ extern "C" __global__ void residual_layernorm_backward_kernel(float* dinp, float
                                                               const float* weight, const float* mean, const float* rstd,
                                                               int R, int C, int rows_per_block) {
     extern __shared__ float smem[];  // the column sums: [0, C) dweight, [C, 2C) dbias
-    float* col_sums = smem;
-    for (int c = threadIdx.x; c < C; c += blockDim.x) {
-        col_sums[c] = 0.0f;
-        col_sums[C + c] = 0.0f;
-    }
-    const int r0 = blockIdx.x * rows_per_block;
-    const int r1 = min(R, r0 + rows_per_block);
-    for (int r = r0; r < r1; r++) {
-        const size_t base = (size_t)r * C;
-        const float m = mean[r];
-        const float rs = rstd[r];
-        float sum_dnorm = 0.0f, sum_dnorm_shat = 0.0f;
-        for (int c = threadIdx.x; c < C; c += blockDim.x) {
-            const float shat = (s[base + c] - m) * rs;
-            const float g = dout[base + c];
-            const float dnorm = weight ? g * weight[c] : g;
-            sum_dnorm += dnorm;
-            sum_dnorm_shat += dnorm * shat;
-            col_sums[c] += g * shat;  // column c belongs to this thread alone
-            col_sums[C + c] += g;
-        }
-        if (dinp == nullptr) continue;  // uniform across the block: every thread skips the reductions
-        const float mean_dnorm = block_reduce_sum(sum_dnorm) / C;
-        const float mean_dnorm_shat = block_reduce_sum(sum_dnorm_shat) / C;
-        for (int c = threadIdx.x; c < C; c += blockDim.x) {
-            const float shat = (s[base + c] - m) * rs;
-            const float dnorm = weight ? dout[base + c] * weight[c] : dout[base + c];
-            const float v = rs * (dnorm - mean_dnorm - shat * mean_dnorm_shat);
-            dinp[base + c] = dres ? dres[base + c] + v : v;
-        }
-    }
-    const size_t o = (size_t)blockIdx.x * C;
-    for (int c = threadIdx.x; c < C; c += blockDim.x) {
-        if (partial_dweight) partial_dweight[o + c] = col_sums[c];
-        if (partial_dbias) partial_dbias[o + c] = col_sums[C + c];
-    }
+    layernorm_backward_block(dinp, partial_dweight, partial_dbias, dout, dres, s, weight, mean, rstd, R, C,
+                             rows_per_block, smem);
 }
 
 // dweight[c] = sum_b partial_dweight[b, c], dbias[c] = sum_b partial_dbias[b, c], b in order
