@@ -126,6 +126,7 @@ public final class ModelKernelChecks {
         for (CtcLoss.Reduction red : CtcLoss.Reduction.values()) {
             add(c, "ctc family (CtcKernels) " + red + " B5 T40 V11", (d, r, s) -> ctcFamily(d, r, s, CtcLoss.Layout.BATCH_MAJOR, red, false));
         }
+        add(c, "lmu family (LmuKernels) device lengths B3 T21 K2 d5", ModelKernelChecks::lmuDeviceLengths);
         add(c, "ctc family (CtcKernels) TIME_MAJOR zeroInfinity B5 T40 V11", (d, r, s) -> ctcFamily(d, r, s, CtcLoss.Layout.TIME_MAJOR,
                 CtcLoss.Reduction.MEAN, true));
         return c;
@@ -467,6 +468,59 @@ public final class ModelKernelChecks {
                 }
                 if (grads[i] != null) sink.compare(names[i], gpu.toHost(grads[i]).f32(), gRef[i].toDoubleArray(), sums);
             }
+            if (lengths == null) return;
+            // the device-lengths form (lengths as float32 on the device, seed from a device seed table)
+            float[] table = new float[lmu.backend.SeedTable.FLOATS_PER_SEED];
+            lmu.backend.SeedTable.encode(seed, table, 0);
+            Tensor seeds = gpu.toDevice(Tensor.of(table, table.length)), dl = gpu.toDevice(floatsOf(lengths));
+            AttentionKernels.Saved ds = att.forward(g[0], g[1], g[2], heads, scale, dl, mask, p, seeds, 0);
+            Tensor[] dg = att.backward(g[3], g[0], g[1], g[2], ds, heads, scale, dl, mask, p, seeds, 0, true, !onlyQ, !onlyQ);
+            sink.compare("device lengths o", gpu.toHost(ds.out()).f32(), ref.out().toDoubleArray(), sums);
+            for (int i = 0; i < 3; i++) {
+                if (dg[i] != null) sink.compare("device lengths " + names[i], gpu.toHost(dg[i]).f32(), gRef[i].toDoubleArray(), sums);
+            }
+        }
+    }
+
+    /**
+     * The device-lengths forms of {@link CudaLmuKernels} (lengths as float32 on the device, converted
+     * to int32 by a kernel) against {@link lmu.backend.cpu.CpuLmuKernels}' host forms: convolution
+     * forward and backward (direct and FFT) and the recurrence forward and backward.
+     */
+    private static void lmuDeviceLengths(DeviceArrays dev, Random r, Sink sink) {
+        int batch = 3, frames = 21, k = 2, hidden = 4, order = 5;
+        int[] lengths = {21, 9, 0};
+        lmu.nn.lmu.LegendreStateSpace ss = new lmu.nn.lmu.LegendreStateSpace(order, 8, lmu.nn.lmu.Discretizer.ZOH);
+        lmu.nn.lmu.LegendreImpulseResponse ir = new lmu.nn.lmu.LegendreImpulseResponse(ss, 32);
+        lmu.backend.LmuKernels cpu = lmu.backend.cpu.CpuLmuKernels.INSTANCE;
+        Tensor u = Tensor.of(gaussian(r, batch * frames * k, 1), batch, frames, k);
+        Tensor dm = Tensor.of(gaussian(r, batch * frames * k * order, 1), batch, frames, k * order);
+        Tensor ax = Tensor.of(gaussian(r, batch * frames * hidden, 1), batch, frames, hidden);
+        Tensor eh = Tensor.of(gaussian(r, hidden * k, 0.3), hidden, k), em = Tensor.of(gaussian(r, k * order * k, 0.3), k * order, k);
+        Tensor wh = Tensor.of(gaussian(r, hidden * hidden, 0.3), hidden, hidden);
+        Tensor wm = Tensor.of(gaussian(r, k * order * hidden, 0.3), k * order, hidden);
+        Tensor dh = Tensor.of(gaussian(r, batch * frames * hidden, 1), batch, frames, hidden);
+        lmu.nn.lmu.Activation f = lmu.nn.lmu.Activation.TANH;
+        try (CudaBackend gpu = CudaBackend.on(dev.ctx())) {
+            lmu.backend.LmuKernels g = gpu.kernels(lmu.backend.LmuKernels.class);
+            Tensor dl = gpu.toDevice(floatsOf(lengths));
+            Tensor gu = gpu.toDevice(u), gdm = gpu.toDevice(dm), gax = gpu.toDevice(ax), geh = gpu.toDevice(eh);
+            Tensor gem = gpu.toDevice(em), gwh = gpu.toDevice(wh), gwm = gpu.toDevice(wm), gdh = gpu.toDevice(dh);
+            for (lmu.nn.lmu.LegendreConvolution.Method m : new lmu.nn.lmu.LegendreConvolution.Method[] {
+                    lmu.nn.lmu.LegendreConvolution.Method.DIRECT, lmu.nn.lmu.LegendreConvolution.Method.FFT}) {
+                sink.compare("conv forward " + m, gpu.toHost(g.convolutionForward(ir, gu, dl, m)).f32(),
+                        cpu.convolutionForward(ir, u, lengths, m).toDoubleArray(), frames);
+                sink.compare("conv backward " + m, gpu.toHost(g.convolutionBackward(ir, gdm, dl, m)).f32(),
+                        cpu.convolutionBackward(ir, dm, lengths, m).toDoubleArray(), frames * order);
+            }
+            Tensor[] hm = cpu.recurrentForward(ss, f, u, ax, eh, em, wh, wm, lengths);
+            Tensor[] ghm = g.recurrentForward(ss, f, gu, gax, geh, gem, gwh, gwm, dl);
+            sink.compare("recurrent h", gpu.toHost(ghm[0]).f32(), hm[0].toDoubleArray(), frames);
+            sink.compare("recurrent m", gpu.toHost(ghm[1]).f32(), hm[1].toDoubleArray(), frames);
+            Tensor[] back = cpu.recurrentBackward(ss, f, dh, hm[0], eh, em, wh, wm, lengths);
+            Tensor[] gback = g.recurrentBackward(ss, f, gdh, ghm[0], geh, gem, gwh, gwm, dl);
+            sink.compare("recurrent dz", gpu.toHost(gback[0]).f32(), back[0].toDoubleArray(), frames);
+            sink.compare("recurrent du", gpu.toHost(gback[1]).f32(), back[1].toDoubleArray(), frames);
         }
     }
 
