@@ -110,6 +110,17 @@ public final class Masks {
         return Sub.apply(Relu.apply(d), Relu.apply(AddScalar.apply(d, -1)));
     }
 
+    /**
+     * Builds the device's frame indices for T frames now, so that a later {@link #keep} at this T
+     * makes no host-to-device copy (call it before capturing a step).
+     *
+     * @param device the device of the lengths tensors to come
+     * @param frames T
+     */
+    public static void prepare(Device device, int frames) {
+        frameIndex(device, frames);
+    }
+
     /** 0 … T−1 as a (1, T) float32 tensor on the device (a device copy is built once per backend and T). */
     private static Tensor frameIndex(Device device, int frames) {
         float[] t = new float[frames];

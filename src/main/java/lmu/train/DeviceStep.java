@@ -17,6 +17,7 @@ import lmu.backend.OptimizerKernels;
 import lmu.backend.StepGraph;
 import lmu.nn.CtcModel;
 import lmu.nn.FrameLengths;
+import lmu.nn.Masks;
 import lmu.nn.MaskSeeds;
 import lmu.optim.Adam;
 import lmu.speech.ctc.CtcLoss;
@@ -205,6 +206,7 @@ final class DeviceStep {
         writeCtcInputs(e.ctcInputs, outLengths, b);
         e.lengths = new FrameLengths(model.device());
         e.lengths.write(model.levelLengths(b.frames()));
+        for (int[] frames : model.levelLengths(new int[] {key.frames()})) Masks.prepare(model.device(), frames[0]); // no copy in the capture
         prepare(lr);
         e.seeds.refresh();
         long infeasibleBefore = infeasible;
