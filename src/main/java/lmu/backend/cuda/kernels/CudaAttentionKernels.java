@@ -63,14 +63,12 @@ public final class CudaAttentionKernels implements AttentionKernels {
         Tensor out = backend.empty(format, q.shape());
         Tensor stats = backend.empty(DType.F32, batch, heads, frames, 2);
         CUdeviceptr po = ptr(out, "out", format), ps = ptr(stats, "stats", DType.F32);
-        {
-            if (format == DType.F32) {
-                CudaAttention.forward(backend.context(), po, ps, pq, pk, pv, pl, batch, frames, heads, d, (float) scale,
-                        (float) maskValue, p, seed);
-            } else {
-                CudaHalfAttention.forward(backend.context(), format, po, ps, pq, pk, pv, pl, batch, frames, heads, d,
-                        (float) scale, (float) maskValue, p, seed);
-            }
+        if (format == DType.F32) {
+            CudaAttention.forward(backend.context(), po, ps, pq, pk, pv, pl, batch, frames, heads, d, (float) scale,
+                    (float) maskValue, p, seed);
+        } else {
+            CudaHalfAttention.forward(backend.context(), format, po, ps, pq, pk, pv, pl, batch, frames, heads, d,
+                    (float) scale, (float) maskValue, p, seed);
         }
         return new Saved(out, stats);
     }
@@ -117,16 +115,14 @@ public final class CudaAttentionKernels implements AttentionKernels {
         Tensor dk = needK || needV ? backend.empty(format, q.shape()) : null;
         Tensor dv = needK || needV ? backend.empty(format, q.shape()) : null;
         if (dq == null && dk == null) return new Tensor[] {null, null, null};
-        {
-            CUdeviceptr pdq = dq == null ? null : ptr(dq, "dq", format), pdk = dk == null ? null : ptr(dk, "dk", format);
-            CUdeviceptr pdv = dv == null ? null : ptr(dv, "dv", format);
-            if (format == DType.F32) {
-                CudaAttention.backward(backend.context(), pdq, pdk, pdv, pg, pq, pk, pv, po, ps, pl, batch, frames, heads, d,
-                        (float) scale, (float) maskValue, p, seed);
-            } else {
-                CudaHalfAttention.backward(backend.context(), format, pdq, pdk, pdv, pg, pq, pk, pv, po, ps, pl, batch, frames,
-                        heads, d, (float) scale, (float) maskValue, p, seed);
-            }
+        CUdeviceptr pdq = dq == null ? null : ptr(dq, "dq", format), pdk = dk == null ? null : ptr(dk, "dk", format);
+        CUdeviceptr pdv = dv == null ? null : ptr(dv, "dv", format);
+        if (format == DType.F32) {
+            CudaAttention.backward(backend.context(), pdq, pdk, pdv, pg, pq, pk, pv, po, ps, pl, batch, frames, heads, d,
+                    (float) scale, (float) maskValue, p, seed);
+        } else {
+            CudaHalfAttention.backward(backend.context(), format, pdq, pdk, pdv, pg, pq, pk, pv, po, ps, pl, batch, frames,
+                    heads, d, (float) scale, (float) maskValue, p, seed);
         }
         return new Tensor[] {dq, needK ? dk : null, needV ? dv : null};
     }
