@@ -375,29 +375,33 @@ __device__ void attention_backward_dkdv(float* dk, float* dv, const float* q, co
 // entry points, one per head dimension
 
 // Dropout arguments (seed, threshold = ceil(pdrop 2^53), keep_scale = (float) (1 / (1 - pdrop))) of
-// the forward, dq and dkdv kernels must be the same in one forward/backward pair.
-#define ATT_ENTRY_POINTS(D)                                                                                        \
-    extern "C" __global__ void __launch_bounds__(128, 1) attention_forward_kernel_hd##D(                           \
-        float* o, float* stats, const float* q, const float* k, const float* v, const int* lengths, int T, int H,  \
-        float scale, float mask_value, unsigned long long seed, unsigned long long threshold, float keep_scale) {   \
-        attention_forward<D>(o, stats, q, k, v, lengths, T, H, scale, mask_value, AttDropout{seed, threshold, keep_scale}); \
-    }                                                                                                              \
-    extern "C" __global__ void __launch_bounds__(128) attention_backward_dot_kernel_hd##D(                         \
-        float* dd, const float* dout, const float* o, int B, int T, int H) {                                       \
-        attention_backward_dot<D>(dd, dout, o, B, T, H);                                                           \
-    }                                                                                                              \
-    extern "C" __global__ void __launch_bounds__(128) attention_backward_dq_kernel_hd##D(                          \
-        float* dq, const float* q, const float* k, const float* v, const float* dout, const float* stats,          \
-        const float* dd, const int* lengths, int T, int H, float scale, unsigned long long seed,                   \
-        unsigned long long threshold, float keep_scale) {                                                          \
-        attention_backward_dq<D>(dq, q, k, v, dout, stats, dd, lengths, T, H, scale, AttDropout{seed, threshold, keep_scale}); \
-    }                                                                                                              \
-    extern "C" __global__ void __launch_bounds__(128) attention_backward_dkdv_kernel_hd##D(                        \
-        float* dk, float* dv, const float* q, const float* k, const float* v, const float* dout,                   \
-        const float* stats, const float* dd, const int* lengths, int T, int H, float scale, float mask_value,      \
-        unsigned long long seed, unsigned long long threshold, float keep_scale) {                                 \
-        attention_backward_dkdv<D>(dk, dv, q, k, v, dout, stats, dd, lengths, T, H, scale, mask_value,             \
-                                   AttDropout{seed, threshold, keep_scale});                                       \
+// the forward, dq and dkdv kernels must be the same in one forward/backward pair. seeds/slot: when seeds
+// is non-null the seed is read from that device seed table slot instead (dropout_seed in dropout.cuh).
+#define ATT_ENTRY_POINTS(D)                                                                                          \
+    extern "C" __global__ void __launch_bounds__(128, 1) attention_forward_kernel_hd##D(                             \
+        float* o, float* stats, const float* q, const float* k, const float* v, const int* lengths, int T, int H,    \
+        float scale, float mask_value, unsigned long long seed, const float* seeds, int slot,                        \
+        unsigned long long threshold, float keep_scale) {                                                            \
+        attention_forward<D>(o, stats, q, k, v, lengths, T, H, scale, mask_value,                                    \
+                             AttDropout{dropout_seed(seeds, slot, seed), threshold, keep_scale});                    \
+    }                                                                                                                \
+    extern "C" __global__ void __launch_bounds__(128) attention_backward_dot_kernel_hd##D(                           \
+        float* dd, const float* dout, const float* o, int B, int T, int H) {                                         \
+        attention_backward_dot<D>(dd, dout, o, B, T, H);                                                             \
+    }                                                                                                                \
+    extern "C" __global__ void __launch_bounds__(128) attention_backward_dq_kernel_hd##D(                            \
+        float* dq, const float* q, const float* k, const float* v, const float* dout, const float* stats,            \
+        const float* dd, const int* lengths, int T, int H, float scale, unsigned long long seed, const float* seeds, \
+        int slot, unsigned long long threshold, float keep_scale) {                                                  \
+        attention_backward_dq<D>(dq, q, k, v, dout, stats, dd, lengths, T, H, scale,                                 \
+                                 AttDropout{dropout_seed(seeds, slot, seed), threshold, keep_scale});                \
+    }                                                                                                                \
+    extern "C" __global__ void __launch_bounds__(128) attention_backward_dkdv_kernel_hd##D(                          \
+        float* dk, float* dv, const float* q, const float* k, const float* v, const float* dout,                     \
+        const float* stats, const float* dd, const int* lengths, int T, int H, float scale, float mask_value,        \
+        unsigned long long seed, const float* seeds, int slot, unsigned long long threshold, float keep_scale) {     \
+        attention_backward_dkdv<D>(dk, dv, q, k, v, dout, stats, dd, lengths, T, H, scale, mask_value,               \
+                                   AttDropout{dropout_seed(seeds, slot, seed), threshold, keep_scale});              \
     }
 
 ATT_ENTRY_POINTS(32)

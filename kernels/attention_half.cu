@@ -411,29 +411,33 @@ __device__ void ah_backward_dkdv(X* dk, X* dv, const X* q, const X* k, const X* 
 // entry points, one per head dimension and format (f16: __half, bf16: __nv_bfloat16)
 
 // Dropout arguments (seed, threshold = ceil(pdrop 2^53), keep_scale = (float) (1 / (1 - pdrop))) of
-// the forward, dq and dkdv kernels must be the same in one forward/backward pair.
-#define AH_ENTRY_POINTS(D, X, S)                                                                                       \
-    extern "C" __global__ void __launch_bounds__(AH_THREADS) attention_half_forward_kernel_hd##D##_##S(                \
-        X* o, float* stats, const X* q, const X* k, const X* v, const int* lengths, int T, int H, float scale,         \
-        float mask_value, unsigned long long seed, unsigned long long threshold, float keep_scale) {                   \
-        ah_forward<X, D>(o, stats, q, k, v, lengths, T, H, scale, mask_value, AhDropout{seed, threshold, keep_scale}); \
-    }                                                                                                                  \
-    extern "C" __global__ void __launch_bounds__(AH_THREADS) attention_half_backward_dot_kernel_hd##D##_##S(           \
-        float* dd, const X* dout, const X* o, int B, int T, int H) {                                                   \
-        ah_backward_dot<X, D>(dd, dout, o, B, T, H);                                                                   \
-    }                                                                                                                  \
-    extern "C" __global__ void __launch_bounds__(AH_THREADS) attention_half_backward_dq_kernel_hd##D##_##S(            \
-        X* dq, const X* q, const X* k, const X* v, const X* dout, const float* stats, const float* dd,                 \
-        const int* lengths, int T, int H, float scale, unsigned long long seed, unsigned long long threshold,          \
-        float keep_scale) {                                                                                            \
-        ah_backward_dq<X, D>(dq, q, k, v, dout, stats, dd, lengths, T, H, scale, AhDropout{seed, threshold, keep_scale}); \
-    }                                                                                                                  \
-    extern "C" __global__ void __launch_bounds__(AH_THREADS) attention_half_backward_dkdv_kernel_hd##D##_##S(          \
-        X* dk, X* dv, const X* q, const X* k, const X* v, const X* dout, const float* stats, const float* dd,          \
-        const int* lengths, int T, int H, float scale, float mask_value, unsigned long long seed,                      \
-        unsigned long long threshold, float keep_scale) {                                                              \
-        ah_backward_dkdv<X, D>(dk, dv, q, k, v, dout, stats, dd, lengths, T, H, scale, mask_value,                     \
-                               AhDropout{seed, threshold, keep_scale});                                                \
+// the forward, dq and dkdv kernels must be the same in one forward/backward pair. seeds/slot: when seeds
+// is non-null the seed is read from that device seed table slot instead (dropout_seed in dropout.cuh).
+#define AH_ENTRY_POINTS(D, X, S)                                                                               \
+    extern "C" __global__ void __launch_bounds__(AH_THREADS) attention_half_forward_kernel_hd##D##_##S(        \
+        X* o, float* stats, const X* q, const X* k, const X* v, const int* lengths, int T, int H, float scale, \
+        float mask_value, unsigned long long seed, const float* seeds, int slot, unsigned long long threshold, \
+        float keep_scale) {                                                                                    \
+        ah_forward<X, D>(o, stats, q, k, v, lengths, T, H, scale, mask_value,                                  \
+                         AhDropout{dropout_seed(seeds, slot, seed), threshold, keep_scale});                   \
+    }                                                                                                          \
+    extern "C" __global__ void __launch_bounds__(AH_THREADS) attention_half_backward_dot_kernel_hd##D##_##S(   \
+        float* dd, const X* dout, const X* o, int B, int T, int H) {                                           \
+        ah_backward_dot<X, D>(dd, dout, o, B, T, H);                                                           \
+    }                                                                                                          \
+    extern "C" __global__ void __launch_bounds__(AH_THREADS) attention_half_backward_dq_kernel_hd##D##_##S(    \
+        X* dq, const X* q, const X* k, const X* v, const X* dout, const float* stats, const float* dd,         \
+        const int* lengths, int T, int H, float scale, unsigned long long seed, const float* seeds, int slot,  \
+        unsigned long long threshold, float keep_scale) {                                                      \
+        ah_backward_dq<X, D>(dq, q, k, v, dout, stats, dd, lengths, T, H, scale,                               \
+                             AhDropout{dropout_seed(seeds, slot, seed), threshold, keep_scale});               \
+    }                                                                                                          \
+    extern "C" __global__ void __launch_bounds__(AH_THREADS) attention_half_backward_dkdv_kernel_hd##D##_##S(  \
+        X* dk, X* dv, const X* q, const X* k, const X* v, const X* dout, const float* stats, const float* dd,  \
+        const int* lengths, int T, int H, float scale, float mask_value, unsigned long long seed,              \
+        const float* seeds, int slot, unsigned long long threshold, float keep_scale) {                        \
+        ah_backward_dkdv<X, D>(dk, dv, q, k, v, dout, stats, dd, lengths, T, H, scale, mask_value,             \
+                               AhDropout{dropout_seed(seeds, slot, seed), threshold, keep_scale});             \
     }
 
 AH_ENTRY_POINTS(32, __half, f16)

@@ -19,3 +19,13 @@ __host__ __device__ __forceinline__ bool dropout_keep(unsigned long long seed, u
     const unsigned long long bits = splitmix64_mix(seed + (counter + 1ull) * 0x9E3779B97F4A7C15ull);
     return (bits >> 11) >= threshold;
 }
+
+// The dropout seed of a launch: slot `slot` of a device-side seed table (lmu.backend.SeedTable: four
+// floats per seed, each an exact 16-bit chunk, low first) when `seeds` is non-null, else `seed`.
+// Read once per thread at kernel start, so a captured launch replays with the table's current seed.
+__device__ __forceinline__ unsigned long long dropout_seed(const float* seeds, int slot, unsigned long long seed) {
+    if (seeds == nullptr) return seed;
+    unsigned long long s = 0;
+    for (int k = 0; k < 4; k++) s |= ((unsigned long long)seeds[4 * slot + k] & 0xFFFFull) << (16 * k);
+    return s;
+}

@@ -151,8 +151,7 @@ extern "C" __global__ void dropout_kernel(float* out, const float* x, int n, uns
 // table's current seed
 extern "C" __global__ void dropout_table_kernel(float* out, const float* x, int n, const float* seeds, int slot,
                                                 unsigned long long threshold, float scale) {
-    unsigned long long seed = 0;
-    for (int k = 0; k < 4; k++) seed |= ((unsigned long long)seeds[4 * slot + k] & 0xFFFFull) << (16 * k);
+    const unsigned long long seed = dropout_seed(seeds, slot, 0ull);
     GRID_STRIDE(i, n) out[i] = dropout_keep(seed, (unsigned long long)i, threshold) ? x[i] * scale : 0.0f;
 }
 

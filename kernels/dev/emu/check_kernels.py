@@ -428,7 +428,7 @@ def signed64(v):
     return v - 2**64 if v >= 2**63 else v
 
 
-def att_case(B, T, Hh, D, lengths, seed, pdrop=0.0, mask_value=-1e4):
+def att_case(B, T, Hh, D, lengths, seed, pdrop=0.0, mask_value=-1e4, table=False):
     r = np.random.default_rng(seed)
     C = Hh * D
     q, k, v, do = (r.standard_normal((B, T, C)).astype(np.float32) for _ in range(4))
@@ -450,17 +450,31 @@ def att_case(B, T, Hh, D, lengths, seed, pdrop=0.0, mask_value=-1e4):
     o.backward(torch.tensor(do, dtype=torch.float64))
     scale = np.float32(1 / math.sqrt(D))
     keep_scale = np.float32(1 / (1 - pdrop))
-    drop = (i64(signed64(drop_seed)), i64(threshold), f32(keep_scale))
-    od, lse, dd, dq, dk, dv = nan(B, T, C), nan(B, Hh, T, 2), nan(B, Hh, T), nan(B, T, C), nan(B, T, C), nan(B, T, C)
-    hd = f"hd{D}"
-    launch("attention", "attention_forward_kernel_" + hd, ((T + 31) // 32, Hh, B), 128, 0, ptr(od), ptr(lse), ptr(q), ptr(k),
-           ptr(v), ptr(lens), i32(T), i32(Hh), f32(scale), f32(mask_value), *drop)
-    launch("attention", "attention_backward_dot_kernel_" + hd, ((B * T * Hh + 3) // 4,), 128, 0, ptr(dd), ptr(do), ptr(od),
-           i32(B), i32(T), i32(Hh))
-    launch("attention", "attention_backward_dq_kernel_" + hd, ((T + 31) // 32, Hh, B), 128, 0, ptr(dq), ptr(q), ptr(k),
-           ptr(v), ptr(do), ptr(lse), ptr(dd), ptr(lens), i32(T), i32(Hh), f32(scale), *drop)
-    launch("attention", "attention_backward_dkdv_kernel_" + hd, ((T + 63) // 64, Hh, B), 128, 0, ptr(dk), ptr(dv), ptr(q),
-           ptr(k), ptr(v), ptr(do), ptr(lse), ptr(dd), ptr(lens), i32(T), i32(Hh), f32(scale), f32(mask_value), *drop)
+    drop = (i64(signed64(drop_seed)), ptr(None), i32(0), i64(threshold), f32(keep_scale))
+    if table:
+        # the seed from slot 2 of a device seed table (four exact 16-bit chunks, low first); the argument seed is a decoy
+        seeds = np.full(4 * 3, 7.0, dtype=np.float32)
+        seeds[8:12] = [(drop_seed >> (16 * j)) & 0xFFFF for j in range(4)]
+        drop_table = (i64(12345), ptr(seeds), i32(2), i64(threshold), f32(keep_scale))
+
+    def run(drop):
+        od, lse, dd, dq, dk, dv = nan(B, T, C), nan(B, Hh, T, 2), nan(B, Hh, T), nan(B, T, C), nan(B, T, C), nan(B, T, C)
+        hd = f"hd{D}"
+        launch("attention", "attention_forward_kernel_" + hd, ((T + 31) // 32, Hh, B), 128, 0, ptr(od), ptr(lse), ptr(q), ptr(k),
+               ptr(v), ptr(lens), i32(T), i32(Hh), f32(scale), f32(mask_value), *drop)
+        launch("attention", "attention_backward_dot_kernel_" + hd, ((B * T * Hh + 3) // 4,), 128, 0, ptr(dd), ptr(do), ptr(od),
+               i32(B), i32(T), i32(Hh))
+        launch("attention", "attention_backward_dq_kernel_" + hd, ((T + 31) // 32, Hh, B), 128, 0, ptr(dq), ptr(q), ptr(k),
+               ptr(v), ptr(do), ptr(lse), ptr(dd), ptr(lens), i32(T), i32(Hh), f32(scale), *drop)
+        launch("attention", "attention_backward_dkdv_kernel_" + hd, ((T + 63) // 64, Hh, B), 128, 0, ptr(dk), ptr(dv), ptr(q),
+               ptr(k), ptr(v), ptr(do), ptr(lse), ptr(dd), ptr(lens), i32(T), i32(Hh), f32(scale), f32(mask_value), *drop)
+        return od, lse, dd, dq, dk, dv
+
+    od, lse, dd, dq, dk, dv = run(drop)
+    if table:  # the table's seed must give the plain seed's results bit for bit
+        for name, a, b in zip(("o", "stats", "dd", "dq", "dk", "dv"), run(drop_table), (od, lse, dd, dq, dk, dv)):
+            assert np.array_equal(a, b, equal_nan=True), f"{name}: seed-table result differs from the plain seed's"
+        print("  seed table == plain seed (bitwise)")
     compare("o", od, o.detach().numpy(), T * D)
     compare("dq", dq, tq.grad.numpy(), T * D)
     compare("dk", dk, tk.grad.numpy(), T * D)
@@ -482,6 +496,8 @@ def check_att():
     att_case(2, 70, 2, 32, [13, 70], 55, pdrop=0.5, mask_value=-30.0)
     print("attention hd64 T=1 dropout 0.3")
     att_case(2, 1, 1, 64, None, 56, pdrop=0.3)
+    print("attention hd64 T=37 padded, dropout 0.1, seed from a device seed table")
+    att_case(3, 37, 2, 64, [37, 20, 0], 54, pdrop=0.1, table=True)
 
 
 # ---------------------------------------------------------------- attention, fp16 / bf16 (attention_half.cu)
@@ -501,7 +517,7 @@ def from_half_bits(h, fmt):
     return (h.astype(np.uint32) << 16).view(np.float32)
 
 
-def atth_case(fmt, B, T, Hh, D, lengths, seed, pdrop=0.0, mask_value=-1e4):
+def atth_case(fmt, B, T, Hh, D, lengths, seed, pdrop=0.0, mask_value=-1e4, table=False):
     """attention_half.cu against float64 on the same half-rounded q, k, v, dO (Tolerance of the format)."""
     r = np.random.default_rng(seed)
     C = Hh * D
@@ -524,21 +540,35 @@ def atth_case(fmt, B, T, Hh, D, lengths, seed, pdrop=0.0, mask_value=-1e4):
     o = (w @ split(tv)).permute(0, 2, 1, 3).reshape(B, T, C)
     o.backward(torch.tensor(do, dtype=torch.float64))
     keep_scale = np.float32(1 / (1 - pdrop))
-    drop = (i64(signed64(drop_seed)), i64(threshold), f32(keep_scale))
-    hnan = lambda *shape: np.full(shape, 0x7E00 if fmt == "f16" else 0x7FC0, dtype=np.uint16)
-    od, dq, dk, dv = hnan(B, T, C), hnan(B, T, C), hnan(B, T, C), hnan(B, T, C)
-    lse, dd = nan(B, Hh, T, 2), nan(B, Hh, T)
-    hq, hk, hv, hdo = bits
-    sfx = f"hd{D}_{fmt}"
-    launch("attention_half", "attention_half_forward_kernel_" + sfx, ((T + 63) // 64, Hh, B), 128, 0, ptr(od), ptr(lse),
-           ptr(hq), ptr(hk), ptr(hv), ptr(lens), i32(T), i32(Hh), f32(scale), f32(mask_value), *drop)
-    launch("attention_half", "attention_half_backward_dot_kernel_" + sfx, ((B * T * Hh + 3) // 4,), 128, 0, ptr(dd),
-           ptr(hdo), ptr(od), i32(B), i32(T), i32(Hh))
-    launch("attention_half", "attention_half_backward_dq_kernel_" + sfx, ((T + 63) // 64, Hh, B), 128, 0, ptr(dq), ptr(hq),
-           ptr(hk), ptr(hv), ptr(hdo), ptr(lse), ptr(dd), ptr(lens), i32(T), i32(Hh), f32(scale), *drop)
-    launch("attention_half", "attention_half_backward_dkdv_kernel_" + sfx, ((T + 63) // 64, Hh, B), 128, 0, ptr(dk), ptr(dv),
-           ptr(hq), ptr(hk), ptr(hv), ptr(hdo), ptr(lse), ptr(dd), ptr(lens), i32(T), i32(Hh), f32(scale), f32(mask_value),
-           *drop)
+    drop = (i64(signed64(drop_seed)), ptr(None), i32(0), i64(threshold), f32(keep_scale))
+    if table:
+        # the seed from slot 2 of a device seed table (four exact 16-bit chunks, low first); the argument seed is a decoy
+        seeds = np.full(4 * 3, 7.0, dtype=np.float32)
+        seeds[8:12] = [(drop_seed >> (16 * j)) & 0xFFFF for j in range(4)]
+        drop_table = (i64(12345), ptr(seeds), i32(2), i64(threshold), f32(keep_scale))
+
+    def run(drop):
+        hnan = lambda *shape: np.full(shape, 0x7E00 if fmt == "f16" else 0x7FC0, dtype=np.uint16)
+        od, dq, dk, dv = hnan(B, T, C), hnan(B, T, C), hnan(B, T, C), hnan(B, T, C)
+        lse, dd = nan(B, Hh, T, 2), nan(B, Hh, T)
+        hq, hk, hv, hdo = bits
+        sfx = f"hd{D}_{fmt}"
+        launch("attention_half", "attention_half_forward_kernel_" + sfx, ((T + 63) // 64, Hh, B), 128, 0, ptr(od), ptr(lse),
+               ptr(hq), ptr(hk), ptr(hv), ptr(lens), i32(T), i32(Hh), f32(scale), f32(mask_value), *drop)
+        launch("attention_half", "attention_half_backward_dot_kernel_" + sfx, ((B * T * Hh + 3) // 4,), 128, 0, ptr(dd),
+               ptr(hdo), ptr(od), i32(B), i32(T), i32(Hh))
+        launch("attention_half", "attention_half_backward_dq_kernel_" + sfx, ((T + 63) // 64, Hh, B), 128, 0, ptr(dq), ptr(hq),
+               ptr(hk), ptr(hv), ptr(hdo), ptr(lse), ptr(dd), ptr(lens), i32(T), i32(Hh), f32(scale), *drop)
+        launch("attention_half", "attention_half_backward_dkdv_kernel_" + sfx, ((T + 63) // 64, Hh, B), 128, 0, ptr(dk), ptr(dv),
+               ptr(hq), ptr(hk), ptr(hv), ptr(hdo), ptr(lse), ptr(dd), ptr(lens), i32(T), i32(Hh), f32(scale), f32(mask_value),
+               *drop)
+        return od, lse, dd, dq, dk, dv
+
+    od, lse, dd, dq, dk, dv = run(drop)
+    if table:  # the table's seed must give the plain seed's results bit for bit
+        for name, a, b in zip(("o", "stats", "dd", "dq", "dk", "dv"), run(drop_table), (od, lse, dd, dq, dk, dv)):
+            assert np.array_equal(a, b, equal_nan=True), f"{name}: seed-table result differs from the plain seed's"
+        print("  seed table == plain seed (bitwise)")
     eps = 8 * 2.0**-11 if fmt == "f16" else 4 * 2.0**-8
     # n = T: the weights of a row sum to 1, so the rounding of p', ds and the output to the format adds errors
     # that grow with the number of keys, not with T Dh (a wrong dropout mask on one kernel fails this bound)
@@ -565,6 +595,8 @@ def check_atth():
         atth_case(fmt, 3, 77, 2, 64, [77, 40, 0], 63, pdrop=0.1)
         print(f"attention {fmt} hd32 T=130 dropout 0.5, mask value -30")
         atth_case(fmt, 2, 130, 2, 32, [13, 130], 64, pdrop=0.5, mask_value=-30.0)
+        print(f"attention {fmt} hd64 T=77 padded, dropout 0.1, seed from a device seed table")
+        atth_case(fmt, 3, 77, 2, 64, [77, 40, 0], 63, pdrop=0.1, table=True)
 
 
 if __name__ == "__main__":

@@ -36,27 +36,28 @@ public final class CudaAttentionKernels implements AttentionKernels {
     public Saved forward(Tensor q, Tensor k, Tensor v, int heads, double scale, int[] lengths, double maskValue, double p,
             long seed) {
         try (DeviceBuffer len = lengths == null ? null : backend.uploadInts(lengths)) {
-            return forwardAt(q, k, v, heads, scale, len == null ? null : len.ptr(), maskValue, p, seed);
+            return forwardAt(q, k, v, heads, scale, len == null ? null : len.ptr(), maskValue, p, seed, null, 0);
         } // freed in stream order
     }
 
     /**
      * The device-lengths form: the float32 lengths are converted to int32 scratch on the stream
-     * ({@link CudaCtcLoss#intsFromFloats}) and the kernels read them there. The seed is read from
-     * the table on the host, as the seed-table form of the interface does.
+     * ({@link CudaCtcLoss#intsFromFloats}) and the kernels read them there. The kernels read the seed
+     * from slot {@code slot} of the device seed table, so a captured launch replays with its current seed.
      */
     @Override
     public Saved forward(Tensor q, Tensor k, Tensor v, int heads, double scale, Tensor lengths, double maskValue, double p,
             Tensor seeds, int slot) {
         Tensor li = ints("CudaAttentionKernels.forward", lengths, q.dim(0));
-        long seed = p == 0 ? 0 : SeedTable.read(seeds, slot);
-        Saved r = forwardAt(q, k, v, heads, scale, ((CudaStorage) li.storage()).ptr(), maskValue, p, seed);
+        CUdeviceptr table = p == 0 ? null : seedTable("CudaAttentionKernels.forward", seeds, slot);
+        Saved r = forwardAt(q, k, v, heads, scale, ((CudaStorage) li.storage()).ptr(), maskValue, p, 0, table, slot);
         Reference.reachabilityFence(li); // the scratch outlives the launch
+        Reference.reachabilityFence(seeds);
         return r;
     }
 
     private Saved forwardAt(Tensor q, Tensor k, Tensor v, int heads, double scale, CUdeviceptr pl, double maskValue, double p,
-            long seed) {
+            long seed, CUdeviceptr seeds, int slot) {
         int batch = q.dim(0), frames = q.dim(1), c = q.dim(2), d = c / heads;
         DType format = format(q, k, v);
         CUdeviceptr pq = ptr(q, "q", format), pk = ptr(k, "k", format), pv = ptr(v, "v", format);
@@ -65,10 +66,10 @@ public final class CudaAttentionKernels implements AttentionKernels {
         CUdeviceptr po = ptr(out, "out", format), ps = ptr(stats, "stats", DType.F32);
         if (format == DType.F32) {
             CudaAttention.forward(backend.context(), po, ps, pq, pk, pv, pl, batch, frames, heads, d, (float) scale,
-                    (float) maskValue, p, seed);
+                    (float) maskValue, p, seed, seeds, slot);
         } else {
             CudaHalfAttention.forward(backend.context(), format, po, ps, pq, pk, pv, pl, batch, frames, heads, d,
-                    (float) scale, (float) maskValue, p, seed);
+                    (float) scale, (float) maskValue, p, seed, seeds, slot);
         }
         return new Saved(out, stats);
     }
@@ -77,8 +78,8 @@ public final class CudaAttentionKernels implements AttentionKernels {
     public Tensor[] backward(Tensor dOut, Tensor q, Tensor k, Tensor v, Saved saved, int heads, double scale,
             int[] lengths, double maskValue, double p, long seed, boolean needQ, boolean needK, boolean needV) {
         try (DeviceBuffer len = lengths == null ? null : backend.uploadInts(lengths)) {
-            return backwardAt(dOut, q, k, v, saved, heads, scale, len == null ? null : len.ptr(), maskValue, p, seed, needQ,
-                    needK, needV);
+            return backwardAt(dOut, q, k, v, saved, heads, scale, len == null ? null : len.ptr(), maskValue, p, seed, null, 0,
+                    needQ, needK, needV);
         }
     }
 
@@ -87,15 +88,17 @@ public final class CudaAttentionKernels implements AttentionKernels {
     public Tensor[] backward(Tensor dOut, Tensor q, Tensor k, Tensor v, Saved saved, int heads, double scale, Tensor lengths,
             double maskValue, double p, Tensor seeds, int slot, boolean needQ, boolean needK, boolean needV) {
         Tensor li = ints("CudaAttentionKernels.backward", lengths, q.dim(0));
-        long seed = p == 0 ? 0 : SeedTable.read(seeds, slot);
-        Tensor[] r = backwardAt(dOut, q, k, v, saved, heads, scale, ((CudaStorage) li.storage()).ptr(), maskValue, p, seed,
-                needQ, needK, needV);
+        CUdeviceptr table = p == 0 ? null : seedTable("CudaAttentionKernels.backward", seeds, slot);
+        Tensor[] r = backwardAt(dOut, q, k, v, saved, heads, scale, ((CudaStorage) li.storage()).ptr(), maskValue, p, 0,
+                table, slot, needQ, needK, needV);
         Reference.reachabilityFence(li); // the scratch outlives the launch
+        Reference.reachabilityFence(seeds);
         return r;
     }
 
     private Tensor[] backwardAt(Tensor dOut, Tensor q, Tensor k, Tensor v, Saved saved, int heads, double scale,
-            CUdeviceptr pl, double maskValue, double p, long seed, boolean needQ, boolean needK, boolean needV) {
+            CUdeviceptr pl, double maskValue, double p, long seed, CUdeviceptr seeds, int slot, boolean needQ, boolean needK,
+            boolean needV) {
         int batch = q.dim(0), frames = q.dim(1), c = q.dim(2), d = c / heads;
         DType format = format(q, k, v);
         if (saved.out().dtype() != format) {
@@ -119,10 +122,10 @@ public final class CudaAttentionKernels implements AttentionKernels {
         CUdeviceptr pdv = dv == null ? null : ptr(dv, "dv", format);
         if (format == DType.F32) {
             CudaAttention.backward(backend.context(), pdq, pdk, pdv, pg, pq, pk, pv, po, ps, pl, batch, frames, heads, d,
-                    (float) scale, (float) maskValue, p, seed);
+                    (float) scale, (float) maskValue, p, seed, seeds, slot);
         } else {
             CudaHalfAttention.backward(backend.context(), format, pdq, pdk, pdv, pg, pq, pk, pv, po, ps, pl, batch, frames,
-                    heads, d, (float) scale, (float) maskValue, p, seed);
+                    heads, d, (float) scale, (float) maskValue, p, seed, seeds, slot);
         }
         return new Tensor[] {dq, needK ? dk : null, needV ? dv : null};
     }
@@ -134,6 +137,16 @@ public final class CudaAttentionKernels implements AttentionKernels {
         Tensor scratch = backend.empty(DType.F32, Math.max(batch, 1));
         CudaCtcLoss.intsFromFloats(backend.context(), ((CudaStorage) scratch.storage()).ptr(), pl, batch);
         return scratch;
+    }
+
+    /** The pointer of an f32 seed table of this backend after checking that slot is inside it. */
+    private CUdeviceptr seedTable(String op, Tensor seeds, int slot) {
+        CUdeviceptr ps = ptr(seeds, "seeds", DType.F32);
+        if (slot < 0 || SeedTable.FLOATS_PER_SEED * (slot + 1) > seeds.numel()) {
+            throw new IllegalArgumentException(op + ": slot must be in [0, " + seeds.numel() / SeedTable.FLOATS_PER_SEED
+                    + "), got " + slot);
+        }
+        return ps;
     }
 
     /** The dtype of q, k and v: F32, F16 or BF16, the same for all three. */

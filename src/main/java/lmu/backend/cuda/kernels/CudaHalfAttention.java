@@ -50,13 +50,27 @@ public final class CudaHalfAttention {
     public static void forward(CudaContext ctx, DType format, CUdeviceptr o, CUdeviceptr stats, CUdeviceptr q, CUdeviceptr k,
             CUdeviceptr v, CUdeviceptr lengths, int batch, int frames, int heads, int headDim, float scale, float maskValue,
             double p, long seed) {
+        forward(ctx, format, o, stats, q, k, v, lengths, batch, frames, heads, headDim, scale, maskValue, p, seed, null, 0);
+    }
+
+    /**
+     * The forward with the seed read on the device from slot {@code slot} of a seed table ({@link
+     * lmu.backend.SeedTable}: four floats per seed) when {@code seeds} is non-null, so a captured launch replays with
+     * the table's current seed; {@code seed} is used when {@code seeds} is null.
+     *
+     * @param seeds device seed table, or null
+     * @param slot slot of the table (ignored when seeds is null)
+     */
+    public static void forward(CudaContext ctx, DType format, CUdeviceptr o, CUdeviceptr stats, CUdeviceptr q, CUdeviceptr k,
+            CUdeviceptr v, CUdeviceptr lengths, int batch, int frames, int heads, int headDim, float scale, float maskValue,
+            double p, long seed, CUdeviceptr seeds, int slot) {
         String variant = check(format, batch, frames, heads, headDim);
         long threshold = CudaAttention.threshold(p);
         Launch.kernel(ctx, "attention_half", "attention_half_forward_kernel_" + variant)
                 .grid(new Dim3(ModelKernelGeometry.halfAttentionQueryBlocks(frames), heads, batch))
                 .block(ModelKernelGeometry.ATTENTION_THREADS).ptr(o).ptr(stats).ptr(q).ptr(k).ptr(v).ptrOrNull(lengths)
-                .i32(frames).i32(heads).f32(scale).f32(maskValue).i64(seed).i64(threshold).f32(CudaAttention.keepScale(p))
-                .run();
+                .i32(frames).i32(heads).f32(scale).f32(maskValue).i64(seed).ptrOrNull(seeds).i32(slot).i64(threshold)
+                .f32(CudaAttention.keepScale(p)).run();
     }
 
     /**
@@ -78,6 +92,21 @@ public final class CudaHalfAttention {
             CUdeviceptr dout, CUdeviceptr q, CUdeviceptr k, CUdeviceptr v, CUdeviceptr o, CUdeviceptr stats,
             CUdeviceptr lengths, int batch, int frames, int heads, int headDim, float scale, float maskValue, double p,
             long seed) {
+        backward(ctx, format, dq, dk, dv, dout, q, k, v, o, stats, lengths, batch, frames, heads, headDim, scale, maskValue,
+                p, seed, null, 0);
+    }
+
+    /**
+     * The backward with the seed read on the device from slot {@code slot} of a seed table when {@code seeds} is
+     * non-null (as the forward of that form), else {@code seed}.
+     *
+     * @param seeds device seed table, or null
+     * @param slot slot of the table (ignored when seeds is null)
+     */
+    public static void backward(CudaContext ctx, DType format, CUdeviceptr dq, CUdeviceptr dk, CUdeviceptr dv,
+            CUdeviceptr dout, CUdeviceptr q, CUdeviceptr k, CUdeviceptr v, CUdeviceptr o, CUdeviceptr stats,
+            CUdeviceptr lengths, int batch, int frames, int heads, int headDim, float scale, float maskValue, double p,
+            long seed, CUdeviceptr seeds, int slot) {
         String variant = check(format, batch, frames, heads, headDim);
         if ((dk == null) != (dv == null)) {
             throw new IllegalArgumentException("attention_half: dk and dv must both be given or both be null, got dk "
@@ -95,15 +124,15 @@ public final class CudaHalfAttention {
                 Launch.kernel(ctx, "attention_half", "attention_half_backward_dq_kernel_" + variant)
                         .grid(new Dim3(ModelKernelGeometry.halfAttentionQueryBlocks(frames), heads, batch))
                         .block(ModelKernelGeometry.ATTENTION_THREADS).ptr(dq).ptr(q).ptr(k).ptr(v).ptr(dout).ptr(stats)
-                        .ptr(dd).ptrOrNull(lengths).i32(frames).i32(heads).f32(scale).i64(seed).i64(threshold)
-                        .f32(keepScale).run();
+                        .ptr(dd).ptrOrNull(lengths).i32(frames).i32(heads).f32(scale).i64(seed).ptrOrNull(seeds).i32(slot)
+                        .i64(threshold).f32(keepScale).run();
             }
             if (dk != null) {
                 Launch.kernel(ctx, "attention_half", "attention_half_backward_dkdv_kernel_" + variant)
                         .grid(new Dim3(ModelKernelGeometry.halfAttentionKeyBlocks(frames), heads, batch))
                         .block(ModelKernelGeometry.ATTENTION_THREADS).ptr(dk).ptr(dv).ptr(q).ptr(k).ptr(v).ptr(dout)
                         .ptr(stats).ptr(dd).ptrOrNull(lengths).i32(frames).i32(heads).f32(scale).f32(maskValue).i64(seed)
-                        .i64(threshold).f32(keepScale).run();
+                        .ptrOrNull(seeds).i32(slot).i64(threshold).f32(keepScale).run();
             }
         } // scratch freed in stream order
     }
