@@ -66,16 +66,7 @@ public final class CudaLmuKernels implements LmuKernels {
     public Tensor convolutionForward(LegendreImpulseResponse ir, Tensor u, int[] lengths, Method method) {
         String op = "CudaLmuKernels.convolutionForward";
         int[] s = LmuKernelArguments.convolution(op, ir, u, false, lengths);
-        int batch = s[0], frames = s[1], channels = s[2], d = ir.order();
-        CudaLegendreConvolution.Method form = form(op, method, frames);
-        ptr(op, "u", u);
-        Response r = response(ir);
-        Tensor m = backend.empty(DType.F32, batch, frames, channels * d);
-        try (DeviceBuffer len = backend.uploadInts(lengths)) {
-            CudaLegendreConvolution.forward(backend.context(), r.spectra(), ptr(op, "m", m), ptr(op, "u", u), len.ptr(), batch,
-                    frames, channels, form);
-        } // freed in stream order
-        return m;
+        return withLengths(lengths, len -> convolution(op, ir, u, s, method, false, len));
     }
 
     /**
@@ -86,36 +77,33 @@ public final class CudaLmuKernels implements LmuKernels {
     @Override
     public Tensor convolutionForward(LegendreImpulseResponse ir, Tensor u, Tensor lengths, Method method) {
         String op = "CudaLmuKernels.convolutionForward";
-        int[] s = LmuKernelArguments.convolution(op, ir, u, false, new int[u.shape().length == 3 ? u.dim(0) : 0]);
-        int batch = s[0], frames = s[1], channels = s[2], d = ir.order();
-        maxFrames(op, ir, frames);
-        CudaLegendreConvolution.Method form = form(op, method, frames);
-        Tensor li = ints(op, lengths, batch);
-        CUdeviceptr len = ((CudaStorage) li.storage()).ptr();
-        Response r = response(ir);
-        Tensor m = backend.empty(DType.F32, batch, frames, channels * d);
-        CudaLegendreConvolution.forward(backend.context(), r.spectra(), ptr(op, "m", m), ptr(op, "u", u), len, batch, frames,
-                channels, form);
-        Reference.reachabilityFence(li); // the scratch outlives the launch
-        return m;
+        int[] s = LmuKernelArguments.convolution(op, ir, u, false, new int[batchOf(u)]);
+        maxFrames(op, ir, s[1]);
+        return withLengths(op, lengths, s[0], len -> convolution(op, ir, u, s, method, false, len));
+    }
+
+    @Override
+    public Tensor convolutionBackward(LegendreImpulseResponse ir, Tensor dm, int[] lengths, Method method) {
+        String op = "CudaLmuKernels.convolutionBackward";
+        int[] s = LmuKernelArguments.convolution(op, ir, dm, true, lengths);
+        return withLengths(lengths, len -> convolution(op, ir, dm, s, method, true, len));
     }
 
     /** The device form of the backward (see {@link #convolutionForward(LegendreImpulseResponse, Tensor, Tensor, Method)}). */
     @Override
     public Tensor convolutionBackward(LegendreImpulseResponse ir, Tensor dm, Tensor lengths, Method method) {
         String op = "CudaLmuKernels.convolutionBackward";
-        int[] s = LmuKernelArguments.convolution(op, ir, dm, true, new int[dm.shape().length == 3 ? dm.dim(0) : 0]);
-        int batch = s[0], frames = s[1], channels = s[2];
-        maxFrames(op, ir, frames);
-        CudaLegendreConvolution.Method form = form(op, method, frames);
-        Tensor li = ints(op, lengths, batch);
-        CUdeviceptr len = ((CudaStorage) li.storage()).ptr();
-        Response r = response(ir);
-        Tensor du = backend.empty(DType.F32, batch, frames, channels);
-        CudaLegendreConvolution.backward(backend.context(), r.spectra(), ptr(op, "du", du), ptr(op, "dm", dm), len, batch,
-                frames, channels, form);
-        Reference.reachabilityFence(li); // the scratch outlives the launch
-        return du;
+        int[] s = LmuKernelArguments.convolution(op, ir, dm, true, new int[batchOf(dm)]);
+        maxFrames(op, ir, s[1]);
+        return withLengths(op, lengths, s[0], len -> convolution(op, ir, dm, s, method, true, len));
+    }
+
+    @Override
+    public Tensor[] recurrentForward(LegendreStateSpace ss, Activation f, Tensor ux, Tensor ax, Tensor eh, Tensor em,
+            Tensor wh, Tensor wm, int[] lengths) {
+        String op = "CudaLmuKernels.recurrentForward";
+        int[] s = LmuKernelArguments.recurrent(op, ss, f, ux, ax, eh, em, wh, wm, lengths, false);
+        return withLengths(lengths, len -> recurrent(op, ss, f, ux, ax, eh, em, wh, wm, s, false, len));
     }
 
     /**
@@ -126,22 +114,16 @@ public final class CudaLmuKernels implements LmuKernels {
     public Tensor[] recurrentForward(LegendreStateSpace ss, Activation f, Tensor ux, Tensor ax, Tensor eh, Tensor em,
             Tensor wh, Tensor wm, Tensor lengths) {
         String op = "CudaLmuKernels.recurrentForward";
-        int[] s = LmuKernelArguments.recurrent(op, ss, f, ux, ax, eh, em, wh, wm,
-                new int[ux.shape().length == 3 ? ux.dim(0) : 0], false);
-        int batch = s[0], frames = s[1], hidden = s[2], channels = s[3];
-        CudaLmuRecurrent.Shape shape = new CudaLmuRecurrent.Shape(hidden, channels, ss.order(), f);
-        Tensor li = ints(op, lengths, batch);
-        CUdeviceptr len = ((CudaStorage) li.storage()).ptr();
-        Tensor[] sys = system(ss);
-        Tensor[] out = new Tensor[2];
-        out[FORWARD_H] = backend.empty(DType.F32, batch, frames, hidden);
-        out[FORWARD_M] = backend.empty(DType.F32, batch, frames, channels * ss.order());
-        CudaLmuRecurrent.forward(backend.context(), ptr(op, "h", out[FORWARD_H]), ptr(op, "m", out[FORWARD_M]),
-                ptr(op, "ux", ux), ptr(op, "ax", ax), ptr(op, "Abar^T", sys[0]), ptr(op, "Bbar", sys[2]),
-                ptrOrNull(op, "eh", eh), ptrOrNull(op, "em", em), ptrOrNull(op, "wh", wh), ptr(op, "wm", wm), len,
-                batch, frames, shape);
-        Reference.reachabilityFence(li); // the scratch outlives the launch
-        return out;
+        int[] s = LmuKernelArguments.recurrent(op, ss, f, ux, ax, eh, em, wh, wm, new int[batchOf(ux)], false);
+        return withLengths(op, lengths, s[0], len -> recurrent(op, ss, f, ux, ax, eh, em, wh, wm, s, false, len));
+    }
+
+    @Override
+    public Tensor[] recurrentBackward(LegendreStateSpace ss, Activation f, Tensor dh, Tensor h, Tensor eh, Tensor em,
+            Tensor wh, Tensor wm, int[] lengths) {
+        String op = "CudaLmuKernels.recurrentBackward";
+        int[] s = LmuKernelArguments.recurrent(op, ss, f, dh, h, eh, em, wh, wm, lengths, true);
+        return withLengths(lengths, len -> recurrent(op, ss, f, dh, h, eh, em, wh, wm, s, true, len));
     }
 
     /** The device form of the recurrence's backward (see the forward of that form). */
@@ -149,22 +131,83 @@ public final class CudaLmuKernels implements LmuKernels {
     public Tensor[] recurrentBackward(LegendreStateSpace ss, Activation f, Tensor dh, Tensor h, Tensor eh, Tensor em,
             Tensor wh, Tensor wm, Tensor lengths) {
         String op = "CudaLmuKernels.recurrentBackward";
-        int[] s = LmuKernelArguments.recurrent(op, ss, f, dh, h, eh, em, wh, wm,
-                new int[dh.shape().length == 3 ? dh.dim(0) : 0], true);
+        int[] s = LmuKernelArguments.recurrent(op, ss, f, dh, h, eh, em, wh, wm, new int[batchOf(dh)], true);
+        return withLengths(op, lengths, s[0], len -> recurrent(op, ss, f, dh, h, eh, em, wh, wm, s, true, len));
+    }
+
+    /**
+     * One convolution launch: forward (m from {@code in} = u) or backward (du from {@code in} = dm),
+     * s = {B, T, K} as {@link LmuKernelArguments#convolution} returned them, lengths at {@code len}.
+     */
+    private Tensor convolution(String op, LegendreImpulseResponse ir, Tensor in, int[] s, Method method, boolean backward,
+            CUdeviceptr len) {
+        int batch = s[0], frames = s[1], channels = s[2];
+        CudaLegendreConvolution.Method form = form(op, method, frames);
+        CUdeviceptr x = ptr(op, backward ? "dm" : "u", in);
+        Response r = response(ir);
+        if (backward) {
+            Tensor du = backend.empty(DType.F32, batch, frames, channels);
+            CudaLegendreConvolution.backward(backend.context(), r.spectra(), ptr(op, "du", du), x, len, batch, frames, channels,
+                    form);
+            return du;
+        }
+        Tensor m = backend.empty(DType.F32, batch, frames, channels * ir.order());
+        CudaLegendreConvolution.forward(backend.context(), r.spectra(), ptr(op, "m", m), x, len, batch, frames, channels, form);
+        return m;
+    }
+
+    /**
+     * One recurrence launch: forward (h, m from a = ux, b = ax) or backward (dz, du from a = dh,
+     * b = h), s = {B, T, H, K} as {@link LmuKernelArguments#recurrent} returned them.
+     */
+    private Tensor[] recurrent(String op, LegendreStateSpace ss, Activation f, Tensor a, Tensor b, Tensor eh, Tensor em,
+            Tensor wh, Tensor wm, int[] s, boolean backward, CUdeviceptr len) {
         int batch = s[0], frames = s[1], hidden = s[2], channels = s[3];
         CudaLmuRecurrent.Shape shape = new CudaLmuRecurrent.Shape(hidden, channels, ss.order(), f);
-        Tensor li = ints(op, lengths, batch);
-        CUdeviceptr len = ((CudaStorage) li.storage()).ptr();
+        CUdeviceptr pa = ptr(op, backward ? "dh" : "ux", a), pb = ptr(op, backward ? "h" : "ax", b);
         Tensor[] sys = system(ss);
         Tensor[] out = new Tensor[2];
-        out[BACKWARD_DZ] = backend.empty(DType.F32, batch, frames, hidden);
-        out[BACKWARD_DU] = backend.empty(DType.F32, batch, frames, channels);
-        CudaLmuRecurrent.backward(backend.context(), ptr(op, "dz", out[BACKWARD_DZ]), ptr(op, "du", out[BACKWARD_DU]),
-                ptr(op, "dh", dh), ptr(op, "h", h), ptr(op, "Abar", sys[1]), ptr(op, "Bbar", sys[2]),
-                ptrOrNull(op, "eh", eh), ptrOrNull(op, "em", em), ptrOrNull(op, "wh", wh), ptr(op, "wm", wm), len,
-                batch, frames, shape);
-        Reference.reachabilityFence(li); // the scratch outlives the launch
+        if (backward) {
+            out[BACKWARD_DZ] = backend.empty(DType.F32, batch, frames, hidden);
+            out[BACKWARD_DU] = backend.empty(DType.F32, batch, frames, channels);
+            CudaLmuRecurrent.backward(backend.context(), ptr(op, "dz", out[BACKWARD_DZ]), ptr(op, "du", out[BACKWARD_DU]),
+                    pa, pb, ptr(op, "Abar", sys[1]), ptr(op, "Bbar", sys[2]), ptrOrNull(op, "eh", eh), ptrOrNull(op, "em", em),
+                    ptrOrNull(op, "wh", wh), ptr(op, "wm", wm), len, batch, frames, shape);
+        } else {
+            out[FORWARD_H] = backend.empty(DType.F32, batch, frames, hidden);
+            out[FORWARD_M] = backend.empty(DType.F32, batch, frames, channels * ss.order());
+            CudaLmuRecurrent.forward(backend.context(), ptr(op, "h", out[FORWARD_H]), ptr(op, "m", out[FORWARD_M]),
+                    pa, pb, ptr(op, "Abar^T", sys[0]), ptr(op, "Bbar", sys[2]), ptrOrNull(op, "eh", eh), ptrOrNull(op, "em", em),
+                    ptrOrNull(op, "wh", wh), ptr(op, "wm", wm), len, batch, frames, shape);
+        }
         return out;
+    }
+
+    /** A launch that reads int32 lengths at a device address. */
+    private interface WithLengths<T> {
+        T launch(CUdeviceptr lengths);
+    }
+
+    /** Runs {@code use} with host lengths uploaded for it (the upload is freed in stream order after the launch). */
+    private <T> T withLengths(int[] lengths, WithLengths<T> use) {
+        try (DeviceBuffer len = backend.uploadInts(lengths)) {
+            return use.launch(len.ptr());
+        }
+    }
+
+    /** Runs {@code use} with a device lengths tensor converted to int32 scratch, kept alive until the launch is enqueued. */
+    private <T> T withLengths(String op, Tensor lengths, int batch, WithLengths<T> use) {
+        Tensor scratch = ints(op, lengths, batch);
+        try {
+            return use.launch(((CudaStorage) scratch.storage()).ptr());
+        } finally {
+            Reference.reachabilityFence(scratch); // its cleaner frees it in stream order afterwards
+        }
+    }
+
+    /** B of a (B, T, …) tensor, 0 for any other rank (the argument check then names the shape). */
+    private static int batchOf(Tensor t) {
+        return t.shape().length == 3 ? t.dim(0) : 0;
     }
 
     /** Refuses T above the impulse response's rows (the device form cannot check lengths against them). */
@@ -187,64 +230,6 @@ public final class CudaLmuKernels implements LmuKernels {
         CUdeviceptr out = ((CudaStorage) scratch.storage()).ptr();
         CudaCtcLoss.intsFromFloats(backend.context(), out, pl, batch);
         return scratch;
-    }
-
-    @Override
-    public Tensor convolutionBackward(LegendreImpulseResponse ir, Tensor dm, int[] lengths, Method method) {
-        String op = "CudaLmuKernels.convolutionBackward";
-        int[] s = LmuKernelArguments.convolution(op, ir, dm, true, lengths);
-        int batch = s[0], frames = s[1], channels = s[2];
-        CudaLegendreConvolution.Method form = form(op, method, frames);
-        ptr(op, "dm", dm);
-        Response r = response(ir);
-        Tensor du = backend.empty(DType.F32, batch, frames, channels);
-        try (DeviceBuffer len = backend.uploadInts(lengths)) {
-            CudaLegendreConvolution.backward(backend.context(), r.spectra(), ptr(op, "du", du), ptr(op, "dm", dm), len.ptr(),
-                    batch, frames, channels, form);
-        }
-        return du;
-    }
-
-    @Override
-    public Tensor[] recurrentForward(LegendreStateSpace ss, Activation f, Tensor ux, Tensor ax, Tensor eh, Tensor em,
-            Tensor wh, Tensor wm, int[] lengths) {
-        String op = "CudaLmuKernels.recurrentForward";
-        int[] s = LmuKernelArguments.recurrent(op, ss, f, ux, ax, eh, em, wh, wm, lengths, false);
-        int batch = s[0], frames = s[1], hidden = s[2], channels = s[3];
-        CudaLmuRecurrent.Shape shape = new CudaLmuRecurrent.Shape(hidden, channels, ss.order(), f);
-        ptr(op, "ux", ux);
-        Tensor[] sys = system(ss);
-        Tensor[] out = new Tensor[2];
-        out[FORWARD_H] = backend.empty(DType.F32, batch, frames, hidden);
-        out[FORWARD_M] = backend.empty(DType.F32, batch, frames, channels * ss.order());
-        try (DeviceBuffer len = backend.uploadInts(lengths)) {
-            CudaLmuRecurrent.forward(backend.context(), ptr(op, "h", out[FORWARD_H]), ptr(op, "m", out[FORWARD_M]),
-                    ptr(op, "ux", ux), ptr(op, "ax", ax), ptr(op, "Abar^T", sys[0]), ptr(op, "Bbar", sys[2]),
-                    ptrOrNull(op, "eh", eh), ptrOrNull(op, "em", em), ptrOrNull(op, "wh", wh), ptr(op, "wm", wm), len.ptr(),
-                    batch, frames, shape);
-        }
-        return out;
-    }
-
-    @Override
-    public Tensor[] recurrentBackward(LegendreStateSpace ss, Activation f, Tensor dh, Tensor h, Tensor eh, Tensor em,
-            Tensor wh, Tensor wm, int[] lengths) {
-        String op = "CudaLmuKernels.recurrentBackward";
-        int[] s = LmuKernelArguments.recurrent(op, ss, f, dh, h, eh, em, wh, wm, lengths, true);
-        int batch = s[0], frames = s[1], hidden = s[2], channels = s[3];
-        CudaLmuRecurrent.Shape shape = new CudaLmuRecurrent.Shape(hidden, channels, ss.order(), f);
-        ptr(op, "dh", dh);
-        Tensor[] sys = system(ss);
-        Tensor[] out = new Tensor[2];
-        out[BACKWARD_DZ] = backend.empty(DType.F32, batch, frames, hidden);
-        out[BACKWARD_DU] = backend.empty(DType.F32, batch, frames, channels);
-        try (DeviceBuffer len = backend.uploadInts(lengths)) {
-            CudaLmuRecurrent.backward(backend.context(), ptr(op, "dz", out[BACKWARD_DZ]), ptr(op, "du", out[BACKWARD_DU]),
-                    ptr(op, "dh", dh), ptr(op, "h", h), ptr(op, "Abar", sys[1]), ptr(op, "Bbar", sys[2]),
-                    ptrOrNull(op, "eh", eh), ptrOrNull(op, "em", em), ptrOrNull(op, "wh", wh), ptr(op, "wm", wm), len.ptr(),
-                    batch, frames, shape);
-        }
-        return out;
     }
 
     /**
